@@ -1,0 +1,19 @@
+"""gradcli: a gradient calculator for the terminal.
+
+    import gradcli
+    r = gradcli.grad("norm(4*x*x)", x=[1.0, 1.0])
+    r.value, r.grads["x"]
+"""
+__version__ = "0.1.0"
+
+_API = {"grad": "gradcli.api", "evaluate": "gradcli.api", "Result": "gradcli.api",
+        "GradcliError": "gradcli.errors", "UsageError": "gradcli.errors", "ComputeError": "gradcli.errors"}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name):
+    # The API is imported on first use, so `gradcli --help` stays fast.
+    if name in _API:
+        import importlib
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'gradcli' has no attribute {name!r}")

@@ -1,0 +1,143 @@
+"""Running a program: the shared core of the Python API and the commands.
+Parses, binds the inputs, evaluates and differentiates; prints nothing."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gradcli import autograd
+from gradcli.autograd import Tensor
+from gradcli.backend import make_backend
+from gradcli.errors import GradcliError, NotScalarError, UsageError
+from gradcli.interpret import Session
+from gradcli.parse import parse, parse_expression
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Result:
+    """A program's last result: its value and, for grad, the gradients."""
+    program: str
+    value: object                       # a NumPy array (0-d for a scalar) on the host
+    shape: tuple
+    dtype: str
+    grads: dict | None = None           # input key -> NumPy array
+    tensor: Tensor | None = field(default=None, repr=False)
+    session: Session | None = field(default=None, repr=False)
+    warnings: list = field(default_factory=list, repr=False)
+
+    def __float__(self):
+        return float(self.value)
+
+
+def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0) -> Session:
+    """A session with the inputs bound: values, or expressions as strings."""
+    session = Session(make_backend(device, dtype, seed))
+    for name, value in (at or {}).items():
+        if not _NAME.match(name):
+            raise UsageError(f"'{name}' is not a valid input name", hint="names are letters, digits and _")
+        session.fix_input(name, to_tensor(session, name, value))
+    return session
+
+
+def to_tensor(session: Session, name: str, value) -> Tensor:
+    bk = session.bk
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, str):
+        origin = f"--at {name}"
+        try:
+            result = session.eval(parse_expression(value))
+        except GradcliError as e:
+            raise e.locate(value, origin)
+        if not isinstance(result, Tensor):
+            raise UsageError(f"--at {name}: the value must be an array or a number").locate(value, origin)
+        return result
+    try:
+        return Tensor.constant(value, bk)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"input '{name}' is not an array of numbers ({e})") from None
+
+
+def run_program(source: str, session: Session, origin: str | None = None) -> Tensor:
+    """Run every statement; the last must be a result, whose tensor is returned."""
+    try:
+        program = parse(source)
+    except GradcliError as e:
+        raise e.locate(source, origin)
+    if not program.statements:
+        raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)").locate(source, origin)
+    value = None
+    for stmt in program.statements:
+        try:
+            value = session.execute(stmt, source)
+        except GradcliError as e:
+            raise e.locate(source, origin)
+    if value is None or not _is_result(program.statements[-1]):
+        last = program.statements[-1]
+        name = getattr(last, "name", "")
+        raise UsageError("the program ends with a definition, not a result",
+                         last.span, hint=f"add a last line with the expression to report, e.g. {name or 'y'}"
+                         ).locate(source, origin)
+    return value
+
+
+def _is_result(stmt) -> bool:
+    from gradcli import ast
+    return isinstance(stmt, ast.Result)
+
+
+def depends_on(y: Tensor, inputs: list[Tensor]) -> list[Tensor]:
+    """The inputs y depends on through differentiable arguments, in input order."""
+    reached = {id(t) for t in autograd.toposort(y)} if y.requires_grad else set()
+    return [x for x in inputs if id(x) in reached]
+
+
+def targets(y: Tensor, session: Session, wrt=None) -> list[Tensor]:
+    if not wrt:
+        return depends_on(y, session.inputs)
+    by_key = {t.key: t for t in session.inputs}
+    out = []
+    for name in wrt:
+        if name not in by_key:
+            known = ", ".join(by_key) or "none"
+            raise UsageError(f"--wrt {name}: '{name}' is not an input of the program (inputs: {known})")
+        out.append(by_key[name])
+    return out
+
+
+def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
+    if y.size != 1:
+        raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}",
+                             hint="use jacobian(y, x) for all partial derivatives, or reduce it: sum(...), mean(...)")
+    xs = targets(y, session, wrt)
+    autograd.backward(y, xs)
+    return {x.key: session.bk.to_host(x.grad) for x in xs}
+
+
+def _result(source, session, y, grads=None) -> Result:
+    bk = session.bk
+    return Result(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, y, session, list(bk.events))
+
+
+def _inputs(at, inputs) -> dict:
+    merged = dict(at or {})
+    merged.update(inputs)
+    return merged
+
+
+def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float64", seed=0, **inputs) -> Result:
+    """The value of a program's last result. Inputs: keywords or at={...}."""
+    session = setup(_inputs(at, inputs), device=device, dtype=dtype, seed=seed)
+    y = run_program(program, session)
+    return _result(program, session, y)
+
+
+def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype="float64", seed=0,
+         **inputs) -> Result:
+    """Value and gradients of a program's scalar last result."""
+    session = setup(_inputs(at, inputs), device=device, dtype=dtype, seed=seed)
+    y = run_program(program, session)
+    grads = differentiate(y, session, wrt)
+    return _result(program, session, y, grads)

@@ -1,0 +1,111 @@
+"""The syntax tree: small typed nodes, each with the span it came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gradcli.errors import Span
+
+
+@dataclass(eq=False, slots=True)
+class Node:
+    span: Span = field(repr=False, kw_only=True)
+
+
+# ---- expressions
+@dataclass(eq=False, slots=True)
+class Number(Node):
+    value: float
+
+
+@dataclass(eq=False, slots=True)
+class Name(Node):
+    id: str
+
+
+@dataclass(eq=False, slots=True)
+class List(Node):
+    items: list[Node]
+
+
+@dataclass(eq=False, slots=True)
+class Tuple(Node):
+    items: list[Node]
+
+
+@dataclass(eq=False, slots=True)
+class BinOp(Node):
+    op: str                       # + - * / @ ** (^ is normalised to **)
+    left: Node
+    right: Node
+
+
+@dataclass(eq=False, slots=True)
+class UnaryOp(Node):
+    op: str                       # - +
+    operand: Node
+
+
+@dataclass(eq=False, slots=True)
+class Compare(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(eq=False, slots=True)
+class Keyword(Node):
+    name: str
+    value: Node
+
+
+@dataclass(eq=False, slots=True)
+class Call(Node):
+    """`f(args)`, or `recv.f(args)` when receiver is set (method sugar)."""
+    func: str
+    args: list[Node]
+    keywords: list[Keyword]
+    receiver: Node | None = None
+    func_span: Span | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False, slots=True)
+class Slice(Node):
+    start: Node | None
+    stop: Node | None
+    step: Node | None
+
+
+@dataclass(eq=False, slots=True)
+class Index(Node):
+    value: Node
+    items: list[Node]             # expressions and Slices
+
+
+@dataclass(eq=False, slots=True)
+class Transpose(Node):
+    value: Node
+
+
+# ---- statements
+@dataclass(eq=False, slots=True)
+class Binding(Node):
+    name: str
+    value: Node
+
+
+@dataclass(eq=False, slots=True)
+class FunctionDef(Node):
+    name: str
+    params: list[str]
+    body: Node
+
+
+@dataclass(eq=False, slots=True)
+class Result(Node):
+    value: Node
+
+
+@dataclass(eq=False, slots=True)
+class Program:
+    statements: list[Node]
+    source: str

@@ -1,0 +1,161 @@
+"""Recording operations and reverse mode. `apply` runs one table operation and
+records it; `gradients` walks the recorded graph backwards, iteratively, in a
+stable order, adding each rule's contribution into its inputs' cotangents.
+Rules are themselves table operations, so with create_graph the backward pass
+is recorded too and can be differentiated again."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from gradcli.autograd.tensor import Tensor
+from gradcli.errors import ComputeError, GradcliError, NotScalarError, ShapeError
+
+_state = threading.local()
+
+
+def grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+@contextlib.contextmanager
+def grad_mode(enabled: bool):
+    old = grad_enabled()
+    _state.enabled = enabled
+    try:
+        yield
+    finally:
+        _state.enabled = old
+
+
+@contextlib.contextmanager
+def scope(tag):
+    """Tag every tensor made inside (a grad() call's nodes fold into one)."""
+    old = getattr(_state, "scope", None)
+    _state.scope = tag if old is None else old
+    try:
+        yield
+    finally:
+        _state.scope = old
+
+
+def apply(op, *inputs: Tensor, **params) -> Tensor:
+    """Run op forward on the inputs' arrays and record it in the graph."""
+    bk = params.pop("bk", None) or inputs[0].bk
+    arrays = [t.data for t in inputs]
+    try:
+        with bk.watch(op.name):
+            data = op.forward(bk, *arrays, **params)
+    except GradcliError:
+        raise
+    except (ValueError, IndexError, TypeError) as e:
+        shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+        raise ShapeError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
+    except Exception as e:          # LinAlgError (a singular matrix) and the like
+        raise ComputeError(f"{op.name}: {e}") from None
+    if not hasattr(data, "dtype") or data.dtype != bk.dtype:
+        data = bk.asarray(data)
+    diff = op.differentiable(len(inputs))
+    requires = grad_enabled() and any(d and t.requires_grad for t, d in zip(inputs, diff))
+    out = Tensor(data, bk, op=op, parents=inputs, params=params, requires_grad=requires,
+                 const=all(t.const for t in inputs))
+    out.span = bk.span
+    out.scope = getattr(_state, "scope", None)
+    return out
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """Tensors that require grad and feed root, each after all its parents."""
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = False,
+              keep_all: bool = False) -> dict[int, Tensor]:
+    """Cotangents of y w.r.t. every tensor in xs (keyed by id). keep_all keeps
+    the cotangent of every node on the way, for displays of the flow."""
+    if seed is None:
+        if y.size != 1:
+            raise NotScalarError(f"the gradient needs a scalar, but the result has shape {y.shape}",
+                                 hint="reduce it first (sum, mean, norm) or use jacobian")
+        seed = Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
+    wanted = {id(x) for x in xs}
+    grads: dict[int, Tensor] = {}
+    if not y.requires_grad:
+        return grads
+    order = toposort(y)
+    # Only nodes from which some x is reachable need cotangents.
+    leads = set()
+    for t in order:
+        if id(t) in wanted or any(id(p) in leads for p in t.parents):
+            leads.add(id(t))
+    grads[id(y)] = seed
+    with grad_mode(create_graph):
+        for t in reversed(order):
+            g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
+            if g is None or t.op is None:
+                continue
+            diff = t.op.differentiable(len(t.parents))
+            for i, (p, d) in enumerate(zip(t.parents, diff)):
+                if not (d and p.requires_grad and id(p) in leads):
+                    continue
+                c = t.op.rule(i)(g, t, *t.parents, **t.params)
+                if c is None:
+                    continue
+                c = _sum_to(c, p.shape)
+                prev = grads.get(id(p))
+                grads[id(p)] = c if prev is None else prev + c
+    return grads
+
+
+def _sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Undo broadcasting: the one place it is done, for every rule."""
+    if g.shape == shape:
+        return g
+    from gradcli.ops import F
+    return F.sum_to(g, shape=shape)
+
+
+def backward(y: Tensor, inputs) -> None:
+    """Set .grad on each input (zeros for those y does not depend on)."""
+    grads = gradients(y, inputs)
+    for x in inputs:
+        g = grads.get(id(x))
+        x.grad = g.data if g is not None else y.bk.xp.zeros_like(x.data)
+
+
+def grad(y: Tensor, x: Tensor) -> Tensor:
+    """d y / d x as a differentiable tensor of x's shape."""
+    g = gradients(y, [x], create_graph=True).get(id(x))
+    if g is None:
+        from gradcli.ops import F
+        return F.zeros_like(x)
+    return g
+
+
+def jacobian(y: Tensor, x: Tensor) -> Tensor:
+    """d y / d x, shape y.shape + x.shape, one reverse pass per element of y."""
+    from gradcli.ops import F
+    flat = F.reshape(y, shape=(-1,))
+    rows = [grad(flat[i], x) for i in range(y.size)]
+    if not rows:
+        return F.zeros_like(F.reshape(F.zeros_like(x), shape=(0,) + x.shape))
+    return F.reshape(F.stack(*rows, axis=0), shape=y.shape + x.shape)
+
+
+def hessian(y: Tensor, x: Tensor) -> Tensor:
+    if y.size != 1:
+        raise NotScalarError(f"hessian needs a scalar, but the expression has shape {y.shape}",
+                             hint="reduce it first (sum, mean, norm)")
+    return jacobian(grad(y, x), x)

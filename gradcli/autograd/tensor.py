@@ -1,0 +1,101 @@
+"""The graph node: a Tensor holds its array, the operation that made it and
+that operation's inputs (an ordered tuple, so output is deterministic)."""
+from __future__ import annotations
+
+import itertools
+
+_ids = itertools.count()
+
+
+class Tensor:
+    __slots__ = ("data", "bk", "op", "parents", "params", "requires_grad", "grad",
+                 "name", "key", "const", "scope", "id", "span", "__weakref__")
+
+    def __init__(self, data, bk, op=None, parents=(), params=None, requires_grad=False, const=False):
+        self.data = data
+        self.bk = bk                      # the Backend the array lives on
+        self.op = op                      # ops.Op, or None for a leaf or a constant
+        self.parents = parents            # input Tensors of op, in argument order
+        self.params = params or {}        # op's non-tensor arguments (axis, shape...)
+        self.requires_grad = requires_grad
+        self.grad = None                  # set on inputs by backward()
+        self.name = None                  # the binding's name, when bound
+        self.key = None                   # inputs only: the name the gradient is reported under
+        self.const = const                # built from literals alone (no input feeds it)
+        self.scope = None                 # the grad()/jacobian() call whose graph this belongs to
+        self.id = next(_ids)              # creation order
+        self.span = None                  # source span of the expression that made it
+
+    # ---- construction
+    @classmethod
+    def constant(cls, value, bk) -> Tensor:
+        return cls(bk.asarray(value), bk, const=True)
+
+    def as_input(self, key: str) -> Tensor:
+        """A new leaf of the graph carrying this tensor's value."""
+        t = Tensor(self.data, self.bk, requires_grad=True)
+        t.name = key.split("@")[0]
+        t.key = key
+        return t
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+    @property
+    def is_input(self) -> bool:
+        return self.op is None and self.key is not None
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def item(self) -> float:
+        return float(self.bk.to_host(self.data).reshape(-1)[0])
+
+    def numpy(self):
+        return self.bk.to_host(self.data)
+
+    def __repr__(self):
+        label = self.name or (self.op.name if self.op else "const")
+        return f"Tensor({label}, shape={self.shape})"
+
+    # ---- operators, for gradient rules written as formulas
+    def _wrap(self, other):
+        return other if isinstance(other, Tensor) else Tensor.constant(other, self.bk)
+
+    def _call(self, name, *args):
+        from gradcli.ops import F
+        return getattr(F, name)(*args)
+
+    def __add__(self, o): return self._call("add", self, self._wrap(o))
+    def __radd__(self, o): return self._call("add", self._wrap(o), self)
+    def __sub__(self, o): return self._call("sub", self, self._wrap(o))
+    def __rsub__(self, o): return self._call("sub", self._wrap(o), self)
+    def __mul__(self, o): return self._call("mul", self, self._wrap(o))
+    def __rmul__(self, o): return self._call("mul", self._wrap(o), self)
+    def __truediv__(self, o): return self._call("div", self, self._wrap(o))
+    def __rtruediv__(self, o): return self._call("div", self._wrap(o), self)
+    def __matmul__(self, o): return self._call("matmul", self, self._wrap(o))
+    def __pow__(self, o): return self._call("pow", self, self._wrap(o))
+    def __rpow__(self, o): return self._call("pow", self._wrap(o), self)
+    def __neg__(self): return self._call("neg", self)
+    def __getitem__(self, key):
+        from gradcli.ops import F
+        return F.getitem(self, key=key if isinstance(key, tuple) else (key,))
+    def __lt__(self, o): return self._call("lt", self, self._wrap(o))
+    def __le__(self, o): return self._call("le", self, self._wrap(o))
+    def __gt__(self, o): return self._call("gt", self, self._wrap(o))
+    def __ge__(self, o): return self._call("ge", self, self._wrap(o))
+    # == and != stay identity comparisons (tensors are dict keys in the engine);
+    # rules spell elementwise equality F.eq / F.ne.
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__

@@ -1,0 +1,69 @@
+"""`gradcli graph`: the graph alone, as a tree, Graphviz DOT or JSON."""
+from __future__ import annotations
+
+from gradcli.report import Graph, snapshot
+from gradcli.render import format as fmt
+from gradcli.render import jsonout
+
+
+def show(opts, source, y, session, format_: str, with_grads: bool, depth, full) -> None:
+    node_grads = None
+    if with_grads and y.requires_grad:
+        from gradcli import api, autograd
+        xs = api.depends_on(y, session.inputs) if y.size == 1 else []
+        if y.size == 1:
+            node_grads = autograd.gradients(y, xs, keep_all=True)
+            for x in xs:
+                x.grad = node_grads[id(x)].data
+    if opts.json or format_ == "json":
+        graph = snapshot(y, fold=False, node_grads=node_grads)
+        jsonout.dump(to_json(graph, source))
+    elif format_ == "dot":
+        graph = snapshot(y, node_grads=node_grads)
+        opts.out.file.write(to_dot(graph, opts.precision))
+    else:
+        from gradcli.render.console import draw
+        opts.out.print(draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full))
+
+
+def to_json(graph: Graph, program: str) -> dict:
+    nodes = []
+    for n in sorted(graph.nodes.values(), key=lambda n: n.id):
+        d = {"id": n.id, "kind": n.kind, "op": n.op, "name": n.name, "shape": list(n.shape),
+             "value": fmt.jsonable(n.value)}
+        if n.grad is not None:
+            d["grad"] = fmt.jsonable(n.grad)
+        if n.scope is not None:
+            d["scope"] = n.scope
+        nodes.append(d)
+    edges = [{"from": a, "to": b} for a, b in graph.edges()]
+    return {"program": program, "root": graph.root, "nodes": nodes, "edges": edges}
+
+
+_STYLE = {
+    "input": 'shape=box, style="rounded,filled", fillcolor="#d8ecff"',
+    "intermediate": 'shape=box, style="filled", fillcolor="#fff3c4"',
+    "call": 'shape=box, style="filled,dashed", fillcolor="#efe0ff"',
+    "constant": 'shape=plaintext',
+    "op": 'shape=ellipse',
+}
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: Graph, precision: int) -> str:
+    """Valid Graphviz text: edges point from inputs towards the result."""
+    lines = ["digraph gradcli {", "  rankdir=BT;", '  node [fontname="Helvetica", fontsize=11];']
+    for n in sorted(graph.nodes.values(), key=lambda n: n.id):
+        title = n.label if n.kind != "intermediate" else f"{n.name} = {n.op}"
+        text = f"{title}\n{fmt.shape(n.shape)}  {fmt.array(n.value, precision, edge=2)}"
+        if n.grad is not None:
+            text += f"\ngrad {fmt.array(n.grad, precision, edge=2)}"
+        extra = ", penwidth=2" if n.id == graph.root else ""
+        lines.append(f"  n{n.id} [label={_quote(text)}, {_STYLE[n.kind]}{extra}];")
+    for a, b in graph.edges():
+        lines.append(f"  n{a} -> n{b};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

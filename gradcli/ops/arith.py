@@ -1,0 +1,69 @@
+"""Operators and binary functions, with NumPy broadcasting (the engine sums
+each cotangent back to its input's shape), comparisons, where and clip."""
+from __future__ import annotations
+
+from gradcli.ops.core import F, Op
+
+PAIRS = ((((), ()), {}), (((3,), (3,)), {}), (((2, 3), (2, 3)), {}), (((3, 1), (1, 4)), {}),
+         (((), (2, 3)), {}))
+
+
+def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, builtin=True):
+    return Op(name, "a, b", forward=forward, grads=rules, doc=doc, family="arith", domain=domain,
+              examples=PAIRS, kinks=kinks, smooth=smooth, builtin=builtin)
+
+
+def _pow_exponent_grad(g, y, a, b):
+    # PyTorch: d(a^b)/db = a^b·log(a), taken as 0 where a == 0 and b >= 0.
+    safe = F.where(F.eq(a, 0) * F.ge(b, 0), 1.0, a)
+    return g * y * F.log(safe)
+
+
+def _tie(a, b):
+    return F.eq(a, b) * 0.5      # PyTorch's maximum/minimum give each side half on a tie
+
+
+def compare(name, forward, symbol):
+    return Op(name, "a:mask, b:mask", forward=forward, doc=f"1 where a {symbol} b, else 0 (not differentiable)",
+              family="compare", builtin=False)
+
+
+OPS = [
+    binary("add", lambda bk, a, b: a + b, (lambda g, y, a, b: g, lambda g, y, a, b: g), "a + b", builtin=False),
+    binary("sub", lambda bk, a, b: a - b, (lambda g, y, a, b: g, lambda g, y, a, b: -g), "a - b", builtin=False),
+    binary("mul", lambda bk, a, b: a * b, (lambda g, y, a, b: g * b, lambda g, y, a, b: g * a), "a * b",
+           builtin=False),
+    binary("div", lambda bk, a, b: a / b, (lambda g, y, a, b: g / b, lambda g, y, a, b: -g * y / b), "a / b",
+           "nonzero", builtin=False),
+    binary("pow", lambda bk, a, b: a ** b,
+           (lambda g, y, a, b: g * b * a ** (b - 1), _pow_exponent_grad),
+           "a ** b (also a ^ b); the exponent's gradient is a^b·log(a), nan where a < 0", "positive"),
+    binary("maximum", lambda bk, a, b: bk.xp.maximum(a, b),
+           (lambda g, y, a, b: g * (F.gt(a, b) + _tie(a, b)), lambda g, y, a, b: g * (F.gt(b, a) + _tie(a, b))),
+           "elementwise larger of a and b; a tie gives each half, as in PyTorch",
+           kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False),
+    binary("minimum", lambda bk, a, b: bk.xp.minimum(a, b),
+           (lambda g, y, a, b: g * (F.lt(a, b) + _tie(a, b)), lambda g, y, a, b: g * (F.lt(b, a) + _tie(a, b))),
+           "elementwise smaller of a and b; a tie gives each half, as in PyTorch",
+           kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False),
+    binary("atan2", lambda bk, a, b: bk.xp.arctan2(a, b),
+           (lambda g, y, a, b: g * b / (a * a + b * b), lambda g, y, a, b: -g * a / (a * a + b * b)),
+           "angle of the point (b, a): atan2(y, x)", "nonzero"),
+    compare("lt", lambda bk, a, b: a < b, "<"),
+    compare("le", lambda bk, a, b: a <= b, "<="),
+    compare("gt", lambda bk, a, b: a > b, ">"),
+    compare("ge", lambda bk, a, b: a >= b, ">="),
+    compare("eq", lambda bk, a, b: a == b, "=="),
+    compare("ne", lambda bk, a, b: a != b, "!="),
+    Op("where", "cond:mask, a, b", forward=lambda bk, c, a, b: bk.xp.where(c != 0, a, b),
+       grads=(None, lambda g, y, c, a, b: F.where(c, g, 0.0), lambda g, y, c, a, b: F.where(c, 0.0, g)),
+       doc="a where cond is nonzero, else b", family="arith",
+       examples=((((3,), (3,), (3,)), {}), (((2, 3), (3,), ()), {}))),
+    Op("clip", "x, lo=-inf, hi=inf", forward=lambda bk, x, lo, hi: bk.xp.minimum(bk.xp.maximum(x, lo), hi),
+       grads=(lambda g, y, x, lo, hi: g * F.ge(x, lo) * F.le(x, hi),
+              lambda g, y, x, lo, hi: g * F.lt(x, lo) * F.le(lo, hi),
+              lambda g, y, x, lo, hi: g * F.gt(F.where(F.ge(x, lo), x, lo), hi)),
+       doc="x limited to [lo, hi] (None for no bound); the gradient passes at the bounds, as in PyTorch's clamp",
+       family="arith", smooth=False, examples=((((3,), (), ()), {}),),
+       kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),)),
+]

@@ -1,0 +1,271 @@
+"""What an operation is, and how a call's arguments become its inputs.
+
+An Op is one row of the table: its name and signature, its forward on the
+backend's arrays, and one gradient rule per tensor input, written with F (the
+table's own differentiable operations) so that gradients of gradients work.
+A rule receives (g, out, *inputs, **params) and returns the cotangent of its
+input, or None for zero; broadcasting is undone by the engine, not the rule.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable
+
+from gradcli.errors import ArgumentError, ShapeError
+
+# Keyword spellings accepted for PyTorch users.
+ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
+
+# Parameter kinds. Tensor kinds are graph inputs; the rest are plain values.
+TENSOR_KINDS = ("T", "mask", "tensors")
+KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "int", "float", "bool", "shape", "key")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str
+    default: Any = None
+    required: bool = True
+    variadic: bool = False
+
+    def __str__(self):
+        s = ("*" if self.variadic else "") + self.name
+        return s if self.required or self.variadic else f"{s}={_show(self.default)}"
+
+
+def _show(v):
+    return "None" if v is None else repr(v) if not isinstance(v, float) else f"{v:g}"
+
+
+_PARAM = re.compile(r"^(\*?)(\w+)(?::(\w+))?(?:=(.+))?$")
+
+
+def parse_sig(sig: str) -> tuple[Param, ...]:
+    """'x, axis:axis=None, keepdims:bool=False' -> Params (untyped means a tensor)."""
+    params = []
+    for part in filter(None, (p.strip() for p in sig.split(","))):
+        star, name, kind, default = _PARAM.match(part).groups()
+        kind = kind or "T"
+        assert kind in KINDS, (sig, kind)
+        params.append(Param(name, kind, _literal(default), default is None and not star, bool(star)))
+    return tuple(params)
+
+
+def _literal(text):
+    if text is None:
+        return None
+    named = {"None": None, "True": True, "False": False, "inf": math.inf, "-inf": -math.inf}
+    if text in named:
+        return named[text]
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    name: str
+    sig: str
+    forward: Callable | None = None    # (bk, *arrays, **params) -> array
+    grads: Any = None                  # tuple of rules, one per input; or one rule (variadic, gets index=)
+    doc: str = ""
+    impl: Callable | None = None       # a builtin computed from other ops: (*tensors, **params) -> Tensor
+    builtin: bool = True               # callable from the language (else internal to rules)
+    family: str = ""
+    domain: str = "real"               # where its tests draw inputs: real, positive, unit, gt1, nonzero
+    examples: tuple = ()               # test shapes and params: ((shape, ...), {param: value})
+    kinks: tuple = ()                  # ((input values...), params, (expected gradients...))
+    smooth: bool = True                # False: random points may sit on a kink (second order not checked)
+    params: tuple = field(default=(), init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "params", parse_sig(self.sig))
+
+    @property
+    def tensor_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.kind in TENSOR_KINDS)
+
+    @property
+    def differentiable_op(self) -> bool:
+        return self.grads is not None or self.impl is not None
+
+    def differentiable(self, n_inputs: int) -> tuple[bool, ...]:
+        if self.grads is None:
+            return (False,) * n_inputs
+        if callable(self.grads):
+            return (True,) * n_inputs
+        return tuple(r is not None for r in self.grads)
+
+    def rule(self, i: int) -> Callable:
+        return partial(self.grads, index=i) if callable(self.grads) else self.grads[i]
+
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(str(p) for p in self.params)})"
+
+
+# ---- turning a call's values into an op's inputs
+def whole(value, what: str) -> int:
+    """A value in an integer position: a whole number, or an error."""
+    from gradcli.autograd import Tensor
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Tensor):
+        if value.size != 1:
+            raise ArgumentError(f"{what} must be a whole number, not an array of shape {value.shape}")
+        value = value.item()
+    if isinstance(value, (int, float)) and float(value).is_integer():
+        return int(value)
+    raise ArgumentError(f"{what} must be a whole number, not {value!r}")
+
+
+def _ints(value, what: str) -> tuple[int, ...]:
+    from gradcli.autograd import Tensor
+    if isinstance(value, (tuple, list)):
+        return tuple(whole(v, what) for v in value)
+    if isinstance(value, Tensor) and value.ndim == 1:
+        return tuple(whole(v, what) for v in value.numpy().tolist())
+    return (whole(value, what),)
+
+
+def normalize_axis(axis: int, ndim: int, fname: str) -> int:
+    if not -ndim <= axis < max(ndim, 1):
+        raise ShapeError(f"{fname}: axis {axis} is out of range for a {ndim}-D array"
+                         + (f" (valid: {-ndim} to {ndim - 1})" if ndim else " (a scalar has no axes)"))
+    return axis % ndim if ndim else 0
+
+
+def bind(op: Op, args: list, kwargs: dict, bk):
+    """Match a call's values to op's signature: (tensor inputs, params).
+    Tensors are Tensors; tuple/list values arrive as Python tuples."""
+    from gradcli.autograd import Tensor
+    params = op.params
+    values: dict[str, Any] = {}
+    positional = list(args)
+    for p in params:
+        if p.variadic:
+            values[p.name] = tuple(positional)
+            positional = []
+        elif positional:
+            values[p.name] = positional.pop(0)
+    if positional:
+        most = len(params)
+        raise ArgumentError(f"{op.name}() takes at most {most} argument{'s' * (most != 1)}, "
+                            f"but {len(args)} were given", hint=f"usage: {op.signature()}")
+    for key, v in kwargs.items():
+        name = ALIASES.get(key, key)
+        p = next((p for p in params if p.name == name and not p.variadic), None)
+        if p is None:
+            known = [q.name for q in params if q.kind not in TENSOR_KINDS or not q.required]
+            raise ArgumentError(f"{op.name}() has no keyword '{key}'",
+                                hint=f"usage: {op.signature()}" + (f"; keywords: {', '.join(known)}" if known else ""))
+        if name in values:
+            raise ArgumentError(f"{op.name}() got '{name}' twice", hint=f"usage: {op.signature()}")
+        values[name] = v
+    for p in params:
+        if p.name not in values:
+            if p.required:
+                raise ArgumentError(f"{op.name}() is missing its argument '{p.name}'", hint=f"usage: {op.signature()}")
+            values[p.name] = p.default
+
+    tensors, out = [], {}
+    first = None
+    for p in params:
+        v = values[p.name]
+        what = f"{op.name}()'s {p.name}"
+        if p.kind in ("T", "mask"):
+            if v is None and not p.required and p.default is not None:
+                v = p.default
+            t = _tensor(v, bk, what)
+            tensors.append(t)
+            first = first or t
+        elif p.kind == "tensors":
+            items = v if p.variadic else v
+            if isinstance(items, Tensor):
+                items = tuple(items[i] for i in range(items.shape[0])) if items.ndim else (items,)
+            if p.variadic and len(items) == 1 and isinstance(items[0], tuple):
+                items = items[0]
+            if not items:
+                raise ArgumentError(f"{what} needs at least one array", hint=f"usage: {op.signature()}")
+            ts = [_tensor(i, bk, what) for i in items]
+            tensors.extend(ts)
+            first = first or ts[0]
+        elif p.kind == "shape":
+            items = v if p.variadic else (v,)
+            if len(items) == 1 and (isinstance(items[0], tuple) or isinstance(items[0], Tensor) and items[0].ndim == 1):
+                items = items[0]
+                items = tuple(items.numpy().tolist()) if isinstance(items, Tensor) else items
+            out[p.name] = tuple(whole(i, f"{op.name}()'s shape") for i in items)
+            if any(n < 0 for n in out[p.name]) and op.name != "reshape":
+                raise ArgumentError(f"{op.name}(): a shape cannot have negative sizes: {out[p.name]}")
+        elif p.kind in ("axis", "axis1", "newaxis"):
+            if v is None:
+                out[p.name] = None
+                continue
+            ndim = (first.ndim if first is not None else 0) + (p.kind == "newaxis")
+            axes = tuple(normalize_axis(a, ndim, op.name) for a in _ints(v, f"{what} (an axis)"))
+            if p.kind != "axis":
+                if len(axes) != 1:
+                    raise ArgumentError(f"{what} is one axis, not {len(axes)}")
+                axes = axes[0]
+            elif len(set(axes)) != len(axes):
+                raise ArgumentError(f"{what} repeats an axis: {axes}")
+            out[p.name] = axes
+        elif p.kind == "int":
+            out[p.name] = None if v is None else whole(v, what)
+        elif p.kind == "float":
+            if isinstance(v, Tensor):
+                if v.size != 1:
+                    raise ArgumentError(f"{what} must be a number, not an array of shape {v.shape}")
+                v = v.item()
+            if v is not None and not isinstance(v, (int, float)):
+                raise ArgumentError(f"{what} must be a number")
+            out[p.name] = None if v is None else float(v)
+        elif p.kind == "bool":
+            if isinstance(v, Tensor) and v.size == 1:
+                v = bool(v.item())
+            if not isinstance(v, bool):
+                raise ArgumentError(f"{what} must be True or False")
+            out[p.name] = v
+        else:
+            out[p.name] = v
+    return tensors, out
+
+
+def _tensor(v, bk, what):
+    from gradcli.autograd import Tensor
+    if isinstance(v, Tensor):
+        return v
+    if isinstance(v, bool) or v is None:
+        raise ArgumentError(f"{what} must be an array or a number, not {v}")
+    if isinstance(v, (int, float)):
+        return Tensor.constant(v, bk)
+    if isinstance(v, tuple):
+        from gradcli.ops import F
+        items = [_tensor(i, bk, what) for i in v]
+        return F.stack(*items, axis=0)
+    raise ArgumentError(f"{what} must be an array or a number")
+
+
+class _Functional:
+    """F.name(*tensors, **params): call table ops from rules and from Python."""
+
+    def __getattr__(self, name):
+        from gradcli.ops import TABLE
+        op = TABLE[name]
+        if op.impl is not None:
+            return op.impl
+        return partial(_apply_wrapped, op)
+
+
+def _apply_wrapped(op, *inputs, **params):
+    """apply(), with Python numbers among the inputs made constants."""
+    from gradcli.autograd import Tensor, apply
+    if not all(isinstance(t, Tensor) for t in inputs):
+        bk = next(t.bk for t in inputs if isinstance(t, Tensor))
+        inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
+    return apply(op, *inputs, **params)
+
+
+F = _Functional()

@@ -1,0 +1,119 @@
+"""Linear algebra. matmul follows NumPy's rules for 1-D and batched operands;
+mm and dot are matmul with the shape checks of their PyTorch namesakes."""
+from __future__ import annotations
+
+from gradcli.errors import ShapeError
+from gradcli.ops.core import F, Op
+
+
+def _swap(t):
+    return F.transpose(t, dim0=t.ndim - 2, dim1=t.ndim - 1)
+
+
+def _as_matrices(a, b, g):
+    """Operands and cotangent with 1-D operands promoted as matmul does."""
+    if a.ndim == 1:
+        a, g = F.reshape(a, shape=(1,) + a.shape), F.unsqueeze(g, axis=g.ndim - (b.ndim > 1))
+    if b.ndim == 1:
+        b, g = F.reshape(b, shape=b.shape + (1,)), F.unsqueeze(g, axis=g.ndim)
+    return a, b, g
+
+
+def _matmul_grad_a(g, y, a, b):
+    a2, b2, g2 = _as_matrices(a, b, g)
+    ga = g2 @ _swap(b2)
+    return F.reshape(F.sum_to(ga, shape=a2.shape), shape=a.shape)
+
+
+def _matmul_grad_b(g, y, a, b):
+    a2, b2, g2 = _as_matrices(a, b, g)
+    gb = _swap(a2) @ g2
+    return F.reshape(F.sum_to(gb, shape=b2.shape), shape=b.shape)
+
+
+def _matmul(bk, a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least one axis, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}", hint="use * to multiply by a scalar")
+    try:
+        return bk.xp.matmul(a, b)
+    except ValueError:
+        raise ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not line up "
+                         f"({a.shape[-1]} != {b.shape[-2] if b.ndim > 1 else b.shape[0]})") from None
+
+
+def _checked(name, want_a, want_b):
+    def forward(bk, a, b):
+        if a.ndim != want_a or b.ndim != want_b:
+            raise ShapeError(f"{name}: needs {want_a}-D and {want_b}-D operands, got shapes "
+                             f"{tuple(a.shape)} and {tuple(b.shape)}", hint="matmul (@) takes any ranks")
+        return _matmul(bk, a, b)
+    return forward
+
+
+def _transpose(bk, x, dim0, dim1):
+    if dim0 is None and dim1 is None:
+        return bk.xp.transpose(x)
+    if dim0 is None or dim1 is None:
+        raise ShapeError("transpose: give both axes to swap, or none to reverse them all")
+    return bk.xp.swapaxes(x, dim0, dim1)
+
+
+def _diag(bk, x):
+    if x.ndim not in (1, 2):
+        raise ShapeError(f"diag: needs a vector or a matrix, got shape {tuple(x.shape)}")
+    return bk.xp.diag(x)
+
+
+def _diag_grad(g, y, x):
+    if x.ndim == 1:
+        return F.diag(g)
+    k = min(x.shape)
+    idx = tuple(range(k))
+    return F.scatter(g, key=(idx, idx), shape=x.shape)
+
+
+def _square(name, forward):
+    def checked(bk, x):
+        if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+            raise ShapeError(f"{name}: needs a square matrix, got shape {tuple(x.shape)}")
+        return forward(bk, x)
+    return checked
+
+
+def _trace(bk, x):
+    if x.ndim != 2:
+        raise ShapeError(f"trace: needs a matrix, got shape {tuple(x.shape)}")
+    return bk.xp.trace(x)
+
+
+MM = ((((2, 3), (3, 4)), {}),)
+SQUARE = ((((3, 3),), {}),)
+
+OPS = [
+    Op("matmul", "a, b", forward=_matmul, grads=(_matmul_grad_a, _matmul_grad_b),
+       doc="matrix product a @ b, NumPy's rules for 1-D and batched operands", family="linalg",
+       examples=MM + ((((3,), (3, 2)), {}), (((2, 3), (3,)), {}), (((3,), (3,)), {}), (((2, 2, 3), (3, 2)), {}))),
+    Op("mm", "a, b", forward=_checked("mm", 2, 2), grads=(_matmul_grad_a, _matmul_grad_b),
+       doc="matrix product of two matrices", family="linalg", examples=MM),
+    Op("dot", "a, b", forward=_checked("dot", 1, 1), grads=(_matmul_grad_a, _matmul_grad_b),
+       doc="inner product of two vectors", family="linalg", examples=((((3,), (3,)), {}),)),
+    Op("outer", "a, b", forward=lambda bk, a, b: bk.xp.outer(a, b),
+       grads=(lambda g, y, a, b: g @ b, lambda g, y, a, b: F.transpose(g) @ a),
+       doc="outer product of two vectors", family="linalg", examples=((((3,), (2,)), {}),)),
+    Op("transpose", "x, dim0:int=None, dim1:int=None", forward=_transpose,
+       grads=(lambda g, y, x, dim0, dim1: F.transpose(g, dim0=dim0, dim1=dim1),),
+       doc="reverse the axes (x.T), or swap two: transpose(x, 0, 1)", family="linalg",
+       examples=((((2, 3),), {"dim0": None, "dim1": None}), (((2, 3, 4),), {"dim0": 0, "dim1": 2}))),
+    Op("trace", "x", forward=_trace, grads=(lambda g, y, x: g * F.eye(n=x.shape[0], m=x.shape[1], bk=x.bk),),
+       doc="sum of the diagonal", family="linalg", examples=SQUARE + ((((2, 3),), {}),)),
+    Op("det", "x", forward=_square("det", lambda bk, x: bk.xp.linalg.det(x)),
+       grads=(lambda g, y, x: _swap(F.inv(x)) * F.unsqueeze(F.unsqueeze(g * y, axis=y.ndim), axis=y.ndim + 1),),
+       doc="determinant of a square matrix", family="linalg", domain="wellposed", examples=SQUARE),
+    Op("inv", "x", forward=_square("inv", lambda bk, x: bk.xp.linalg.inv(x)),
+       grads=(lambda g, y, x: -(_swap(y) @ g @ _swap(y)),),
+       doc="inverse of a square matrix", family="linalg", domain="wellposed", examples=SQUARE),
+    Op("diag", "x", forward=_diag, grads=(_diag_grad,),
+       doc="a vector's diagonal matrix, or a matrix's diagonal", family="linalg",
+       examples=((((3,),), {}), (((3, 3),), {}), (((2, 3),), {}))),
+]

@@ -1,0 +1,99 @@
+"""Shape changes and indexing, and the internal operations that gradient rules
+use to move cotangents between shapes (broadcast_to, sum_to, scatter)."""
+from __future__ import annotations
+
+from gradcli.errors import ShapeError
+from gradcli.ops.core import F, Op
+
+
+def _back_to_shape(g, y, x, **_):
+    return F.reshape(g, shape=x.shape)
+
+
+def _reshape(bk, x, shape):
+    try:
+        return bk.xp.reshape(x, shape)
+    except ValueError:
+        raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x.shape)} ({x.size} elements) "
+                         f"into shape {shape}") from None
+
+
+def _sum_to(bk, x, shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    out = bk.xp.sum(x, axis=axes, keepdims=True) if axes else x
+    return bk.xp.reshape(out, shape)
+
+
+def _squeeze(bk, x, axis):
+    if axis is not None and any(x.shape[a] != 1 for a in axis):
+        raise ShapeError(f"squeeze: axis {axis[0]} has size {x.shape[axis[0]]}, not 1")
+    return bk.xp.squeeze(x, axis=axis)
+
+
+def _scatter(bk, g, key, shape):
+    out = bk.xp.zeros(shape, dtype=g.dtype)
+    bk.scatter_add(out, key, g)
+    return out
+
+
+def _stack_piece(g, y, *xs, axis, index):
+    return F.getitem(g, key=(slice(None),) * axis + (index,))
+
+
+def _concat_piece(g, y, *xs, axis, index):
+    start = sum(x.shape[axis] for x in xs[:index])
+    return F.getitem(g, key=(slice(None),) * axis + (slice(start, start + xs[index].shape[axis]),))
+
+
+def _concat(bk, *xs, axis):
+    try:
+        return bk.xp.concatenate(xs, axis=axis)
+    except ValueError:
+        raise ShapeError("concat: the arrays must match in every axis but " + str(axis) + ", got shapes "
+                         + ", ".join(str(tuple(x.shape)) for x in xs)) from None
+
+
+def _stack(bk, *xs, axis):
+    if len({tuple(x.shape) for x in xs}) > 1:
+        raise ShapeError("stack: the arrays must have the same shape, got "
+                         + ", ".join(str(tuple(x.shape)) for x in xs))
+    return bk.xp.stack(xs, axis=axis)
+
+
+RESHAPE_CASES = ((((2, 3),), {"shape": (3, 2)}), (((6,),), {"shape": (2, -1)}))
+
+OPS = [
+    Op("reshape", "x, *shape:shape", forward=_reshape, grads=(_back_to_shape,),
+       doc="the same elements in a new shape (one size may be -1)", family="shape", examples=RESHAPE_CASES),
+    Op("flatten", "x", forward=lambda bk, x: bk.xp.reshape(x, (-1,)), grads=(_back_to_shape,),
+       doc="the elements as a vector", family="shape", examples=((((2, 3),), {}),)),
+    Op("squeeze", "x, axis:axis=None", forward=_squeeze, grads=(_back_to_shape,),
+       doc="drop axes of size 1 (all of them, or those given)", family="shape",
+       examples=((((2, 1, 3),), {}), (((2, 1, 3),), {"axis": (1,)}))),
+    Op("unsqueeze", "x, axis:newaxis", forward=lambda bk, x, axis: bk.xp.expand_dims(x, axis),
+       grads=(_back_to_shape,), doc="insert an axis of size 1", family="shape",
+       examples=((((2, 3),), {"axis": 1}), (((3,),), {"axis": 0}))),
+    Op("concat", "xs:tensors, axis:axis1=0", forward=_concat, grads=_concat_piece,
+       doc="join arrays along an existing axis: concat([a, b], axis)", family="shape",
+       examples=((((2, 3), (1, 3)), {"axis": 0}), (((2, 3), (2, 2)), {"axis": 1}))),
+    Op("stack", "xs:tensors, axis:newaxis=0", forward=_stack, grads=_stack_piece,
+       doc="join same-shaped arrays along a new axis: stack([a, b], axis)", family="shape",
+       examples=((((3,), (3,)), {"axis": 0}), (((3,), (3,)), {"axis": 1}))),
+    # internal: what rules and the evaluator use
+    Op("getitem", "x, key:key", forward=lambda bk, x, key: x[key],
+       grads=(lambda g, y, x, key: F.scatter(g, key=key, shape=x.shape),),
+       doc="x[key], NumPy basic indexing", family="shape", builtin=False,
+       examples=((((4,),), {"key": (slice(1, 3),)}), (((3, 4),), {"key": (slice(None), 0)}),
+                 (((3, 4),), {"key": (1, slice(None, None, 2))}))),
+    Op("scatter", "g, key:key, shape:shape", forward=_scatter,
+       grads=(lambda g, y, x, key, shape: F.getitem(g, key=key),),
+       doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False),
+    Op("broadcast_to", "x, shape:shape", forward=lambda bk, x, shape: bk.xp.broadcast_to(x, shape).copy(),
+       grads=(lambda g, y, x, shape: F.sum_to(g, shape=x.shape),),
+       doc="x repeated to shape, as broadcasting does", family="shape",
+       examples=((((3,),), {"shape": (2, 3)}), (((2, 1),), {"shape": (2, 3)}))),
+    Op("sum_to", "x, shape:shape", forward=_sum_to, grads=(lambda g, y, x, shape: F.broadcast_to(g, shape=x.shape),),
+       doc="sum x down to shape (the gradient of broadcasting)", family="shape", builtin=False,
+       examples=((((2, 3),), {"shape": (3,)}), (((2, 3),), {"shape": (2, 1)}))),
+]

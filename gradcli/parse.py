@@ -1,0 +1,305 @@
+"""Text to AST. The LALR parser is built once per process (and cached on disk
+by Lark); the AST is built from Lark's tree without recursion, so programs
+nested thousands deep parse as well as flat ones."""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from gradcli import ast
+from gradcli.errors import Span, SyntaxError_
+
+_OPENERS, _CLOSERS = "([", ")]"
+
+# Terminals as a person would name them, for "expected ..." messages.
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "COLON": "':'", "DOT": "'.'",
+    "EQUAL": "'='", "_SEP": "a new statement", "$END": "the end of the program",
+    "ADD_OP": "'+' or '-'", "MUL_OP": "'*', '/' or '@'", "POW_OP": "'**' or '^'",
+    "COMP_OP": "a comparison",
+}
+_EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "ADD_OP"}
+
+
+def _grammar_text() -> str:
+    # In a wheel the grammar ships as gradcli/grammar/; in a source checkout
+    # (editable install, tests) it is the top-level grammar/ folder.
+    packaged = resources.files("gradcli").joinpath("grammar/gradcli.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / "gradcli.lark").read_text(encoding="utf-8")
+
+
+class _BracketNewlines:
+    """Post-lexer: a newline inside brackets continues the statement."""
+    always_accept = ("_SEP",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            if tok.value in _OPENERS:
+                depth += 1
+            elif tok.value in _CLOSERS:
+                depth = max(0, depth - 1)
+            elif depth and tok.type == "_SEP" and tok.value != ";":
+                continue
+            yield tok
+
+
+@functools.lru_cache(maxsize=None)
+def _parser():
+    from lark import Lark
+    return Lark(_grammar_text(), parser="lalr", propagate_positions=True,
+                postlex=_BracketNewlines(), cache=True)
+
+
+def _span(meta) -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(tok) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _builder():
+    from lark import Transformer_NonRecursive, v_args
+
+    @v_args(meta=True)
+    class Build(Transformer_NonRecursive):
+        def number(self, meta, ch):
+            return ast.Number(float(ch[0]), span=_span(meta))
+
+        def name(self, meta, ch):
+            return ast.Name(str(ch[0]), span=_span(meta))
+
+        def list(self, meta, ch):
+            return ast.List([c for c in ch if c is not None], span=_span(meta))
+
+        def tuple(self, meta, ch):
+            return ast.Tuple([c for c in ch if c is not None], span=_span(meta))
+
+        def binop(self, meta, ch):
+            left, op, right = ch
+            return ast.BinOp("**" if op == "^" else str(op), left, right, span=_span(meta))
+
+        def unop(self, meta, ch):
+            return ast.UnaryOp(str(ch[0]), ch[1], span=_span(meta))
+
+        def comparison(self, meta, ch):
+            if len(ch) > 3:
+                a, op1, b, op2, c = ch[:5]
+                raise SyntaxError_(
+                    "comparisons cannot be chained", _tok_span(op2),
+                    hint=f"write ({_text(a)} {op1} {_text(b)}) * ({_text(b)} {op2} {_text(c)})")
+            return ast.Compare(str(ch[1]), ch[0], ch[2], span=_span(meta))
+
+        def keyword(self, meta, ch):
+            return ast.Keyword(str(ch[0]), ch[1], span=_span(meta))
+
+        def arguments(self, meta, ch):
+            return ch
+
+        def subscripts(self, meta, ch):
+            return ch
+
+        def slice(self, meta, ch):
+            return ast.Slice(*ch, span=_span(meta))
+
+        def attr(self, meta, ch):
+            value, name = ch
+            if name == "T":
+                return ast.Transpose(value, span=_span(meta))
+            return _Attr(value, str(name), _tok_span(name))
+
+        def index(self, meta, ch):
+            return ast.Index(_plain(ch[0]), ch[1], span=_span(meta))
+
+        def call(self, meta, ch):
+            target, arguments = ch[0], ch[1] or []
+            args, keywords = [], []
+            for a in arguments:
+                if isinstance(a, ast.Keyword):
+                    keywords.append(a)
+                elif keywords:
+                    raise SyntaxError_("a positional argument cannot follow a keyword argument", a.span)
+                else:
+                    args.append(a)
+            if isinstance(target, _Attr):
+                return ast.Call(target.name, args, keywords, receiver=target.value,
+                                span=_span(meta), func_span=target.span)
+            if isinstance(target, ast.Name):
+                return ast.Call(target.id, args, keywords, span=_span(meta), func_span=target.span)
+            raise SyntaxError_("only a function's name can be called", target.span,
+                               hint="multiply with '*' if that was meant")
+
+        def assign(self, meta, ch):
+            target, value = _plain(ch[0]), _plain(ch[1])
+            if isinstance(target, ast.Name):
+                return ast.Binding(target.id, value, span=_span(meta))
+            if (isinstance(target, ast.Call) and target.receiver is None and not target.keywords
+                    and all(isinstance(a, ast.Name) for a in target.args)):
+                params = [a.id for a in target.args]
+                dup = {p for p in params if params.count(p) > 1}
+                if dup:
+                    raise SyntaxError_(f"parameter '{dup.pop()}' is named twice", target.span)
+                return ast.FunctionDef(target.func, params, value, span=_span(meta))
+            raise SyntaxError_("cannot assign to this", target.span,
+                               hint="the left of '=' is a name (x = ...) or a function head (f(a, b) = ...)")
+
+        def start(self, meta, ch):
+            return [c if isinstance(c, (ast.Binding, ast.FunctionDef)) else
+                    ast.Result(_plain(c), span=_plain(c).span) for c in ch]
+
+    return Build()
+
+
+class _Attr:
+    """`value.name` before it is known to be a method call."""
+    __slots__ = ("value", "name", "span")
+
+    def __init__(self, value, name, span):
+        self.value, self.name, self.span = value, name, span
+
+
+def _plain(node):
+    if isinstance(node, _Attr):
+        raise SyntaxError_(f"'.{node.name}' must be called: {node.name}(...)", node.span,
+                           hint="'.T' is the only attribute; other names after '.' are methods")
+    return node
+
+
+_source_of_current_parse: list[str] = []
+
+
+def _text(node) -> str:
+    """The source text of a node (for hints)."""
+    src = _source_of_current_parse[-1] if _source_of_current_parse else ""
+    s = node.span
+    lines = src.splitlines()
+    if s.line == s.end_line and 0 < s.line <= len(lines):
+        return lines[s.line - 1][s.column - 1:s.end_column - 1]
+    return "..."
+
+
+def parse(source: str) -> ast.Program:
+    """Parse a program; raises SyntaxError_ with a span and 'expected ...'."""
+    from lark.exceptions import UnexpectedInput, VisitError
+    try:
+        tree = _parser().parse(source)
+    except UnexpectedInput as e:
+        raise _syntax_error(e, source).locate(source) from None
+    _source_of_current_parse.append(source)
+    try:
+        statements = _builder().transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, SyntaxError_):
+            raise e.orig_exc.locate(source) from None
+        raise
+    finally:
+        _source_of_current_parse.pop()
+    return ast.Program(statements, source)
+
+
+def parse_expression(source: str) -> ast.Node:
+    """Parse one expression (an --at value, a REPL :command's argument)."""
+    program = parse(source)
+    if len(program.statements) != 1 or not isinstance(program.statements[0], ast.Result):
+        raise SyntaxError_("expected one expression", Span(1, 1, 1, len(source) + 1)).locate(source)
+    return program.statements[0].value
+
+
+def is_incomplete(source: str) -> bool:
+    """True when more lines could complete the program (an open bracket, a
+    trailing operator): the REPL then asks for a continuation line."""
+    from lark.exceptions import UnexpectedEOF, UnexpectedToken
+    depth = 0
+    for ch in source:
+        depth += (ch in _OPENERS) - (ch in _CLOSERS)
+    if depth > 0:
+        return True
+    try:
+        _parser().parse(source)
+    except UnexpectedEOF:
+        return True
+    except UnexpectedToken as e:
+        return e.token.type == "$END"
+    except Exception:
+        return False
+    return False
+
+
+def _describe(expected: set[str]) -> str:
+    if expected & _EXPRESSION_START == _EXPRESSION_START or {"NAME", "NUMBER"} <= expected:
+        rest = sorted(_WORDS.get(t, repr(t)) for t in expected - _EXPRESSION_START
+                      if t not in ("_SEP", "$END"))
+        words = ["an expression"] + rest
+    else:
+        words = sorted(_WORDS.get(t, f"'{t}'") for t in expected)
+    if len(words) > 4:
+        words = words[:4] + ["..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _syntax_error(e, source: str) -> SyntaxError_:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+    line, col = getattr(e, "line", 1), getattr(e, "column", 1)
+    if line is None or line < 1:
+        lines = source.splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+    if isinstance(e, UnexpectedCharacters):
+        ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
+        return SyntaxError_(f"unexpected character {ch!r}", Span(line, col, line, col + 1))
+    expected = set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        prev = _previous_token(source, tok)
+        if tok.type == "$END":
+            lines = source.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
+            found = "the end of the program"
+        elif tok.type == "_SEP":
+            found = "';'" if tok.value == ";" else "the end of the line"
+        else:
+            found = repr(str(tok.value))
+        span = Span(line, col, line, col + max(1, len(str(tok.value)) if tok.type not in ("$END", "_SEP") else 1))
+        unclosed = _unclosed_bracket(source, tok)
+        if unclosed and tok.type in ("$END", "_SEP", "RPAR", "RSQB"):
+            want = ")" if unclosed[0] == "(" else "]"
+            return SyntaxError_(f"'{unclosed[0]}' is never closed: expected '{want}' before {found}", span,
+                                hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")
+        after = f" after {prev}" if prev else ""
+        return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span)
+    return SyntaxError_("could not parse the program", Span(line, col, line, col + 1))
+
+
+def _previous_token(source: str, tok) -> str | None:
+    pos = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
+    text = source[:pos].rstrip()
+    if not text:
+        return None
+    for op in ("**", "<=", ">=", "==", "!=", "+", "-", "*", "/", "@", "^", "<", ">", "=", ",", "(", "[", ":"):
+        if text.endswith(op):
+            return f"'{op}'"
+    return None
+
+
+def _unclosed_bracket(source: str, tok):
+    """The innermost bracket still open where parsing stopped: (char, line, col)."""
+    stop = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
+    stack, line, col = [], 1, 1
+    for ch in source[:stop]:
+        if ch in _OPENERS:
+            stack.append((ch, line, col))
+        elif ch in _CLOSERS and stack:
+            stack.pop()
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+    if tok.type in ("RPAR", "RSQB") and stack:
+        closer = str(tok.value)
+        if _OPENERS[_CLOSERS.index(closer)] == stack[-1][0]:
+            return None
+    return stack[-1] if stack else None

@@ -1,0 +1,1 @@
+"""Renderers: functions of a report (value, gradients, graph) and of errors."""

@@ -1,0 +1,76 @@
+"""The rich display of a result: value, gradients, the graph as a tree."""
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from gradcli.render import format as fmt
+from gradcli.render import jsonout, tree
+
+
+def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool = False,
+         depth=None, full=False) -> None:
+    """Print a result (or its JSON document with --json)."""
+    bk = session.bk
+    value = bk.to_host(y.data)
+    if opts.json:
+        jsonout.dump(jsonout.result_document(source, value, y.shape, bk.dtype_name, grads))
+        return
+    opts.out.print(summary(value, y.shape, bk.dtype_name, grads, opts.precision))
+    if with_graph:
+        from gradcli.report import snapshot
+        opts.out.print()
+        opts.out.print(draw(snapshot(y), opts.precision, depth, full))
+
+
+def draw(graph, precision, depth=None, full=False):
+    return tree.build(graph, precision, depth=None if full else depth or tree.DEPTH,
+                      max_nodes=None if full else (tree.NODES if depth is None else None))
+
+
+def summary(value, shape, dtype: str, grads: dict | None, precision: int) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_row("value", fmt.array(value, precision, oneline=False), f"{fmt.shape(shape)} {dtype}")
+    for name, g in (grads or {}).items():
+        grid.add_row(Text(f"∂/∂{name}", style="bold green"), fmt.array(g, precision, oneline=False),
+                     fmt.shape(g.shape))
+    return grid
+
+
+def functions(opts, name: str | None) -> None:
+    """The builtin listing, from the op table."""
+    from gradcli.errors import UnknownNameError
+    from gradcli.interpret import resolve_builtin, _suggest
+    from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS
+    if name:
+        op = resolve_builtin(name)
+        if op is None:
+            raise UnknownNameError(f"unknown function '{name}'" + _suggest(name, [*BUILTINS, *SYNONYMS]))
+        if opts.json:
+            jsonout.dump({"name": op.name, "signature": op.signature(), "doc": op.doc, "family": op.family})
+            return
+        opts.out.print(Text(op.signature(), style="bold"))
+        opts.out.print(f"  {op.doc}")
+        return
+    if opts.json:
+        jsonout.dump([{"name": op.name, "signature": op.signature(), "doc": op.doc, "family": op.family}
+                      for op in BUILTINS.values()])
+        return
+    for family in FAMILIES:
+        ops = [op for op in family.OPS if op.builtin]
+        if not ops:
+            continue
+        table = Table(title=family.__name__.rsplit(".", 1)[-1], title_justify="left", title_style="bold",
+                      show_header=False, box=None, padding=(0, 2))
+        table.add_column(style="cyan", no_wrap=True)
+        table.add_column()
+        for op in ops:
+            table.add_row(op.signature(), op.doc)
+        opts.out.print(table)
+        opts.out.print()
+    opts.out.print(Text("Operators: + - * / @ ** ^ and comparisons < <= > >= == !=; methods: x.f(args) is f(x, args); "
+                        "x.T transposes. Also spelled: " + ", ".join(f"{k}={v}" for k, v in SYNONYMS.items()),
+                        style="dim"))

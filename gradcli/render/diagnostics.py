@@ -1,0 +1,73 @@
+"""Errors and warnings as one message: what, where (file:line:col), the
+source line with a caret under the spot, and a hint. Every mode uses this."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from gradcli.errors import GradcliError, Span
+
+_WINDOW = 70      # characters of a long source line shown around the spot
+
+
+def caret_lines(source: str, span: Span) -> list[tuple[str, str]]:
+    """(gutter, text) pairs: the source line and the caret line under it."""
+    lines = source.splitlines() or [""]
+    if not 0 < span.line <= len(lines):
+        return []
+    line = lines[span.line - 1].expandtabs(1)
+    start = max(span.column - 1, 0)
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    end = max(min(end, len(line)), start + 1)
+    offset = 0
+    if len(line) > _WINDOW:
+        offset = max(0, min(start - _WINDOW // 3, len(line) - _WINDOW))
+        shown = line[offset:offset + _WINDOW]
+        line = ("…" if offset else "") + shown + ("…" if offset + _WINDOW < len(line) else "")
+        offset -= 1 if offset else 0
+    width = min(end - start, _WINDOW)
+    return [(str(span.line), line), ("", " " * (start - offset) + "^" * width)]
+
+
+def render(err: GradcliError, level: str = "error") -> Text:
+    out = Text()
+    out.append(f"{level}: ", style="bold red" if level == "error" else "bold yellow")
+    out.append(err.message, style="bold")
+    if err.span is not None and err.source is not None:
+        origin = err.origin or "program"
+        out.append(f"\n --> {origin}:{err.span.line}:{err.span.column}", style="blue")
+        rows = caret_lines(err.source, err.span)
+        width = max((len(g) for g, _ in rows), default=1)
+        for gutter, text in rows:
+            out.append(f"\n {gutter:>{width}} | ", style="blue")
+            out.append(text, style="bold red" if not gutter else "")
+    if err.hint:
+        out.append("\n = hint: ", style="cyan")
+        out.append(err.hint)
+    return out
+
+
+def plain(err: GradcliError, level: str = "error") -> str:
+    return render(err, level).plain
+
+
+def warnings(events, source: str | None, origin: str | None = None) -> list[Text]:
+    """One message per distinct floating-point event (op, what, where)."""
+    seen, out = set(), []
+    for op, what, span in events:
+        key = (op, what, span)
+        if key in seen:
+            continue
+        seen.add(key)
+        w = GradcliError(f"{op}: {_WHAT.get(what, what)}", span)
+        if source is not None and span is not None:
+            w.locate(source, origin)
+        out.append(render(w, "warning"))
+    return out
+
+
+_WHAT = {
+    "invalid value": "invalid value (the result has nan)",
+    "divide by zero": "division by zero (the result has inf)",
+    "overflow": "overflow (the result has inf)",
+    "underflow": "underflow",
+}

@@ -1,0 +1,66 @@
+"""Numbers and arrays as people read them: aligned, abbreviated, one line."""
+from __future__ import annotations
+
+import math
+
+import numpy
+
+DEFAULT_PRECISION = 4
+
+
+def number(x: float, precision: int = DEFAULT_PRECISION) -> str:
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    if 1e-4 <= abs(x) < 1e6:
+        s = f"{x:.{precision}f}".rstrip("0").rstrip(".")
+        return s if s not in ("0", "-0") else f"{x:.{precision}g}"
+    return f"{x:.{precision}g}"
+
+
+def array(a, precision: int = DEFAULT_PRECISION, oneline: bool = True, edge: int = 3) -> str:
+    """NumPy-style text; large arrays keep `edge` items at each end."""
+    a = numpy.asarray(a)
+    if a.ndim == 0:
+        return number(a, precision)
+    text = numpy.array2string(a, separator=", ", threshold=2 * edge * edge, edgeitems=edge,
+                              formatter={"float_kind": lambda v: number(v, precision)},
+                              max_line_width=10_000 if oneline else 78)
+    return " ".join(text.split()) if oneline else text
+
+
+def shape(s) -> str:
+    return "(" + ", ".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"
+
+
+def jsonable(a):
+    """Nested lists of floats; non-finite numbers as "nan", "inf", "-inf"."""
+    a = numpy.asarray(a, dtype=float)
+    if numpy.isfinite(a).all():
+        return a.tolist()
+    if a.ndim == 0:
+        return _finite(float(a))
+    out = a.tolist()
+    stack = [out]
+    while stack:
+        items = stack.pop()
+        for i, v in enumerate(items):
+            if isinstance(v, list):
+                stack.append(v)
+            else:
+                items[i] = _finite(v)
+    return out
+
+
+def _finite(v: float):
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v

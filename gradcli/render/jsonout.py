@@ -1,0 +1,31 @@
+"""--json documents (SPEC.md section 2): one document on stdout."""
+from __future__ import annotations
+
+import json
+import sys
+
+from gradcli.render.format import jsonable
+
+
+def result_document(program: str, value, shape, dtype: str, grads: dict | None) -> dict:
+    doc = {"program": program, "value": jsonable(value), "shape": list(shape), "dtype": dtype}
+    if grads is not None:
+        doc["grads"] = {k: jsonable(v) for k, v in grads.items()}
+    return doc
+
+
+def error_document(e) -> dict:
+    span = getattr(e, "span", None)
+    return {"error": {"kind": getattr(e, "kind", "error"), "message": e.message,
+                      "line": span.line if span else None, "column": span.column if span else None,
+                      **({"hint": e.hint} if getattr(e, "hint", None) else {})}}
+
+
+def dumps(doc) -> str:
+    return json.dumps(doc, allow_nan=False)
+
+
+def dump(doc, file=None) -> None:
+    file = file or sys.stdout
+    file.write(dumps(doc) + "\n")
+    file.flush()

@@ -1,0 +1,86 @@
+"""The graph as a rich Tree, from the result down to the inputs. A node met
+again is referred to, not redrawn; depth and size are bounded so that a
+100,000-node graph prints a readable tree. Built without recursion."""
+from __future__ import annotations
+
+from rich.text import Text
+from rich.tree import Tree
+
+from gradcli.render import format as fmt
+from gradcli.report import Graph, GraphNode
+
+DEPTH = 12
+NODES = 60
+
+
+def label(node: GraphNode, precision: int, show_value: bool = True) -> Text:
+    t = Text()
+    if node.kind == "input":
+        t.append(node.name, style="bold cyan")
+        t.append("  input", style="cyan")
+    elif node.kind == "intermediate":
+        t.append(node.name, style="bold")
+        t.append(f" = {node.op}", style="magenta")
+    elif node.kind == "call":
+        t.append(node.label, style="bold magenta")
+    elif node.kind == "constant":
+        t.append("const", style="dim")
+    else:
+        t.append(node.op, style="magenta")
+    t.append(f"  {fmt.shape(node.shape)}", style="dim")
+    if show_value:
+        t.append("  " + fmt.array(node.value, precision, edge=2))
+    if node.grad is not None:
+        t.append("  grad ", style="green")
+        t.append(fmt.array(node.grad, precision, edge=2), style="green")
+    return t
+
+
+def build(graph: Graph, precision: int = fmt.DEFAULT_PRECISION, depth: int | None = DEPTH,
+          max_nodes: int | None = NODES) -> Tree:
+    nodes = graph.nodes
+    root = Tree(label(nodes[graph.root], precision), guide_style="dim")
+    drawn = {graph.root}
+    elided: set[int] = set()
+    count = 1
+    stack = [(pid, root, 1) for pid in reversed(nodes[graph.root].parents)]
+    hidden = 0
+    while stack:
+        nid, parent, level = stack.pop()
+        node = nodes[nid]
+        if nid in elided:
+            parent.add(Text("… (elided above)", style="dim italic"))
+            continue
+        if nid in drawn:
+            ref = Text("↑ ", style="dim")
+            ref.append(node.label, style="bold" if node.name else "magenta")
+            ref.append(" (shown above)", style="dim")
+            parent.add(ref)
+            continue
+        too_deep = depth is not None and level > depth
+        too_many = max_nodes is not None and count >= max_nodes
+        if too_deep or too_many:
+            n = _count_below(nodes, nid, drawn, elided)
+            hidden += n
+            parent.add(Text(f"… {n:,} more node{'s' * (n != 1)}", style="dim italic"))
+            continue
+        drawn.add(nid)
+        count += 1
+        branch = parent.add(label(node, precision))
+        for pid in reversed(node.parents):
+            stack.append((pid, branch, level + 1))
+    if hidden:
+        root.add(Text(f"({hidden:,} nodes not drawn: --depth N or --full shows more)", style="dim"))
+    return root
+
+
+def _count_below(nodes, nid, drawn, elided) -> int:
+    """Nodes reachable from nid that are neither drawn nor already counted."""
+    seen, stack = {nid}, [nid]
+    while stack:
+        for p in nodes[stack.pop()].parents:
+            if p not in seen and p not in drawn and p not in elided:
+                seen.add(p)
+                stack.append(p)
+    elided.update(seen)
+    return len(seen)
