@@ -29,6 +29,7 @@ class Backend:
         self.rng = numpy.random.default_rng(seed)   # on the host, whatever the device
         self.events: list[tuple[str, str, object]] = []   # (op, what, span)
         self.span = None                  # the source span being evaluated, for events
+        self.op = None                    # the operation running, for events
 
     # ---- arrays
     def asarray(self, value):
@@ -54,10 +55,11 @@ class Backend:
 
     # ---- floating-point events
     @contextlib.contextmanager
-    def watch(self, op_name: str):
-        """Record (not print) overflow, 0/0, log(-1)... met by one operation."""
+    def watching(self):
+        """Record (not print) overflow, 0/0, log(-1)... with the operation
+        (self.op, set by the engine) and the source span that met them."""
         def record(what, _flag):
-            self.events.append((op_name, what, self.span))
+            self.events.append((self.op, what, self.span))
         with self.xp.errstate(all="call", call=record):
             yield
 
@@ -77,8 +79,8 @@ class CupyBackend(Backend):
         return special.erf(x)
 
     @contextlib.contextmanager
-    def watch(self, op_name: str):
-        # CuPy keeps no floating-point flags; results are checked by the edge.
+    def watching(self):
+        # CuPy keeps no floating-point flags.
         yield
 
 

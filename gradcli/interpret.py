@@ -84,28 +84,32 @@ class Session:
         """Run one statement; a result's value is returned, bindings give None."""
         self.source = source
         try:
-            if isinstance(stmt, ast.FunctionDef):
-                self._check_bindable(stmt.name, stmt.span)
-                self.env[stmt.name] = Function(stmt.name, stmt.params, stmt.body, stmt.span, source)
-                return None
-            if isinstance(stmt, ast.Binding):
-                self._check_bindable(stmt.name, stmt.span)
-                if stmt.name in self.fixed and self._is_constant(stmt.value):
-                    return None
-                value = self.eval(stmt.value)
-                if isinstance(value, Tensor):
-                    if value.const:
-                        value = self.add_input(stmt.name, value, stmt.span.line)
-                    elif value.name is None:
-                        value.name = stmt.name
-                self.env[stmt.name] = value
-                return None
-            value = self.eval(stmt.value)
-            if not isinstance(value, Tensor):
-                raise UsageError(f"a result must be an array or a number, not {_describe(value)}", stmt.span)
-            return value
+            with self.bk.watching():
+                return self._execute(stmt, source)
         except GradcliError as e:
             raise e.locate(source)
+
+    def _execute(self, stmt: ast.Node, source: str) -> Tensor | None:
+        if isinstance(stmt, ast.FunctionDef):
+            self._check_bindable(stmt.name, stmt.span)
+            self.env[stmt.name] = Function(stmt.name, stmt.params, stmt.body, stmt.span, source)
+            return None
+        if isinstance(stmt, ast.Binding):
+            self._check_bindable(stmt.name, stmt.span)
+            if stmt.name in self.fixed and self._is_constant(stmt.value):
+                return None
+            value = self.eval(stmt.value)
+            if isinstance(value, Tensor):
+                if value.const:
+                    value = self.add_input(stmt.name, value, stmt.span.line)
+                elif value.name is None:
+                    value.name = stmt.name
+            self.env[stmt.name] = value
+            return None
+        value = self.eval(stmt.value)
+        if not isinstance(value, Tensor):
+            raise UsageError(f"a result must be an array or a number, not {_describe(value)}", stmt.span)
+        return value
 
     def _check_bindable(self, name, span):
         if is_reserved(name):

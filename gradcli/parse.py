@@ -39,11 +39,12 @@ class _BracketNewlines:
     def process(self, stream):
         depth = 0
         for tok in stream:
-            if tok.value in _OPENERS:
+            kind = tok.type
+            if kind == "LPAR" or kind == "LSQB":
                 depth += 1
-            elif tok.value in _CLOSERS:
+            elif kind == "RPAR" or kind == "RSQB":
                 depth = max(0, depth - 1)
-            elif depth and tok.type == "_SEP" and tok.value != ";":
+            elif depth and kind == "_SEP" and tok.value != ";":
                 continue
             yield tok
 
@@ -51,73 +52,86 @@ class _BracketNewlines:
 @functools.lru_cache(maxsize=None)
 def _parser():
     from lark import Lark
-    return Lark(_grammar_text(), parser="lalr", propagate_positions=True,
-                postlex=_BracketNewlines(), cache=True)
-
-
-def _span(meta) -> Span:
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+    return Lark(_grammar_text(), parser="lalr", postlex=_BracketNewlines(), cache=True)
 
 
 def _tok_span(tok) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column)
 
 
+def _span_of(item) -> Span:
+    return item.span if hasattr(item, "span") else _tok_span(item)
+
+
+def _join(first, last) -> Span:
+    """The span from the start of first to the end of last (nodes or tokens)."""
+    a, b = _span_of(first), _span_of(last)
+    return Span(a.line, a.column, b.end_line, b.end_column)
+
+
 def _builder():
-    from lark import Transformer_NonRecursive, v_args
+    # Positions come from tokens and child spans, not Lark's propagate_positions,
+    # which doubles the parse time of long programs.
+    from lark import Transformer_NonRecursive
 
-    @v_args(meta=True)
     class Build(Transformer_NonRecursive):
-        def number(self, meta, ch):
-            return ast.Number(float(ch[0]), span=_span(meta))
+        def number(self, ch):
+            return ast.Number(float(ch[0]), span=_tok_span(ch[0]))
 
-        def name(self, meta, ch):
-            return ast.Name(str(ch[0]), span=_span(meta))
+        def name(self, ch):
+            return ast.Name(str(ch[0]), span=_tok_span(ch[0]))
 
-        def list(self, meta, ch):
-            return ast.List([c for c in ch if c is not None], span=_span(meta))
+        def list(self, ch):
+            return ast.List([c for c in ch[1:-1] if c is not None], span=_join(ch[0], ch[-1]))
 
-        def tuple(self, meta, ch):
-            return ast.Tuple([c for c in ch if c is not None], span=_span(meta))
+        def tuple(self, ch):
+            return ast.Tuple([c for c in ch[1:-1] if c is not None], span=_join(ch[0], ch[-1]))
 
-        def binop(self, meta, ch):
+        def binop(self, ch):
             left, op, right = ch
-            return ast.BinOp("**" if op == "^" else str(op), left, right, span=_span(meta))
+            return ast.BinOp("**" if op == "^" else str(op), _plain(left), _plain(right), span=_join(left, right))
 
-        def unop(self, meta, ch):
-            return ast.UnaryOp(str(ch[0]), ch[1], span=_span(meta))
+        def unop(self, ch):
+            return ast.UnaryOp(str(ch[0]), _plain(ch[1]), span=_join(ch[0], ch[1]))
 
-        def comparison(self, meta, ch):
+        def comparison(self, ch):
             if len(ch) > 3:
                 a, op1, b, op2, c = ch[:5]
                 raise SyntaxError_(
                     "comparisons cannot be chained", _tok_span(op2),
                     hint=f"write ({_text(a)} {op1} {_text(b)}) * ({_text(b)} {op2} {_text(c)})")
-            return ast.Compare(str(ch[1]), ch[0], ch[2], span=_span(meta))
+            return ast.Compare(str(ch[1]), _plain(ch[0]), _plain(ch[2]), span=_join(ch[0], ch[2]))
 
-        def keyword(self, meta, ch):
-            return ast.Keyword(str(ch[0]), ch[1], span=_span(meta))
+        def keyword(self, ch):
+            return ast.Keyword(str(ch[0]), _plain(ch[1]), span=_join(ch[0], ch[1]))
 
-        def arguments(self, meta, ch):
-            return ch
+        def arguments(self, ch):
+            return [_plain(c) if not isinstance(c, ast.Keyword) else c for c in ch]
 
-        def subscripts(self, meta, ch):
-            return ch
+        def subscripts(self, ch):
+            return [_plain(c) for c in ch]
 
-        def slice(self, meta, ch):
-            return ast.Slice(*ch, span=_span(meta))
+        def slice(self, ch):
+            present = [c for c in ch if c is not None]
+            span = _join(present[0], present[-1]) if present else None
+            return ast.Slice(*ch, span=span)
 
-        def attr(self, meta, ch):
+        def attr(self, ch):
             value, name = ch
             if name == "T":
-                return ast.Transpose(value, span=_span(meta))
-            return _Attr(value, str(name), _tok_span(name))
+                return ast.Transpose(_plain(value), span=_join(value, name))
+            return _Attr(_plain(value), str(name), _tok_span(name))
 
-        def index(self, meta, ch):
-            return ast.Index(_plain(ch[0]), ch[1], span=_span(meta))
+        def index(self, ch):
+            value, items, close = ch
+            node = ast.Index(_plain(value), items, span=_join(value, close))
+            for item in items:
+                if isinstance(item, ast.Slice) and item.span is None:
+                    item.span = node.span
+            return node
 
-        def call(self, meta, ch):
-            target, arguments = ch[0], ch[1] or []
+        def call(self, ch):
+            target, arguments, close = ch[0], ch[1] or [], ch[2]
             args, keywords = [], []
             for a in arguments:
                 if isinstance(a, ast.Keyword):
@@ -126,29 +140,31 @@ def _builder():
                     raise SyntaxError_("a positional argument cannot follow a keyword argument", a.span)
                 else:
                     args.append(a)
+            span = _join(target, close)
             if isinstance(target, _Attr):
                 return ast.Call(target.name, args, keywords, receiver=target.value,
-                                span=_span(meta), func_span=target.span)
+                                span=_join(target.value, close), func_span=target.span)
             if isinstance(target, ast.Name):
-                return ast.Call(target.id, args, keywords, span=_span(meta), func_span=target.span)
+                return ast.Call(target.id, args, keywords, span=span, func_span=target.span)
             raise SyntaxError_("only a function's name can be called", target.span,
                                hint="multiply with '*' if that was meant")
 
-        def assign(self, meta, ch):
+        def assign(self, ch):
             target, value = _plain(ch[0]), _plain(ch[1])
+            span = _join(target, value)
             if isinstance(target, ast.Name):
-                return ast.Binding(target.id, value, span=_span(meta))
+                return ast.Binding(target.id, value, span=span)
             if (isinstance(target, ast.Call) and target.receiver is None and not target.keywords
                     and all(isinstance(a, ast.Name) for a in target.args)):
                 params = [a.id for a in target.args]
                 dup = {p for p in params if params.count(p) > 1}
                 if dup:
                     raise SyntaxError_(f"parameter '{dup.pop()}' is named twice", target.span)
-                return ast.FunctionDef(target.func, params, value, span=_span(meta))
+                return ast.FunctionDef(target.func, params, value, span=span)
             raise SyntaxError_("cannot assign to this", target.span,
                                hint="the left of '=' is a name (x = ...) or a function head (f(a, b) = ...)")
 
-        def start(self, meta, ch):
+        def start(self, ch):
             return [c if isinstance(c, (ast.Binding, ast.FunctionDef)) else
                     ast.Result(_plain(c), span=_plain(c).span) for c in ch]
 

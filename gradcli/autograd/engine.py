@@ -43,9 +43,9 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     """Run op forward on the inputs' arrays and record it in the graph."""
     bk = params.pop("bk", None) or inputs[0].bk
     arrays = [t.data for t in inputs]
+    bk.op = op.name
     try:
-        with bk.watch(op.name):
-            data = op.forward(bk, *arrays, **params)
+        data = op.forward(bk, *arrays, **params)
     except GradcliError:
         raise
     except (ValueError, IndexError, TypeError) as e:
@@ -101,7 +101,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
         if id(t) in wanted or any(id(p) in leads for p in t.parents):
             leads.add(id(t))
     grads[id(y)] = seed
-    with grad_mode(create_graph):
+    with grad_mode(create_graph), y.bk.watching():
         for t in reversed(order):
             g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
             if g is None or t.op is None:
