@@ -197,7 +197,8 @@ def print_warnings(opts: Options, session, source, origin) -> None:
 # ---- the commands
 class LazyGroup(click.Group):
     """Commands defined in other modules are imported only when used."""
-    lazy = {"run": "gradcli.batch:command", "repl": "gradcli.repl:command"}
+    lazy = {"run": "gradcli.batch:command", "repl": "gradcli.repl:command",
+            "explain": "gradcli.explain:command", "plot": "gradcli.plot:command"}
 
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])
