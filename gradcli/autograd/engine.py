@@ -48,7 +48,7 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
         data = op.forward(bk, *arrays, **params)
     except GradcliError:
         raise
-    except (ValueError, IndexError, TypeError) as e:
+    except (ValueError, IndexError) as e:
         shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
         raise ShapeError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
     except Exception as e:          # LinAlgError (a singular matrix) and the like

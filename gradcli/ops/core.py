@@ -256,15 +256,22 @@ class _Functional:
         op = TABLE[name]
         if op.impl is not None:
             return op.impl
-        return partial(_apply_wrapped, op)
+        return partial(call, op)
 
 
-def _apply_wrapped(op, *inputs, **params):
-    """apply(), with Python numbers among the inputs made constants."""
+def call(op, *inputs, **params):
+    """apply(), with Python numbers among the inputs made constants and the
+    parameters not given set to their defaults."""
     from gradcli.autograd import Tensor, apply
     if not all(isinstance(t, Tensor) for t in inputs):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
+    for p in op.params:
+        if p.name not in params and p.kind not in TENSOR_KINDS:
+            default = p.default
+            if p.kind in ("axis1", "newaxis") and default is not None:
+                default = normalize_axis(default, inputs[0].ndim + (p.kind == "newaxis"), op.name)
+            params[p.name] = default
     return apply(op, *inputs, **params)
 
 
