@@ -52,7 +52,9 @@ class Options:
 def _console(opts: Options, file):
     from rich.console import Console
     no_color = opts.no_color or bool(os.environ.get("NO_COLOR"))
-    return Console(file=file, no_color=no_color, highlight=False, soft_wrap=False,
+    # Messages on stderr are not hard-wrapped (a wrapped caret line would point
+    # at the wrong column); the terminal wraps them if it must.
+    return Console(file=file, no_color=no_color, highlight=False, soft_wrap=file is sys.stderr,
                    emoji=False, color_system=None if no_color else "auto")
 
 
@@ -203,6 +205,29 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])
 
+    def main(self, args=None, prog_name=None, **extra):
+        """The console script: click's usage errors get gradcli's message
+        format (and the JSON error document with --json), exit code 2."""
+        # A one-shot command builds large acyclic graphs (trees of the parser,
+        # tensors) and then exits; the cyclic collector would only rescan them,
+        # doubling the time of a 100,000-line program.
+        gc.disable()
+        extra["standalone_mode"] = False
+        try:
+            super().main(args, prog_name or "gradcli", **extra)
+        except click.exceptions.NoSuchOption as e:
+            _usage(e, hint="a program that starts with '-' goes after '--': gradcli eval -- \"-mean(x)\" --at x=..."
+                   if e.option_name and not e.option_name.startswith("--") else None)
+        except click.UsageError as e:
+            _usage(e)
+        except click.exceptions.Abort:
+            sys.exit(130)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except BrokenPipeError:
+            _silence_broken_pipe()
+        sys.exit(0)
+
     def get_command(self, ctx, name):
         if name in self.lazy:
             import importlib
@@ -319,33 +344,11 @@ def functions_command(name, **kw):
     boundary(opts, work)
 
 
-def run() -> None:
-    """The console script: click's errors get our message format and exit 2."""
-    # A one-shot command builds large acyclic graphs (trees of the parser,
-    # tensors) and then exits; the cyclic collector would only rescan them,
-    # doubling the time of a 100,000-line program.
-    gc.disable()
-    try:
-        main.main(standalone_mode=False)
-    except click.exceptions.NoSuchOption as e:
-        _usage(e, hint="a program that starts with '-' goes after '--': gradcli eval -- \"-mean(x)\" --at x=..."
-               if e.option_name and not e.option_name.startswith("--") else None)
-    except click.UsageError as e:
-        _usage(e)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except BrokenPipeError:
-        _silence_broken_pipe()
-    sys.exit(0)
-
-
 def _usage(e, hint=None):
     from gradcli.errors import UsageError
     err = UsageError(e.format_message(), hint=hint)
-    argv = sys.argv[1:]
-    opts = Options(json="--json" in argv, no_color="--no-color" in argv)
+    argv = e.ctx.params if e.ctx is not None else {}
+    opts = Options(json=bool(argv.get("json_")) or "--json" in sys.argv[1:], no_color="--no-color" in sys.argv[1:])
     report_error(opts, err)
     if e.ctx is not None and not opts.json:
         opts.err.print(f"Try '{e.ctx.command_path} --help' for help.", style="dim")
