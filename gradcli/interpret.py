@@ -21,6 +21,7 @@ CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
 _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 _SEQ_KINDS = ("tensors", "shape", "axis", "axis1", "newaxis")
 
 
@@ -285,6 +286,8 @@ class Session:
             raise ShapeError(f"the items of a list must have one shape, got {a} and {b}", node.span)
         if not items:
             return Tensor(self.bk.xp.zeros((0,), dtype=self.bk.dtype), self.bk, const=True)
+        if items[0].ndim >= MAX_AXES:
+            raise ShapeError(f"lists nest at most {MAX_AXES} deep (arrays have at most {MAX_AXES} axes)", node.span)
         if all(t.const and t.op is None for t in items):
             return Tensor(self.bk.xp.stack([t.data for t in items]), self.bk, const=True)
         return F.stack(*items, axis=0)
