@@ -54,7 +54,8 @@ def _console(opts: Options, file):
     no_color = opts.no_color or bool(os.environ.get("NO_COLOR"))
     # Messages on stderr are not hard-wrapped (a wrapped caret line would point
     # at the wrong column); the terminal wraps them if it must.
-    return Console(file=file, no_color=no_color, highlight=False, soft_wrap=file is sys.stderr,
+    # markup=False: values such as "[nan, 0]" must print as they are.
+    return Console(file=file, no_color=no_color, highlight=False, markup=False, soft_wrap=file is sys.stderr,
                    emoji=False, color_system=None if no_color else "auto")
 
 
@@ -197,8 +198,21 @@ def print_warnings(opts: Options, session, source, origin) -> None:
 
 
 # ---- the commands
+class ProgramCommand(click.Command):
+    """`gradcli eval -- "-mean(x)" --at x=...`: the word after `--` is the
+    program, and the options that follow it are still options."""
+
+    def parse_args(self, ctx, args):
+        if "--" in args:
+            i = args.index("--")
+            if i + 1 < len(args):
+                args = args[:i] + args[i + 2:] + ["--", args[i + 1]]
+        return super().parse_args(ctx, args)
+
+
 class LazyGroup(click.Group):
     """Commands defined in other modules are imported only when used."""
+    command_class = ProgramCommand
     lazy = {"run": "gradcli.batch:command", "repl": "gradcli.repl:command",
             "explain": "gradcli.explain:command", "plot": "gradcli.plot:command"}
 

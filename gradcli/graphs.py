@@ -23,7 +23,7 @@ def show(opts, source, y, session, format_: str, with_grads: bool, depth, full) 
         opts.out.file.write(to_dot(graph, opts.precision))
     else:
         from gradcli.render.console import draw
-        opts.out.print(draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full))
+        opts.out.print(draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full, opts.out.width))
 
 
 def to_json(graph: Graph, program: str) -> dict:
@@ -57,7 +57,9 @@ def to_dot(graph: Graph, precision: int) -> str:
     """Valid Graphviz text: edges point from inputs towards the result."""
     lines = ["digraph gradcli {", "  rankdir=BT;", '  node [fontname="Helvetica", fontsize=11];']
     for n in sorted(graph.nodes.values(), key=lambda n: n.id):
-        title = n.label if n.kind != "intermediate" else f"{n.name} = {n.op}"
+        title = n.label
+        if n.name and n.kind in ("intermediate", "call"):
+            title = f"{n.name} = {n.op if n.kind == 'intermediate' else n.text}"
         text = f"{title}\n{fmt.shape(n.shape)}  {fmt.array(n.value, precision, edge=2)}"
         if n.grad is not None:
             text += f"\ngrad {fmt.array(n.grad, precision, edge=2)}"

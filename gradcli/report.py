@@ -22,9 +22,7 @@ class GraphNode:
 
     @property
     def label(self) -> str:
-        if self.kind == "call":
-            return self.text or self.op
-        return self.name or self.op or "const"
+        return self.name or (self.text if self.kind == "call" else self.op) or "const"
 
 
 @dataclass

@@ -20,10 +20,14 @@ def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool 
     if with_graph:
         from gradcli.report import snapshot
         opts.out.print()
-        opts.out.print(draw(snapshot(y), opts.precision, depth, full))
+        opts.out.print(draw(snapshot(y), opts.precision, depth, full, opts.out.width))
 
 
-def draw(graph, precision, depth=None, full=False):
+def draw(graph, precision, depth=None, full=False, width=80):
+    """The graph as a tree; with full, a tree too deep for the width is
+    given as a listing of every node instead."""
+    if full and 4 * tree.depth_of(graph) > width - 20:
+        return tree.listing(graph, precision)
     return tree.build(graph, precision, depth=None if full else depth or tree.DEPTH,
                       max_nodes=None if full else (tree.NODES if depth is None else None))
 
@@ -33,9 +37,9 @@ def summary(value, shape, dtype: str, grads: dict | None, precision: int) -> Tab
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     grid.add_column(style="dim", no_wrap=True)
-    grid.add_row("value", fmt.array(value, precision, oneline=False), f"{fmt.shape(shape)} {dtype}")
+    grid.add_row("value", Text(fmt.array(value, precision, oneline=False)), f"{fmt.shape(shape)} {dtype}")
     for name, g in (grads or {}).items():
-        grid.add_row(Text(f"∂/∂{name}", style="bold green"), fmt.array(g, precision, oneline=False),
+        grid.add_row(Text(f"∂/∂{name}", style="bold green"), Text(fmt.array(g, precision, oneline=False)),
                      fmt.shape(g.shape))
     return grid
 

@@ -22,8 +22,15 @@ def label(node: GraphNode, precision: int, show_value: bool = True) -> Text:
         t.append(node.name, style="bold")
         t.append(f" = {node.op}", style="magenta")
     elif node.kind == "call":
-        t.append(node.label, style="bold magenta")
+        if node.name:
+            t.append(node.name, style="bold")
+            t.append(" = ", style="magenta")
+        t.append(node.text or node.op, style="magenta")
     elif node.kind == "constant":
+        if node.value.ndim == 0:        # a literal number: its value is its label
+            t.append(fmt.array(node.value, precision))
+            t.append("  const", style="dim")
+            return t
         t.append("const", style="dim")
     else:
         t.append(node.op, style="magenta")
@@ -84,3 +91,36 @@ def _count_below(nodes, nid, drawn, elided) -> int:
                 stack.append(p)
     elided.update(seen)
     return len(seen)
+
+
+def depth_of(graph: Graph) -> int:
+    """The longest path from the root to an input, in edges."""
+    order, seen, stack = [], {graph.root}, [(graph.root, iter(graph.nodes[graph.root].parents))]
+    while stack:                        # post-order: parents before the nodes that read them
+        nid, parents = stack[-1]
+        for p in parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append((p, iter(graph.nodes[p].parents)))
+                break
+        else:
+            stack.pop()
+            order.append(nid)
+    depth = {}
+    for nid in order:
+        depth[nid] = 1 + max((depth[p] for p in graph.nodes[nid].parents), default=-1)
+    return depth[graph.root]
+
+
+def listing(graph: Graph, precision: int = fmt.DEFAULT_PRECISION) -> Text:
+    """Every node on one line, inputs first, each naming the nodes it reads:
+    the whole graph when a tree would be too deep to draw."""
+    out = Text()
+    for node in sorted(graph.nodes.values(), key=lambda n: n.id):
+        if node.id:
+            out.append("\n")
+        out.append(f"#{node.id:<5} ", style="dim")
+        out.append_text(label(node, precision))
+        if node.parents:
+            out.append("  <- " + ", ".join(f"#{p}" for p in node.parents), style="dim")
+    return out

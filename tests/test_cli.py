@@ -1,0 +1,244 @@
+"""SPEC section 2: commands, options, output, exit codes. Visible output is
+pinned by golden files (no color, 100 columns); regenerate them with
+GRADCLI_UPDATE_GOLDEN=1 after a deliberate change, and read the diff."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import DATA
+
+GOLDEN = DATA / "golden"
+TUTORIAL = "x = ones(2); z = 4*x*x; y = z.norm(); y"
+TUTORIAL_MM = ('L = mean(sin(mm(x1, x2) + x2)); L', "--at", "x1=[[0.5, -1.0], [1.5, 0.25]]",
+               "--at", "x2=[[0.3, 0.8], [-0.6, 1.1]]")
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("GRADCLI_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"output differs from {path}"
+
+
+# ---- grad and eval
+def test_tutorial_grad_display(cli):
+    r = cli("grad", TUTORIAL)
+    assert r.code == 0
+    golden("grad_tutorial", r.out)
+    assert "5.6569" in r.out and "z = mul" in r.out and "↑ x" in r.out
+
+
+def test_tutorial_mm_display(cli):
+    r = cli("grad", *TUTORIAL_MM)
+    assert r.code == 0
+    golden("grad_tutorial_mm", r.out)
+
+
+def test_grad_json_is_the_spec_document(cli):
+    r = cli("grad", "norm(4*x*x)", "--at", "x=ones(2)", "--json")
+    assert r.code == 0
+    doc = r.json()
+    assert list(doc) == ["program", "value", "shape", "dtype", "grads"]
+    assert doc["program"] == "norm(4*x*x)" and doc["shape"] == [] and doc["dtype"] == "float64"
+    assert doc["value"] == 5.656854249492381
+    np.testing.assert_allclose(doc["grads"]["x"], [5.656854249492381] * 2, rtol=1e-15)   # PyTorch: ...238
+
+
+def test_eval_json_has_no_grads_and_encodes_non_finite_numbers(cli):
+    r = cli("eval", "log(x)", "--at", "x=[0, -1, 1]", "--json")
+    assert r.code == 0
+    assert r.json()["value"] == ["-inf", "nan", 0.0]
+    assert "grads" not in r.json()
+    assert "warning: log" in r.err
+
+
+def test_tutorial_with_rand_inputs_is_reproducible(cli):
+    args = ("grad", "mean(sin(mm(x1, x2) + x2))", "--at", "x1=rand(2,2)", "--at", "x2=rand(2,2)", "--json")
+    a, b, c = cli(*args, "--seed", "3"), cli(*args, "--seed", "3"), cli(*args, "--seed", "4")
+    assert a.json() == b.json() and a.json()["value"] != c.json()["value"]
+
+
+def test_program_from_stdin_and_from_file(cli, tmp_path):
+    assert cli("eval", "-", "--json", input="x = 2\nx * 3\n").json()["value"] == 6
+    f = tmp_path / "p.grad"
+    f.write_text("# a file\ny = 5\ny^2\n")
+    assert cli("eval", "-f", str(f), "--json").json()["value"] == 25
+
+
+def test_program_starting_with_a_dash_after_double_dash(cli):
+    assert cli("eval", "--", "-mean(x)", "--at", "x=[1,2]", "--json").json()["value"] == -1.5
+    r = cli("eval", "-mean(x)", "--at", "x=[1,2]")
+    assert r.code == 2 and "--" in r.err
+
+
+def test_precision_and_dtype(cli):
+    r = cli("eval", "pi", "--precision", "8")
+    assert "3.14159265" in r.out
+    assert cli("eval", "x", "--at", "x=[1,2]", "--dtype", "float32", "--json").json()["dtype"] == "float32"
+
+
+@pytest.mark.parametrize("case", json.loads((DATA / "float32_torch.json").read_text()),
+                         ids=lambda c: c["program"])
+def test_float32_agrees_with_pytorch(cli, case):
+    at = [a for k, v in case["at"].items() for a in ("--at", f"{k}={v}")]
+    doc = cli("grad", case["program"], *at, "--dtype", "float32", "--json").json()
+    assert doc["dtype"] == "float32"
+    np.testing.assert_allclose(doc["value"], case["value"], rtol=2e-6, atol=2e-6)
+    for k, g in case["grads"].items():
+        np.testing.assert_allclose(doc["grads"][k], g, rtol=2e-5, atol=2e-6, err_msg=k)
+
+
+# ---- inputs from files
+def test_inputs_from_npy_csv_txt_json(cli, tmp_path):
+    np.save(tmp_path / "w.npy", np.array([[1.0, 2.0], [3.0, 4.0]]))
+    (tmp_path / "w.csv").write_text("1,2\n3,4\n")
+    (tmp_path / "w.txt").write_text("1 2\n3 4\n")
+    (tmp_path / "w.json").write_text("[[1, 2], [3, 4]]")
+    for ext in ("npy", "csv", "txt", "json"):
+        r = cli("eval", "sum(w * w)", "--at", f"w=@{tmp_path / ('w.' + ext)}", "--json")
+        assert r.code == 0 and r.json()["value"] == 30, ext
+
+
+def test_pickled_npy_is_refused(cli, tmp_path):
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    r = cli("eval", "sum(w)", "--at", f"w=@{tmp_path / 'o.npy'}")
+    assert r.code == 2 and "o.npy" in r.err and "Traceback" not in r.err
+
+
+@pytest.mark.parametrize("name, content", [("missing.npy", None), ("bad.json", "[1, 2"), ("bad.csv", "1,a\n"),
+                                           ("x.bin", "1")])
+def test_bad_input_files_are_one_clear_error(cli, tmp_path, name, content):
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    r = cli("eval", "sum(w)", "--at", f"w=@{tmp_path / name}")
+    assert r.code == 2 and name in r.err and r.err.count("error:") == 1
+
+
+# ---- errors
+def test_syntax_error_golden(cli):
+    r = cli("grad", "norm(4*x*x", "--at", "x=ones(2)")
+    assert r.code == 2 and r.out == ""
+    golden("error_unclosed", r.err)
+
+
+def test_expected_an_expression_after_an_operator(cli):
+    r = cli("eval", "1 + * 2")
+    assert r.code == 2 and "expected an expression after '+'" in r.err
+
+
+def test_shape_mismatch_names_the_operation_shapes_and_span(cli):
+    r = cli("eval", "y = x + 1\nsum(y @ w)", "--at", "x=ones(3)", "--at", "w=ones((2,2))")
+    assert r.code == 1
+    assert "matmul" in r.err and "(3,)" in r.err and "(2, 2)" in r.err and "program:2:5" in r.err
+
+
+def test_json_error_document(cli):
+    r = cli("eval", "sum(zz)", "--json")
+    assert r.code == 2
+    err = r.json()["error"]
+    assert err["kind"] == "unknown_name" and (err["line"], err["column"]) == (1, 5)
+    assert "error: unknown name" in r.err
+
+
+def test_gradient_of_a_non_scalar_says_shape_and_suggests(cli):
+    r = cli("grad", "x * 2", "--at", "x=[1, 2]")
+    assert r.code == 1 and "(2,)" in r.err and "jacobian" in r.err
+
+
+def test_bad_option_and_missing_program(cli):
+    assert cli("grad", "x", "--bogus").code == 2
+    r = cli("grad")
+    assert r.code == 2 and "no program" in r.err
+
+
+# ---- check
+def test_check_agrees(cli):
+    r = cli("check", "sum(sin(x)*x)", "--at", "x=[0.3, 1.2]")
+    assert r.code == 0 and "agree" in r.out
+
+
+def test_check_at_a_kink_fails_and_explains(cli):
+    r = cli("check", "relu(x)", "--at", "x=0")
+    assert r.code == 1
+    assert "kink" in r.err and "relu'(0) = 0" in r.err
+
+
+def test_check_json(cli):
+    doc = cli("check", "sum(x^2)", "--at", "x=[1, 2]", "--json").json()
+    assert doc["ok"] is True and doc["inputs"]["x"]["abs_err"] < 1e-6
+
+
+# ---- graph
+def test_graph_dot_is_valid_graphviz(cli):
+    pydot = pytest.importorskip("pydot")
+    r = cli("graph", "x = ones(2); z = 4*x*x; norm(z)", "--format", "dot", "--grads")
+    assert r.code == 0
+    [g] = pydot.graph_from_dot_data(r.out)
+    labels = [n.get_label() for n in g.get_nodes() if n.get_label()]
+    assert any("z = mul" in label for label in labels)
+    assert len(g.get_edges()) == 5
+
+
+def test_graph_json_lists_nodes_and_edges(cli):
+    doc = cli("graph", "y = sum(x^3); g = grad(y, x); sum(g) + y", "--at", "x=[1, 2]", "--format", "json").json()
+    kinds = {n["kind"] for n in doc["nodes"]}
+    assert {"input", "intermediate", "op"} <= kinds
+    assert any("scope" in n for n in doc["nodes"])           # the grad() call's own nodes, unfolded
+    ids = {n["id"] for n in doc["nodes"]}
+    assert all(e["from"] in ids and e["to"] in ids for e in doc["edges"]) and doc["root"] in ids
+
+
+def test_graph_tree_folds_a_grad_call(cli):
+    r = cli("graph", "y = sum(x^3); g = grad(y, x); sum(g)", "--at", "x=[1, 2]")
+    assert "g = grad(y, x)" in r.out and "mul" not in r.out.split("g = grad")[1].split("\n")[0]
+
+
+def test_big_graph_prints_a_bounded_tree(cli):
+    program = "x0 = 0.5\n" + "\n".join(f"x{i} = sin(x{i-1})" for i in range(1, 2001)) + "\nx2000"
+    r = cli("graph", "-", input=program)
+    assert r.code == 0 and len(r.out.splitlines()) < 80 and "more node" in r.out
+    full = cli("graph", "-", "--full", input=program)
+    assert len(full.out.splitlines()) == 2001 and "x1 = sin" in full.out and "<- #0" in full.out
+
+
+# ---- listing, version, colors, the real script
+def test_functions_lists_every_builtin(cli):
+    from gradcli.ops import BUILTINS
+    r = cli("functions")
+    assert r.code == 0
+    assert all(op.signature() in r.out for op in BUILTINS.values())
+    assert "sum(x, axis=None, keepdims=False)" in cli("functions", "sum").out
+
+
+def test_version_reports_backends(cli):
+    r = cli("--version")
+    assert r.code == 0 and "cpu: numpy" in r.out and "cuda" in r.out
+
+
+def test_help_shows_examples(cli):
+    assert "Examples:" in cli("--help").out
+    assert "Example:" in cli("grad", "--help").out
+
+
+def test_installed_script_no_escape_codes_when_piped():
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    p = subprocess.run([sys.executable, "-m", "gradcli", "grad", TUTORIAL], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert p.returncode == 0 and "\x1b[" not in p.stdout and "5.6569" in p.stdout
+    p = subprocess.run([sys.executable, "-m", "gradcli", "eval", "sum(zz)"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "did you mean" not in p.stdout
+
+
+def test_broken_pipe_is_silent():
+    p = subprocess.run(f"{sys.executable} -m gradcli functions | head -1", shell=True, capture_output=True,
+                       text=True, timeout=60)
+    assert p.stderr == "" and p.stdout.strip()
