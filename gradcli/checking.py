@@ -61,8 +61,8 @@ def _print(opts, y, results, tol, skipped):
     p = opts.precision
     opts.out.print(Text.assemble(("value  ", "bold"), fmt.number(y.item(), p)))
     table = Table(box=None, padding=(0, 2), header_style="bold")
-    for col in ("input", "autograd", "finite differences", "max abs err", "max rel err", ""):
-        table.add_column(col, no_wrap=col != "autograd" and col != "finite differences")
+    for col in ("input", "autograd", "numeric", "max abs err", "max rel err", ""):
+        table.add_column(col, no_wrap=col not in ("autograd", "numeric"))
     for r in results:
         table.add_row(r.name, fmt.array(r.autograd, p, oneline=False), fmt.array(r.numeric, p, oneline=False),
                       f"{r.abs_err:.2e}", f"{r.rel_err:.2e}",

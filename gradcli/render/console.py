@@ -32,16 +32,22 @@ def draw(graph, precision, depth=None, full=False, width=80):
                       max_nodes=None if full else (tree.NODES if depth is None else None))
 
 
-def summary(value, shape, dtype: str, grads: dict | None, precision: int) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_row("value", Text(fmt.array(value, precision, oneline=False)), f"{fmt.shape(shape)} {dtype}")
+def summary(value, shape, dtype: str, grads: dict | None, precision: int) -> Text:
+    """value and one line per gradient, aligned; a matrix keeps its rows."""
+    rows = [("value", "bold", fmt.array(value, precision, oneline=False), f"{fmt.shape(shape)} {dtype}")]
     for name, g in (grads or {}).items():
-        grid.add_row(Text(f"∂/∂{name}", style="bold green"), Text(fmt.array(g, precision, oneline=False)),
-                     fmt.shape(g.shape))
-    return grid
+        rows.append((f"∂/∂{name}", "bold green", fmt.array(g, precision, oneline=False), fmt.shape(g.shape)))
+    label_w = max(len(r[0]) for r in rows)
+    value_w = max(len(line) for r in rows for line in r[2].splitlines())
+    out = Text()
+    for i, (label, style, text, meta) in enumerate(rows):
+        lines = text.splitlines()
+        out.append(("\n" if i else "") + label.ljust(label_w), style=style)
+        out.append("  " + lines[0].ljust(value_w) + "  ")
+        out.append(meta, style="dim")
+        for line in lines[1:]:
+            out.append("\n" + " " * (label_w + 2) + line)
+    return out
 
 
 def functions(opts, name: str | None) -> None:

@@ -38,8 +38,10 @@ def label(node: GraphNode, precision: int, show_value: bool = True) -> Text:
     if show_value:
         t.append("  " + fmt.array(node.value, precision, edge=2))
     if node.grad is not None:
-        t.append("  grad ", style="green")
-        t.append(fmt.array(node.grad, precision, edge=2), style="green")
+        grad = fmt.array(node.grad, precision, edge=2)
+        # A long label keeps its gradient on a line of its own, under the value.
+        t.append("\ngrad " if len(t) + len(grad) > 56 else "  grad ", style="green")
+        t.append(grad, style="green")
     return t
 
 
