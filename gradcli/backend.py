@@ -1,21 +1,36 @@
-"""The array backends: NumPy on the CPU, CuPy on the GPU. The engine and the
-op table reach arrays only through a Backend instance, which is made per run
-and passed in, never looked up globally."""
+"""The array backends: NumPy on the CPU, CuPy on the GPU.
+
+The engine and the op table reach arrays only through a Backend instance,
+which is made per run and passed in, never looked up globally. A Backend is
+the array namespace (`xp`: NumPy or CuPy, which spell almost everything the
+same) plus the few things the two libraries spell differently, each one
+method here: scatter-add (the gradient of indexing), erf, moving arrays to
+and from the host, waiting for the device, and floating-point event flags.
+Random numbers are always drawn on the host from NumPy's generator and then
+moved to the device, so a program gives the same numbers on CPU and GPU.
+
+tests/test_backend.py runs the whole op table through a stand-in for CuPy
+whose arrays refuse NumPy, which keeps this boundary honest on machines
+without a GPU."""
 from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 
 from gradcli.errors import DeviceError, UsageError
 
 DTYPES = ("float64", "float32")
 DEVICES = ("cpu", "cuda")
-CUDA_HINT = "install the CUDA extra: pip install 'gradcli[cuda]' (CuPy for CUDA 12; see the README for CUDA 13)"
+CUDA_EXTRA = "pip install 'gradcli[cuda]'"     # cupy-cuda12x; README: CUDA 13 and cupy-cuda13x
+CTK_HINT = ("CuPy needs the CUDA libraries of its wheel: pip install 'cupy-cuda12x[ctk]' "
+            "(or 'cupy-cuda13x[ctk]'), or install the CUDA Toolkit")
 
 
 class Backend:
-    """One run's arrays: the namespace, the dtype, the random generator, and
-    the floating-point events (log(-1), 0/0) seen while computing."""
+    """One run's arrays on NumPy: the namespace, the dtype, the random
+    generator, and the floating-point events (log(-1), 0/0) seen while
+    computing. CupyBackend overrides what CuPy spells differently."""
 
     name = "cpu"
 
@@ -31,25 +46,44 @@ class Backend:
         self.span = None                  # the source span being evaluated, for events
         self.op = None                    # the operation running, for events
 
-    # ---- arrays
+    # ---- moving arrays: the only ways onto and off the device
     def asarray(self, value):
+        """A number, a nested list or a host array, as a device array of the run's dtype."""
         return self.xp.asarray(value, dtype=self.dtype)
-
-    def to_host(self, array):
-        import numpy
-        return numpy.asarray(array)
 
     def from_host(self, array):
         return self.xp.asarray(array, dtype=self.dtype)
 
-    def scatter_add(self, target, key, values):
+    def to_host(self, array):
+        """A NumPy array, for display, JSON and finite differences."""
+        import numpy
+        return numpy.asarray(array)
+
+    def synchronize(self) -> None:
+        """Wait until the device has finished (for timings)."""
+
+    # ---- what NumPy and CuPy spell differently
+    def scatter_add(self, target, key, values) -> None:
+        """target[key] += values in place, repeated indices adding up (the
+        gradient of indexing). Basic indexing reaches each element once, so
+        plain += does; only index lists need the library's scatter-add."""
+        key = key if isinstance(key, tuple) else (key,)
+        if all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+            target[key] += values
+        else:
+            self._add_at(target, key, values)
+
+    def _add_at(self, target, key, values) -> None:
         self.xp.add.at(target, key, values)
 
     def erf(self, x):
+        # NumPy has no erf (SciPy does, and is not a dependency): math.erf per element.
         import numpy
         return numpy.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
 
     def random(self, kind: str, shape):
+        """uniform [0, 1) or standard normal numbers, drawn in float64 on the
+        host from the seeded generator, then moved to the device."""
         draw = self.rng.random if kind == "uniform" else self.rng.standard_normal
         return self.from_host(draw(shape))
 
@@ -60,18 +94,27 @@ class Backend:
         (self.op, set by the engine) and the source span that met them."""
         def record(what, _flag):
             self.events.append((self.op, what, self.span))
-        with self.xp.errstate(all="call", under="ignore", call=record):
+        # NumPy's Python-level RuntimeWarnings ("Mean of empty slice") repeat
+        # what the floating-point flags already record: they stay quiet.
+        with self.xp.errstate(all="call", under="ignore", call=record), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             yield
 
 
 class CupyBackend(Backend):
+    """The same on the GPU: xp is cupy."""
+
     name = "cuda"
 
     def to_host(self, array):
         return self.xp.asnumpy(array)
 
-    def scatter_add(self, target, key, values):
+    def synchronize(self) -> None:
+        self.xp.cuda.get_current_stream().synchronize()
+
+    def _add_at(self, target, key, values) -> None:
         import cupyx
+        key = tuple(self.xp.asarray(k) if isinstance(k, (tuple, list)) else k for k in key)
         cupyx.scatter_add(target, key, values)
 
     def erf(self, x):
@@ -80,37 +123,79 @@ class CupyBackend(Backend):
 
     @contextlib.contextmanager
     def watching(self):
-        # CuPy keeps no floating-point flags.
+        # CuPy keeps no floating-point flags: on the GPU nan and inf appear
+        # in the results without a warning.
         yield
 
 
 def make_backend(device: str = "cpu", dtype: str = "float64", seed: int = 0) -> Backend:
+    """The backend for --device: NumPy for cpu, CuPy for cuda. Where CuPy or a
+    GPU is missing, a DeviceError (exit 2) says which, and how to install."""
     if device == "cpu":
         import numpy
         return Backend(numpy, dtype, seed)
     if device != "cuda":
         raise UsageError(f"unknown device '{device}'", hint="use cpu or cuda")
-    try:
-        import cupy
-    except ImportError:
-        raise DeviceError("--device cuda needs CuPy, which is not installed", hint=CUDA_HINT) from None
-    try:
-        count = cupy.cuda.runtime.getDeviceCount()
-    except Exception as e:      # CUDA driver missing or broken
-        raise DeviceError(f"--device cuda: CuPy is installed but finds no usable GPU ({e})",
-                          hint="check nvidia-smi and the CUDA driver") from None
-    if count < 1:
-        raise DeviceError("--device cuda: CuPy is installed but this machine has no GPU")
+    if dtype not in DTYPES:
+        raise UsageError(f"unknown dtype '{dtype}'", hint="use float64 or float32")
+    cupy = _import_cupy()
+    _probe(cupy)
     return CupyBackend(cupy, dtype, seed)
 
 
-def available_backends() -> dict[str, str]:
-    """For --version: which devices would work here, and why not."""
-    out = {"cpu": "numpy"}
+def _import_cupy():
     try:
-        make_backend("cuda")
         import cupy
-        out["cuda"] = f"cupy {cupy.__version__}"
+    except ModuleNotFoundError as e:
+        if (e.name or "cupy").split(".")[0] != "cupy":      # CuPy is there; something it needs is not
+            raise DeviceError(f"--device cuda: CuPy is installed but cannot load ({_one_line(e)})",
+                              hint=CTK_HINT) from None
+        raise DeviceError(f"--device cuda: CuPy is not installed ({CUDA_EXTRA})") from None
+    except Exception as e:      # a broken or mismatched CuPy build
+        raise DeviceError(f"--device cuda: CuPy is installed but cannot load ({_one_line(e)})",
+                          hint=CTK_HINT) from None
+    return cupy
+
+
+def _probe(cupy) -> None:
+    """Fail now, with a clear message, rather than in the middle of a program."""
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:      # no driver, or no device
+        raise DeviceError(f"--device cuda: CuPy is installed but finds no GPU or driver ({_one_line(e)})",
+                          hint="check nvidia-smi; without a GPU use --device cpu") from None
+    if count < 1:
+        raise DeviceError("--device cuda: CuPy is installed but this machine has no GPU (use --device cpu)")
+    try:
+        cupy.asarray([1.0]) * 2         # compiles and runs one kernel
+    except Exception as e:
+        raise DeviceError(f"--device cuda: the GPU is there but CuPy cannot run on it ({_one_line(e)})",
+                          hint=CTK_HINT) from None
+
+
+def _one_line(e: Exception, width: int = 120) -> str:
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def available_backends() -> dict[str, str]:
+    """For --version: which devices work here (with versions), and why not."""
+    import numpy
+    out = {"cpu": f"numpy {numpy.__version__}"}
+    try:
+        bk = make_backend("cuda")
     except DeviceError as e:
         out["cuda"] = f"unavailable: {e.message}"
+    else:
+        out["cuda"] = f"cupy {bk.xp.__version__}" + _gpu_names(bk.xp)
     return out
+
+
+def _gpu_names(cupy) -> str:
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+        names = [cupy.cuda.runtime.getDeviceProperties(i)["name"] for i in range(count)]
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    except Exception:           # noqa: BLE001 - the name is decoration
+        return ""
+    return f" on {', '.join(names)}" if names else ""

@@ -49,9 +49,14 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     except GradcliError:
         raise
     except (ValueError, IndexError) as e:
-        shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
-        raise ShapeError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
-    except Exception as e:          # LinAlgError (a singular matrix) and the like
+        if type(e).__name__ == "LinAlgError":       # NumPy's and CuPy's: a singular matrix
+            raise ComputeError(f"{op.name}: {str(e).lower() or 'linear algebra error'}") from None
+        shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+        if "broadcast" in str(e):
+            raise ShapeError(f"{op.name}: shapes {shapes} cannot be broadcast together",
+                             hint="NumPy's rule: trailing axes must be equal or 1") from None
+        raise ShapeError(f"{op.name}: {e}" + (f" (shapes {shapes})" if shapes else "")) from None
+    except Exception as e:          # MemoryError and the like
         raise ComputeError(f"{op.name}: {e}") from None
     if not hasattr(data, "dtype") or data.dtype != bk.dtype:
         data = bk.asarray(data)

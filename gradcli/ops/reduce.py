@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from gradcli.errors import ArgumentError
 from gradcli.ops.core import F, Op
 
 AXIS = "axis:axis=None, keepdims:bool=False"
@@ -34,7 +35,7 @@ def _extreme_grad(g, y, x, axis, keepdims):
 
 def _var(bk, x, axis, correction, keepdims):
     n = _count(x.shape, axis)
-    return bk.xp.sum((x - x.mean(axis=axis, keepdims=True)) ** 2, axis=axis, keepdims=keepdims) / max(n - correction, 0)
+    return bk.xp.sum((x - bk.xp.mean(x, axis=axis, keepdims=True)) ** 2, axis=axis, keepdims=keepdims) / max(n - correction, 0)
 
 
 def _var_grad(g, y, x, axis, correction, keepdims):
@@ -50,6 +51,8 @@ def _std_grad(g, y, x, axis, correction, keepdims):
 
 
 def _norm(bk, x, p, axis, keepdims):
+    if not p > 0:
+        raise ArgumentError(f"norm: p must be positive (or inf), got {p:g}")
     xp, a = bk.xp, bk.xp.abs(x)
     if p == math.inf:
         return xp.max(a, axis=axis, keepdims=keepdims)

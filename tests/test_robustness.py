@@ -1,0 +1,42 @@
+"""No input produces a Python traceback: programs made of random tokens
+either run or raise a GradcliError (which the edges turn into a message)."""
+from __future__ import annotations
+
+import warnings
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gradcli
+from gradcli.errors import GradcliError
+from gradcli.ops import BUILTINS
+
+TOKENS = ["x", "y", "1", "0", "2.5", "-1", "(", ")", "[", "]", ",", ":", ";", "\n", "+", "-", "*", "/", "@",
+          "**", "^", "<", "==", "=", ".", "T", "axis", "keepdims", "True", "None", "f", "inf", "nan", "e"]
+TOKENS += [name for name in BUILTINS if name not in ("rand", "randn")]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14))
+def test_random_token_programs_never_raise_anything_but_gradcli_errors(tokens):
+    program = " ".join(tokens)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # NumPy's own RuntimeWarnings must not escape either
+        try:
+            gradcli.grad(program, x=[0.5, -1.5, 2.0], y=[[1.0, 2.0, 3.0], [0.1, 0.2, 0.3]])
+        except GradcliError as e:
+            assert e.message and isinstance(e.exit_code, int) and e.exit_code in (1, 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(BUILTINS)), st.lists(st.sampled_from(["x", "y", "1", "(1, 2)", "[0, 1]", "-1",
+                                                                    "axis=0", "keepdims=True", "p=3", "None"]),
+                                                   max_size=4))
+def test_every_builtin_with_odd_arguments(name, args):
+    program = f"{name}({', '.join(args)})"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            gradcli.evaluate(program, x=[0.5, -1.5, 2.0], y=[[1.0, 2.0, 3.0], [0.1, 0.2, 0.3]])
+        except GradcliError as e:
+            assert e.exit_code in (1, 2)
