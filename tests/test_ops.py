@@ -172,3 +172,15 @@ def test_checker_catches_a_wrong_second_derivative():
     g = gradients(F.sum(call(frozen, x), axis=None, keepdims=False), [x], create_graph=True)[id(x)]
     assert not g.requires_grad      # the second derivative would be lost: -sin(x) never appears
     np.testing.assert_allclose(g.numpy(), np.cos(x0))
+
+
+ZERO_GRADIENT = [op for op in TABLE.values() if op.grads is None and op.impl is None
+                 and op.family == "elementwise"]
+
+
+@pytest.mark.parametrize("op", ZERO_GRADIENT, ids=lambda op: op.name)
+def test_piecewise_constant_ops_pass_no_gradient(op):
+    """floor, ceil, round, sign: the input still gets a (zero) gradient, as in PyTorch."""
+    import gradcli
+    r = gradcli.grad(f"sum({op.name}(x) + x * 0)", x=[0.3, -1.7, 2.5])
+    np.testing.assert_array_equal(r.grads["x"], [0, 0, 0])
