@@ -1,0 +1,493 @@
+"""`gradcli explain`: the backward pass as a worked example. Each node, from
+the result down to the inputs, shows the gradient that reached it, the local
+rule of its operation, and what it sends to each argument, in numbers; an
+argument used more than once shows its contributions adding up.
+
+The steps are taken once into plain data (`trace`), which both the display
+and --json read. The numbers come from the same rules, in the same order, as
+the engine's backward pass (autograd.gradients), which is also asked for the
+totals, so the worked example cannot disagree with `gradcli grad`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import click
+
+from gradcli.cli import boundary, common_options, options_from, prepare, print_warnings, program_options
+
+EXAMPLE = '\b\nExample:\n  gradcli explain "x = ones(2); z = 4*x*x; y = z.norm(); y"'
+STEPS = 30          # steps shown without --full
+LABEL = 16          # longest expression used as a node's label; longer ones are #1, #2...
+
+# How each operation reads, with its parameters as placeholders. {a:5} puts
+# the argument in parentheses when it binds more loosely than level 5:
+# 3 comparisons, 4 + and -, 5 * / @, 6 unary minus, 7 ^, 8 calls, indexing
+# and ᵀ, 9 names and numbers.
+FORMS = {
+    "add": ("{a:4} + {b:5}", 4), "sub": ("{a:4} - {b:5}", 4), "mul": ("{a:5}*{b:6}", 5),
+    "div": ("{a:5}/{b:6}", 5), "matmul": ("{a:5} @ {b:6}", 5), "pow": ("{a:8}^{b:7}", 7),
+    "neg": ("-{x:6}", 6), "transpose": ("{x:8}ᵀ", 8), "getitem": ("{x:8}[{key}]", 8),
+    "lt": ("{a:4} < {b:4}", 3), "le": ("{a:4} <= {b:4}", 3), "gt": ("{a:4} > {b:4}", 3),
+    "ge": ("{a:4} >= {b:4}", 3), "eq": ("{a:4} == {b:4}", 3), "ne": ("{a:4} != {b:4}", 3),
+}
+
+# Elementwise operations: the local derivative d(out)/d(argument), per argument.
+# The chain rule then sends g·(local derivative) to that argument.
+LOCAL = {
+    "add": {"a": "1", "b": "1"}, "sub": {"a": "1", "b": "-1"},
+    "mul": {"a": "{b}", "b": "{a}"}, "div": {"a": "1/{b:p}", "b": "-{a:p}/{b:p}²"},
+    "pow": {"a": "{b:p}·{a:p}^({b} - 1)", "b": "{a:p}^{b:p}·log({a})"},
+    "neg": {"x": "-1"}, "abs": {"x": "sign({x})"}, "sqrt": {"x": "1/(2·sqrt({x}))"}, "square": {"x": "2·{x:p}"},
+    "exp": {"x": "exp({x})"}, "expm1": {"x": "exp({x})"}, "log": {"x": "1/{x:p}"}, "log1p": {"x": "1/(1 + {x})"},
+    "log2": {"x": "1/({x:p}·ln 2)"}, "log10": {"x": "1/({x:p}·ln 10)"},
+    "sin": {"x": "cos({x})"}, "cos": {"x": "-sin({x})"}, "tan": {"x": "1 + tan²({x})"},
+    "asin": {"x": "1/sqrt(1 - {x:p}²)"}, "acos": {"x": "-1/sqrt(1 - {x:p}²)"}, "atan": {"x": "1/(1 + {x:p}²)"},
+    "sinh": {"x": "cosh({x})"}, "cosh": {"x": "sinh({x})"}, "tanh": {"x": "1 - tanh²({x})"},
+    "asinh": {"x": "1/sqrt({x:p}² + 1)"}, "acosh": {"x": "1/sqrt({x:p}² - 1)"}, "atanh": {"x": "1/(1 - {x:p}²)"},
+    "sigmoid": {"x": "σ({x})·(1 - σ({x}))"}, "relu": {"x": "1 where {x:p} > 0, else 0"},
+    "softplus": {"x": "σ({x})"}, "erf": {"x": "2/√π·exp(-{x:p}²)"}, "reciprocal": {"x": "-1/{x:p}²"},
+    "maximum": {"a": "1 where {a:p} > {b:p} (½ on a tie), else 0",
+                "b": "1 where {b:p} > {a:p} (½ on a tie), else 0"},
+    "minimum": {"a": "1 where {a:p} < {b:p} (½ on a tie), else 0",
+                "b": "1 where {b:p} < {a:p} (½ on a tie), else 0"},
+    "atan2": {"a": "{b:p}/({a:p}² + {b:p}²)", "b": "-{a:p}/({a:p}² + {b:p}²)"},
+    "where": {"a": "1 where {cond}, else 0", "b": "0 where {cond}, else 1"},
+    "clip": {"x": "1 where {lo:p} ≤ {x:p} ≤ {hi:p}, else 0", "lo": "1 where {x:p} < {lo:p}, else 0",
+             "hi": "1 where {x:p} > {hi:p}, else 0"},
+}
+
+# Every other operation: (its derivative in words, what the chain rule sends),
+# with g the gradient arriving at the node.
+SEND = {
+    "sum": ("1 for every summed element", "g copied to every summed element"),
+    "mean": ("1/{n} for every averaged element", "g/{n} copied to every averaged element"),
+    "prod": ("prod({x})/{x:p}", "g·prod({x})/{x:p}"),
+    "max": ("1 at the largest element (shared on a tie), else 0", "g to the largest element"),
+    "min": ("1 at the smallest element (shared on a tie), else 0", "g to the smallest element"),
+    "norm": ("{x:p}/‖{x}‖", "g·{x:p}/‖{x}‖"),
+    "var": ("2·({x} - mean)/({n} - correction)", "g·2·({x} - mean)/({n} - correction)"),
+    "std": ("({x} - mean)/(({n} - correction)·std)", "g·({x} - mean)/(({n} - correction)·std)"),
+    "logsumexp": ("softmax({x})", "g·softmax({x})"),
+    "softmax": ("s·(δ - s), with s = softmax({x})", "s·(g - sum(g·s)), with s = softmax({x})"),
+    "log_softmax": ("δ - softmax({x})", "g - softmax({x})·sum(g)"),
+    "matmul": {"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")},
+    "mm": {"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")},
+    "dot": {"a": ("{b}", "g·{b:p}"), "b": ("{a}", "g·{a:p}")},
+    "outer": {"a": ("{b}, summed along the rows", "g @ {b:p}"),
+              "b": ("{a}, summed along the columns", "gᵀ @ {a:p}")},
+    "transpose": ("1, with the axes swapped back", "gᵀ"),
+    "trace": ("the identity matrix", "g·I"),
+    "det": ("det({x})·{x:p}⁻ᵀ", "g·det({x})·{x:p}⁻ᵀ"),
+    "inv": ("-{x:p}⁻¹·(·)·{x:p}⁻¹", "-{x:p}⁻ᵀ @ g @ {x:p}⁻ᵀ"),
+    "diag": ("1 on the diagonal", "diag(g)"),
+    "reshape": ("1: the elements only move", "g reshaped back"),
+    "flatten": ("1: the elements only move", "g reshaped back"),
+    "squeeze": ("1: the elements only move", "g reshaped back"),
+    "unsqueeze": ("1: the elements only move", "g reshaped back"),
+    "concat": ("1 on this argument's block", "this argument's block of g"),
+    "stack": ("1 on this argument's slice", "this argument's slice of g"),
+    "getitem": ("1 at [{key}], 0 elsewhere", "g placed at [{key}], zeros elsewhere"),
+    "scatter": ("1 at [{key}]", "g[{key}]"),
+    "broadcast_to": ("1 for every copy", "g summed over the copies"),
+    "sum_to": ("1 for every element summed into it", "g copied back"),
+}
+NORM_P = {1: ("sign({x})", "g·sign({x})"),
+          float("inf"): ("sign at the largest |{x}|, else 0", "g to the largest |{x}|")}
+
+
+# ---- the steps, as plain data
+@dataclass
+class Send:
+    to: str                    # the argument's label
+    param: str                 # the operation's name for it: a, b, x, xs[1]
+    rule: str                  # "∂z/∂x = 4*x"
+    how: str                   # "g·(4*x)"
+    local: object | None       # host array: the elementwise local derivative (None for other ops)
+    formula: str | None        # that derivative as a formula: "4*x", "cos(x)"
+    raw: object | None         # host array: g·local before summing away broadcast axes (None if no sum)
+    value: object              # host array: the contribution, in the argument's shape
+    use: int = 1               # this is use `use` of `uses` of the argument
+    uses: int = 1
+
+
+@dataclass
+class Step:
+    label: str
+    op: str
+    expression: str            # the node in terms of its arguments' labels: (4*x)*x
+    name: str | None
+    shape: tuple
+    value: object
+    grad: object
+    incoming: list = field(default_factory=list)    # (label of the node it came from, host array)
+    id: int = 0                # the node's id(), while tracing
+    sends: list = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    program: str
+    result: str
+    value: object
+    shape: tuple
+    dtype: str
+    steps: list
+    inputs: list               # (key, grad, incoming)
+
+
+def trace(y, session, source: str) -> Explanation:
+    from gradcli import api, autograd
+    from gradcli.autograd.engine import _sum_to, grad_mode
+    from gradcli.autograd.tensor import Tensor
+    from gradcli.errors import NotScalarError
+
+    bk = session.bk
+    if y.size != 1:
+        raise NotScalarError(f"explain needs a scalar result, but this one has shape {y.shape}",
+                             hint="reduce it first, e.g. sum(...), mean(...) or norm(...)")
+    xs = api.depends_on(y, session.inputs)
+    grads = autograd.gradients(y, xs, keep_all=True)
+    order = autograd.toposort(y) if xs else []
+    labels = _labels(order, y)
+    host = bk.to_host
+    wanted = {id(x) for x in xs}
+    leads = set()
+    for t in order:
+        if id(t) in wanted or any(id(p) in leads for p in t.parents):
+            leads.add(id(t))
+    incoming: dict[int, list] = {}
+    steps: list[Step] = []
+    events = len(bk.events)
+    with grad_mode(False), bk.watching():
+        for t in reversed(order):
+            g = grads.get(id(t))
+            if t.op is None or g is None:
+                continue
+            names = _param_names(t)
+            subs = {n: labels[id(p)] for n, p in zip(names, t.parents)} | _param_text(t)
+            subs["n"] = str(t.parents[0].size // max(t.size, 1)) if t.parents else "1"   # elements reduced
+            step = Step(labels[id(t)], t.op.name, _expression(t, labels)[0], t.name, t.shape, host(t.data),
+                        host(g.data), id=id(t))
+            diff = t.op.differentiable(len(t.parents))
+            for i, (p, d) in enumerate(zip(t.parents, diff)):
+                if not (d and p.requires_grad and id(p) in leads):
+                    continue
+                c = t.op.rule(i)(g, t, *t.parents, **t.params)
+                if c is None:
+                    c = Tensor(bk.xp.zeros_like(p.data), bk, const=True)
+                summed = _sum_to(c, p.shape)
+                rule, how, formula = _rule(t, names[i], subs, labels[id(t)])
+                local = None
+                if formula is not None:         # elementwise: the rule applied to ones is the local derivative
+                    ones = Tensor(bk.xp.ones_like(g.data), bk, const=True)
+                    local = host(t.op.rule(i)(ones, t, *t.parents, **t.params).data)
+                send = Send(labels[id(p)], names[i], rule, how, local, formula,
+                            host(c.data) if summed.shape != c.shape else None, host(summed.data))
+                step.sends.append(send)
+                incoming.setdefault(id(p), []).append((step.label, send))
+            steps.append(step)
+    del bk.events[events:]          # the engine's own pass has reported these already
+    for sends in incoming.values():
+        for k, (_, s) in enumerate(sends, 1):
+            s.use, s.uses = k, len(sends)
+    for step in steps:
+        step.incoming = [(frm, s.value) for frm, s in incoming.get(step.id, [])]
+    inputs = [(x.key, host(grads[id(x)].data), [(frm, s.value) for frm, s in incoming.get(id(x), [])])
+              for x in xs]
+    return Explanation(source, labels.get(id(y), "result"), host(y.data), y.shape, bk.dtype_name, steps, inputs)
+
+
+class _Label(str):
+    """A node's label, with how tightly it binds (the levels of FORMS).
+    In a format string {a:5} parenthesizes it below level 5; {a:p} below 8."""
+    level: int = 9
+
+    def __format__(self, spec):
+        need = 8 if spec == "p" else int(spec) if spec else 0
+        return f"({self})" if self.level < need else str(self)
+
+
+def _label(text: str, level: int) -> _Label:
+    out = _Label(text)
+    out.level = level
+    return out
+
+
+def _level(text: str) -> int:
+    """How tightly a formula binds: 9 for one name or call, lower when an
+    operator stands outside every parenthesis."""
+    if text.startswith("-"):
+        return 6
+    depth, bars = 0, False
+    for ch in text:
+        if ch == "‖":
+            bars = not bars
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and not bars and ch in " +*/@^,·":
+            return 4
+    return 9
+
+
+def _labels(order, root) -> dict[int, _Label]:
+    """A short name for every node and argument: the input's key, the
+    binding's name, a small constant's value, or the expression itself; #1,
+    #2... (in the order computed) when that is too long to read. The result,
+    when nothing names it, is L."""
+    from gradcli.render import format as fmt
+    nodes, stack, seen = [], list(order) or [root], {id(t) for t in order} or {id(root)}
+    while stack:
+        t = stack.pop()
+        nodes.append(t)
+        for p in t.parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    names = {t.key or t.name for t in nodes}
+    labels: dict[int, _Label] = {}
+    taken: dict[str, int] = {}
+    numbered = 0
+    for t in sorted(nodes, key=lambda t: t.id):          # creation order: arguments before results
+        level = 9
+        if t.is_input or t.name:
+            text = t.key or t.name
+        elif t.op is None or t.const:           # a constant, even one computed (3 - 1): its value
+            text = fmt.array(t.numpy(), edge=2) if t.size <= 4 else f"const{fmt.shape(t.shape)}"
+            level = _level(text)
+        elif t is root and "L" not in names:
+            text = "L"
+        else:
+            text, level = _expression(t, labels)
+            if len(text) > LABEL:
+                numbered += 1
+                text, level = f"#{numbered}", 9
+        if t.op is not None and text in taken and not t.const:
+            taken[text] += 1                # a rebound name, or the same expression twice
+            text = f"{text}#{taken[text]}"
+        taken.setdefault(text, 1)
+        labels[id(t)] = _label(text, level)
+    return labels
+
+
+def _param_names(t) -> list[str]:
+    params = t.op.tensor_params
+    if len(params) == 1 and params[0].kind == "tensors":
+        return [f"{params[0].name}[{i}]" for i in range(len(t.parents))]
+    return [p.name for p in params][:len(t.parents)]
+
+
+def _param_text(t) -> dict[str, str]:
+    """The non-tensor arguments that differ from their defaults, as text."""
+    out = {}
+    for p in t.op.params:
+        if p.kind in ("T", "mask", "tensors") or p.name not in t.params:
+            continue
+        v = t.params[p.name]
+        if p.name == "key":
+            out["key"] = ", ".join(_index_text(k) for k in v)
+        elif v != _default(t, p) and not (p.kind == "shape" and t.op.name in ("sum_to", "broadcast_to")):
+            out[p.name] = str(v[0]) if isinstance(v, tuple) and len(v) == 1 and p.kind == "axis" else str(v)
+    return out
+
+
+def _default(t, p):
+    """A parameter's default as the binding normalises it (axis=-1 of a vector is 0)."""
+    if p.kind in ("axis1", "newaxis") and isinstance(p.default, int) and t.parents:
+        ndim = t.parents[0].ndim + (p.kind == "newaxis")
+        return p.default % ndim if ndim else 0
+    return p.default
+
+
+def _index_text(k) -> str:
+    if isinstance(k, slice):
+        text = ":".join("" if v is None else str(v) for v in (k.start, k.stop, k.step))
+        return text[:-1] if text.endswith(":") and k.step is None else text
+    return "None" if k is None else "..." if k is Ellipsis else str(k)
+
+
+def _expression(t, labels) -> tuple[str, int]:
+    """The node in terms of its arguments' labels, and how tightly it binds."""
+    names = _param_names(t)
+    subs = {n: labels[id(p)] for n, p in zip(names, t.parents)}
+    extra = _param_text(t)
+    form = FORMS.get(t.op.name)
+    if form and not (t.op.name == "transpose" and extra):
+        return form[0].format(**subs, **extra), form[1]
+    args = [str(subs[n]) for n in names] + [f"{k}={v}" for k, v in extra.items()]
+    return f"{t.op.name}({', '.join(args)})", 8
+
+
+def _rule(t, param: str, subs: dict, label: _Label) -> tuple[str, str, str | None]:
+    """(the rule, what is sent in terms of g, the local derivative's formula
+    for an elementwise operation or None)."""
+    d = f"∂{label:9}/∂{subs[param]:9} = "
+    name = t.op.name
+    if name in LOCAL and param in LOCAL[name]:
+        local = LOCAL[name][param].format(**subs)
+        if name == "pow" and param == "a" and _NUMBER.match(subs["b"]):
+            local = _power_rule(subs["a"], float(subs["b"]))
+        how = {"1": "g", "-1": "-g"}.get(local) or f"g·{_label(local, _level(local)):p}"
+        return d + local, how, None if local in ("1", "-1") else local
+    entry = SEND.get(name)
+    if name == "norm":
+        entry = NORM_P.get(t.params.get("p", 2), entry)
+    if isinstance(entry, dict):
+        entry = entry.get(param)
+    if entry is None:
+        return d + "the rule of " + name, "g through the rule of " + name, None
+    return d + entry[0].format(**subs), entry[1].format(**subs), None
+
+
+def _power_rule(a: _Label, n: float) -> str:
+    """d(a^n)/da for a number n, simplified: 3·x^2 rather than 3·x^(3 - 1)."""
+    from gradcli.render import format as fmt
+    if n in (0, 1):
+        return fmt.number(n)
+    if n == 2:
+        return f"2·{a:8}"
+    m = fmt.number(n - 1)
+    return f"{fmt.number(n)}·{a:8}^{_label(m, _level(m)):7}"
+
+
+# ---- the display
+def show(opts, ex: Explanation, full: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradcli.render import format as fmt
+
+    def arr(a):
+        return short(a, opts.precision)
+
+    out = opts.out
+    out.print(Text.assemble(("Backward pass", "bold"), f" of {ex.result} = {arr(ex.value)}",
+                            (f"   {fmt.shape(ex.shape)} {ex.dtype}", "dim")))
+    if not ex.inputs:
+        out.print(Text("The result depends on no input, so there is no gradient to explain.", style="yellow"))
+        return
+    what = f"L = {ex.result}, the result" if ex.result != "L" else "L is the result"
+    out.print(Text(f"{what}. Each step takes g = dL/d(node), the gradient that has reached a node, and "
+                   "sends g times the local derivative to each of its arguments (the chain rule). An "
+                   "argument used more than once adds up what it receives.", style="dim"))
+    width = max([len(s.to) for step in ex.steps for s in step.sends] or [1])
+    shown = ex.steps if full else ex.steps[:STEPS]
+    for n, step in enumerate(shown, 1):
+        out.print()
+        title = Text.assemble((f"step {n}  ", "bold"), (step.label, "bold cyan"))
+        if step.expression != step.label:
+            title.append(f" = {step.expression}")
+        if not step.expression.startswith(step.op + "("):
+            title.append(f"   {step.op}", style="magenta")
+        value = f"value {arr(step.value)}  {fmt.shape(step.shape)}"
+        room = out.width - len(title) - len(value)
+        if room >= 2:                   # the value at the right end of the line, or under it
+            out.print(title + Text(" " * room + value, style="dim"))
+        else:
+            out.print(title)
+            out.print(Text("  " + value, style="dim"))
+        start = [("(the start)", step.grad)] if n == 1 else []
+        out.print(_sum_grid(f"  g = dL/d{step.label:9}", step.incoming or start, step.grad, arr))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, min_width=max(min(width, 16) + 6, 16))
+        grid.add_column()
+        for s in step.sends:
+            use = Text(f"    use {s.use} of {s.uses}" if s.uses > 1 else "", style="yellow")
+            grid.add_row(Text("  → " + s.to, style="bold"), s.rule)
+            nums = f"{s.how} = "
+            if s.local is not None:         # a constant derivative (4 in 4*x) is shown as one number
+                same = _NUMBER.match(s.formula) and s.local.size and (s.local == s.local.flat[0]).all()
+                nums += f"{arr(step.grad)} · {arr(s.local.flat[0] if same else s.local)} = "
+            if s.raw is not None:
+                nums += f"{arr(s.raw)}, summed back to shape {fmt.shape(s.value.shape)} (broadcasting) = "
+            grid.add_row(use, Text(nums) + Text(arr(s.value), style="green"))
+        out.print(grid)
+    if len(shown) < len(ex.steps):
+        rest = len(ex.steps) - len(shown)
+        out.print()
+        out.print(Text(f"… {rest} more step{'s' * (rest != 1)} (--full shows every step)", style="dim italic"))
+    out.print()
+    out.print(Text("Gradients of the inputs", style="bold"))
+    for key, g, contributions in ex.inputs:
+        parts = contributions or [(f"{key} is the result itself", g)]
+        out.print(_sum_grid(f"  dL/d{key}", parts, g, arr, style="bold green"))
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d*)?(e[+-]?\d+)?$")
+
+
+def short(a, precision: int, room: int = 40) -> str:
+    """An array in at most about `room` characters: all of a small one, the
+    corners of a large one, and full(shape, v) for one value repeated."""
+    import numpy
+
+    from gradcli.render import format as fmt
+    a = numpy.asarray(a)
+    if a.size > 4 and (a == a.flat[0]).all():
+        return f"full({fmt.shape(a.shape) if a.ndim > 1 else a.size}, {fmt.number(a.flat[0], precision)})"
+    for edge in (3, 2, 1):
+        text = fmt.array(a, precision, edge=edge)
+        if len(text) <= room:
+            break
+    return text
+
+
+def _sum_grid(head: str, parts: list, total, arr, style="green"):
+    """g = a (from p) + b (from q) = total, written as a column sum."""
+    from rich.table import Table
+    from rich.text import Text
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_column(style="dim")
+    if len(parts) == 1:
+        frm, value = parts[0]
+        grid.add_row(head, "=", Text(arr(value), style=style), f"  {frm}" if frm.startswith("(")
+                     or frm.endswith("itself") else f"  from {frm}")
+        return grid
+    for k, (frm, value) in enumerate(parts):
+        grid.add_row(head if k == 0 else "", "=" if k == 0 else "+", arr(value), f"  from {frm}")
+    grid.add_row("", "=", Text(arr(total), style=style), "")
+    return grid
+
+
+def to_json(ex: Explanation) -> dict:
+    from gradcli.render.format import jsonable
+    return {
+        "program": ex.program, "value": jsonable(ex.value), "shape": list(ex.shape), "dtype": ex.dtype,
+        "result": ex.result,
+        "steps": [{"node": s.label, "op": s.op, "expression": s.expression, "name": s.name,
+                   "shape": list(s.shape), "value": jsonable(s.value), "grad": jsonable(s.grad),
+                   "incoming": [{"from": frm, "value": jsonable(v)} for frm, v in s.incoming],
+                   "sends": [{"to": d.to, "param": d.param, "rule": d.rule, "formula": d.how,
+                              "local": None if d.local is None else jsonable(d.local), "local_formula": d.formula,
+                              "before_broadcast_sum": None if d.raw is None else jsonable(d.raw),
+                              "value": jsonable(d.value), "use": d.use, "uses": d.uses} for d in s.sends]}
+                  for s in ex.steps],
+        "grads": {key: jsonable(g) for key, g, _ in ex.inputs},
+        "accumulation": {key: [{"from": frm, "value": jsonable(v)} for frm, v in parts]
+                         for key, _, parts in ex.inputs},
+    }
+
+
+@click.command("explain", epilog=EXAMPLE)
+@program_options
+@click.option("--full", is_flag=True, help=f"Show every step (otherwise the first {STEPS}).")
+@common_options
+def command(program, file, at, full, **kw):
+    """The backward pass, one chain-rule step at a time, in numbers."""
+    opts = options_from(kw)
+
+    def work():
+        from gradcli.render import jsonout
+        source, origin, session, y = prepare(opts, program, file, at)
+        ex = trace(y, session, source)
+        print_warnings(opts, session, source, origin)
+        if opts.json:
+            jsonout.dump(to_json(ex))
+        else:
+            show(opts, ex, full)
+    boundary(opts, work)
