@@ -60,12 +60,17 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
         raise UsageError(f"input '{name}' is not an array of numbers ({e})") from None
 
 
-def run_program(source: str, session: Session, origin: str | None = None) -> Tensor:
-    """Run every statement; the last must be a result, whose tensor is returned."""
+def parse_program(source: str, origin: str | None = None):
     try:
-        program = parse(source)
+        return parse(source)
     except GradcliError as e:
         raise e.locate(source, origin)
+
+
+def run_program(source: str, session: Session, origin: str | None = None, program=None) -> Tensor:
+    """Run every statement; the last must be a result, whose tensor is returned.
+    A program already parsed from source may be passed, to run it again."""
+    program = program or parse_program(source, origin)
     if not program.statements:
         raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)").locate(source, origin)
     value = None

@@ -8,19 +8,14 @@ from rich.text import Text
 from gradcli import api
 from gradcli.errors import CheckFailed, NotScalarError, UsageError
 from gradcli.gradcheck import compare, numeric_gradient
-from gradcli.parse import parse
 from gradcli.render import format as fmt
 from gradcli.render import jsonout
 
 
 def run(opts, source: str, origin, at: dict, wrt: list[str], tol: float) -> None:
-    from gradcli.errors import GradcliError
-    try:
-        program = parse(source)
-    except GradcliError as e:
-        raise e.locate(source, origin)
+    program = api.parse_program(source, origin)
     session = api.setup(at, device="cpu", dtype="float64", seed=opts.seed)
-    y = api.run_program(source, session, origin)
+    y = api.run_program(source, session, origin, program)
     if y.size != 1:
         raise NotScalarError(f"check needs a scalar result, but this one has shape {y.shape}",
                              hint="reduce it: sum(...), mean(...)")
@@ -33,7 +28,7 @@ def run(opts, source: str, origin, at: dict, wrt: list[str], tol: float) -> None
     def f(values):
         s = api.setup(dict(zip(names, values)) | {k: v for k, v in base.items() if k not in names},
                       seed=opts.seed)
-        return api.run_program(source, s, origin).item()
+        return api.run_program(source, s, origin, program).item()
 
     xs = [inputs[n].numpy() for n in names]
     results = []

@@ -137,8 +137,9 @@ class Explanation:
 
 
 def trace(y, session, source: str) -> Explanation:
+    """The engine's own backward pass, with each step it takes recorded."""
     from gradcli import api, autograd
-    from gradcli.autograd.engine import _sum_to, grad_mode
+    from gradcli.autograd.engine import grad_mode
     from gradcli.autograd.tensor import Tensor
     from gradcli.errors import NotScalarError
 
@@ -147,46 +148,33 @@ def trace(y, session, source: str) -> Explanation:
         raise NotScalarError(f"explain needs a scalar result, but this one has shape {y.shape}",
                              hint="reduce it first, e.g. sum(...), mean(...) or norm(...)")
     xs = api.depends_on(y, session.inputs)
-    grads = autograd.gradients(y, xs, keep_all=True)
+    taken: list = []                    # (node, i, parent, contribution, summed), in the engine's order
+    events = len(bk.events)
+    grads = autograd.gradients(y, xs, keep_all=True, record=lambda *step: taken.append(step))
     order = autograd.toposort(y) if xs else []
     labels = _labels(order, y)
     host = bk.to_host
-    wanted = {id(x) for x in xs}
-    leads = set()
-    for t in order:
-        if id(t) in wanted or any(id(p) in leads for p in t.parents):
-            leads.add(id(t))
     incoming: dict[int, list] = {}
-    steps: list[Step] = []
-    events = len(bk.events)
+    steps: dict[int, Step] = {}
     with grad_mode(False), bk.watching():
-        for t in reversed(order):
-            g = grads.get(id(t))
-            if t.op is None or g is None:
-                continue
+        for t, i, p, c, summed in taken:
             names = _param_names(t)
-            subs = {n: labels[id(p)] for n, p in zip(names, t.parents)} | _param_text(t)
+            step = steps.get(id(t))
+            if step is None:
+                step = steps[id(t)] = Step(labels[id(t)], t.op.name, _expression(t, labels)[0], t.name, t.shape,
+                                           host(t.data), host(grads[id(t)].data), id=id(t))
+            subs = {n: labels[id(q)] for n, q in zip(names, t.parents)} | _param_text(t)
             subs["n"] = str(t.parents[0].size // max(t.size, 1)) if t.parents else "1"   # elements reduced
-            step = Step(labels[id(t)], t.op.name, _expression(t, labels)[0], t.name, t.shape, host(t.data),
-                        host(g.data), id=id(t))
-            diff = t.op.differentiable(len(t.parents))
-            for i, (p, d) in enumerate(zip(t.parents, diff)):
-                if not (d and p.requires_grad and id(p) in leads):
-                    continue
-                c = t.op.rule(i)(g, t, *t.parents, **t.params)
-                if c is None:
-                    c = Tensor(bk.xp.zeros_like(p.data), bk, const=True)
-                summed = _sum_to(c, p.shape)
-                rule, how, formula = _rule(t, names[i], subs, labels[id(t)])
-                local = None
-                if formula is not None:         # elementwise: the rule applied to ones is the local derivative
-                    ones = Tensor(bk.xp.ones_like(g.data), bk, const=True)
-                    local = host(t.op.rule(i)(ones, t, *t.parents, **t.params).data)
-                send = Send(labels[id(p)], names[i], rule, how, local, formula,
-                            host(c.data) if summed.shape != c.shape else None, host(summed.data))
-                step.sends.append(send)
-                incoming.setdefault(id(p), []).append((step.label, send))
-            steps.append(step)
+            rule, how, formula = _rule(t, names[i], subs, labels[id(t)])
+            local = None
+            if formula is not None:         # elementwise: the rule applied to ones is the local derivative
+                ones = Tensor(bk.xp.ones_like(grads[id(t)].data), bk, const=True)
+                local = host(t.op.rule(i)(ones, t, *t.parents, **t.params).data)
+            send = Send(labels[id(p)], names[i], rule, how, local, formula,
+                        host(c.data) if summed.shape != c.shape else None, host(summed.data))
+            step.sends.append(send)
+            incoming.setdefault(id(p), []).append((step.label, send))
+    steps = list(steps.values())
     del bk.events[events:]          # the engine's own pass has reported these already
     for sends in incoming.values():
         for k, (_, s) in enumerate(sends, 1):

@@ -113,11 +113,12 @@ def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict,
     session = None
     # Floating-point warnings are not printed: nan points are expected
     # here, and notes() counts them instead.
+    program = api.parse_program(source, origin)
     for i, x in enumerate(xs):
         session = api.setup({**at, name: float(x)}, device=opts.device, dtype=opts.dtype, seed=opts.seed)
         xt = next(t for t in session.inputs if t.key == name)
         try:
-            y = api.run_program(source, session, origin)
+            y = api.run_program(source, session, origin, program)
             if y.size != 1:
                 raise NotScalarError(f"plot needs a scalar result, but this one has shape {y.shape}",
                                      hint="reduce it to one number: sum(...), mean(...), norm(...), or y[0]")

@@ -87,9 +87,11 @@ def toposort(root: Tensor) -> list[Tensor]:
 
 
 def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = False,
-              keep_all: bool = False) -> dict[int, Tensor]:
+              keep_all: bool = False, record=None) -> dict[int, Tensor]:
     """Cotangents of y w.r.t. every tensor in xs (keyed by id). keep_all keeps
-    the cotangent of every node on the way, for displays of the flow."""
+    the cotangent of every node on the way, for displays of the flow; record,
+    if given, is told each step: record(node, i, parent, contribution, summed),
+    summed being the contribution reduced to the parent's shape."""
     if seed is None:
         if y.size != 1:
             raise NotScalarError(f"the gradient needs a scalar, but the result has shape {y.shape}",
@@ -118,13 +120,15 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 c = t.op.rule(i)(g, t, *t.parents, **t.params)
                 if c is None:
                     continue
-                c = _sum_to(c, p.shape)
+                summed = unbroadcast(c, p.shape)
+                if record is not None:
+                    record(t, i, p, c, summed)
                 prev = grads.get(id(p))
-                grads[id(p)] = c if prev is None else prev + c
+                grads[id(p)] = summed if prev is None else prev + summed
     return grads
 
 
-def _sum_to(g: Tensor, shape: tuple) -> Tensor:
+def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Undo broadcasting: the one place it is done, for every rule."""
     if g.shape == shape:
         return g
