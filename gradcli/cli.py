@@ -49,13 +49,32 @@ class Options:
         return self._err
 
 
+class _TrimmedLines:
+    """A text stream that drops the spaces rich pads table cells with at the
+    ends of lines (they show up in copies, diffs and golden files)."""
+    _TRAILING = None
+
+    def __init__(self, file):
+        self.file = file
+
+    def write(self, text: str) -> int:
+        if _TrimmedLines._TRAILING is None:
+            import re
+            _TrimmedLines._TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)(?=\n)")
+        return self.file.write(_TrimmedLines._TRAILING.sub(r"\1", text))
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
 def _console(opts: Options, file):
     from rich.console import Console
     no_color = opts.no_color or bool(os.environ.get("NO_COLOR"))
     # Messages on stderr are not hard-wrapped (a wrapped caret line would point
     # at the wrong column); the terminal wraps them if it must.
     # markup=False: values such as "[nan, 0]" must print as they are.
-    return Console(file=file, no_color=no_color, highlight=False, markup=False, soft_wrap=file is sys.stderr,
+    return Console(file=_TrimmedLines(file), no_color=no_color, highlight=False, markup=False,
+                   soft_wrap=file is sys.stderr,
                    emoji=False, color_system=None if no_color else "auto")
 
 
