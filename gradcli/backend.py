@@ -124,8 +124,11 @@ class CupyBackend(Backend):
     @contextlib.contextmanager
     def watching(self):
         # CuPy keeps no floating-point flags: on the GPU nan and inf appear
-        # in the results without a warning.
-        yield
+        # in the results without a warning. A singular matrix is an error, as
+        # with NumPy (CuPy skips that check unless asked: it costs a sync).
+        import cupyx
+        with cupyx.errstate(linalg="raise"):
+            yield
 
 
 def make_backend(device: str = "cpu", dtype: str = "float64", seed: int = 0) -> Backend:

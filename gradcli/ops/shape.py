@@ -89,7 +89,7 @@ OPS = [
     Op("scatter", "g, key:key, shape:shape", forward=_scatter,
        grads=(lambda g, y, x, key, shape: F.getitem(g, key=key),),
        doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False),
-    Op("broadcast_to", "x, shape:shape", forward=lambda bk, x, shape: bk.xp.broadcast_to(x, shape).copy(),
+    Op("broadcast_to", "x, shape:shape", forward=lambda bk, x, shape: bk.xp.copy(bk.xp.broadcast_to(x, shape)),
        grads=(lambda g, y, x, shape: F.sum_to(g, shape=x.shape),),
        doc="x repeated to shape, as broadcasting does", family="shape",
        examples=((((3,),), {"shape": (2, 3)}), (((2, 1),), {"shape": (2, 3)}))),
