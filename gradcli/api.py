@@ -31,9 +31,10 @@ class Result:
         return float(self.value)
 
 
-def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0) -> Session:
-    """A session with the inputs bound: values, or expressions as strings."""
-    session = Session(make_backend(device, dtype, seed))
+def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0, overrides=None) -> Session:
+    """A session with the inputs bound: values, or expressions as strings.
+    overrides (input key -> value) replaces the value of the input so keyed."""
+    session = Session(make_backend(device, dtype, seed), overrides)
     for name, value in (at or {}).items():
         if not _NAME.match(name):
             raise UsageError(f"'{name}' is not a valid input name", hint="names are letters, digits and _")

@@ -54,17 +54,26 @@ def is_reserved(name: str) -> bool:
 class Session:
     """Bindings, user functions and inputs that persist across statements."""
 
-    def __init__(self, bk):
+    def __init__(self, bk, overrides: dict | None = None):
         self.bk = bk
+        self.overrides = overrides or {}  # input key -> value used instead (check perturbs inputs so)
         self.env: dict[str, object] = {}
         self.inputs: list[Tensor] = []
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
         self.source = ""
 
     # ---- inputs
-    def add_input(self, name: str, value: Tensor, line: int | None = None) -> Tensor:
+    def add_input(self, name: str, value: Tensor, span=None) -> Tensor:
+        """A new leaf named name; a name bound to an input before is keyed
+        name@LINE (name@LINE:COLUMN when the line has two such bindings)."""
         keys = {t.key for t in self.inputs}
-        key = name if name not in keys else f"{name}@{line or len(self.inputs) + 1}"
+        key = name
+        if key in keys:
+            key = f"{name}@{span.line}" if span else f"{name}@{len(self.inputs) + 1}"
+            if key in keys and span:
+                key = f"{name}@{span.line}:{span.column}"
+        if key in self.overrides:
+            value = Tensor.constant(self.overrides[key], self.bk)
         leaf = value.as_input(key)
         self.inputs.append(leaf)
         self.env[name] = leaf
@@ -102,7 +111,7 @@ class Session:
             value = self.eval(stmt.value)
             if isinstance(value, Tensor):
                 if value.const:
-                    value = self.add_input(stmt.name, value, stmt.span.line)
+                    value = self.add_input(stmt.name, value, stmt.span)
                 elif value.name is None:
                     value.name = stmt.name
             self.env[stmt.name] = value
@@ -135,35 +144,39 @@ class Session:
         """The value of an expression: a Tensor, a tuple, True/False/None."""
         tasks: list = [("eval", root, env if env is not None else self.env, False)]
         vals: list = []
-        active: list[str] = []           # user functions being inlined, innermost last
-        while tasks:
-            task = tasks.pop()
-            if task[0] == "leave":
-                active.pop()
-                continue
-            if task[0] == "eval":
-                _, node, env, seq = task
-                if node is None or isinstance(node, (ast.Number, ast.Name)):
-                    vals.append(self._atom(node, env))
+        active: list[Function] = []      # user functions being inlined, innermost last
+        node = root
+        try:
+            while tasks:
+                task = tasks.pop()
+                if task[0] == "leave":
+                    active.pop()
                     continue
-                plan = self._plan(node, env, seq)
-                tasks.append(("combine", node, env, seq, len(plan)))
-                tasks.extend(("eval", child, env, child_seq) for child, child_seq in reversed(plan))
-                continue
-            _, node, env, seq, n = task
-            args = vals[len(vals) - n:]
-            del vals[len(vals) - n:]
-            try:
+                if task[0] == "eval":
+                    _, node, env, seq = task
+                    if node is None or isinstance(node, (ast.Number, ast.Name)):
+                        vals.append(self._atom(node, env))
+                        continue
+                    plan = self._plan(node, env, seq)
+                    tasks.append(("combine", node, env, seq, len(plan)))
+                    tasks.extend(("eval", child, env, child_seq) for child, child_seq in reversed(plan))
+                    continue
+                _, node, env, seq, n = task
+                args = vals[len(vals) - n:]
+                del vals[len(vals) - n:]
                 self.bk.span = node.span
                 if isinstance(node, ast.Call) and isinstance(fn := self._lookup_function(node, env), Function):
+                    local = self._enter(fn, node, args, active)
                     tasks.append(("leave",))
-                    tasks.append(("eval", fn.body, self._enter(fn, node, args, active), False))
+                    tasks.append(("eval", fn.body, local, False))
                     continue
-                vals.append(self._combine(node, env, seq, args))
-            except GradcliError as e:
-                if e.span is None:
-                    e.span = node.span
-                raise
+                vals.append(self._combine(node, env, seq, args, active[-1].source if active else self.source))
+        except GradcliError as e:
+            if e.span is None and node is not None:
+                e.span = node.span
+            if active:                  # the span points into the function's own text
+                e.locate(active[-1].source)
+            raise
         return vals[-1]
 
     def _atom(self, node, env):
@@ -230,10 +243,11 @@ class Session:
         return UnknownNameError(f"unknown {what} '{node.func}'" + _suggest(node.func, names),
                                 node.func_span or node.span, hint="gradcli functions lists the builtins")
 
-    def _enter(self, fn: Function, node: ast.Call, args: list, active: list[str]):
+    def _enter(self, fn: Function, node: ast.Call, args: list, active: list[Function]):
         """Check a user function call and give its body's environment."""
-        if fn.name in active:
-            chain = " -> ".join(active[active.index(fn.name):] + [fn.name])
+        names = [f.name for f in active]
+        if fn.name in names:
+            chain = " -> ".join(names[names.index(fn.name):] + [fn.name])
             raise UsageError(f"'{fn.name}' calls itself ({chain}); recursion is not supported", node.span)
         npos = len(args) - len(node.keywords)
         if npos > len(fn.params):
@@ -249,10 +263,10 @@ class Session:
         if missing:
             raise ArgumentError(f"{fn.name}() is missing its argument '{missing[0]}'", node.span,
                                 hint=f"defined as {fn.name}({', '.join(fn.params)})")
-        active.append(fn.name)
+        active.append(fn)
         return ChainMap(local, self.env)
 
-    def _combine(self, node, env, seq, args):
+    def _combine(self, node, env, seq, args, source):
         if isinstance(node, ast.List):
             return tuple(args) if seq else self._array(args, node)
         if isinstance(node, ast.Tuple):
@@ -268,7 +282,7 @@ class Session:
             return F.transpose(self._tensor(args[0], node), dim0=None, dim1=None)
         if isinstance(node, ast.Index):
             return self._index(node, args)
-        return self._call(node, args)
+        return self._call(node, args, source)
 
     def _tensor(self, value, node) -> Tensor:
         if isinstance(value, Tensor):
@@ -313,13 +327,13 @@ class Session:
                                  node.items[axis].span)
         return F.getitem(t, key=tuple(key))
 
-    def _call(self, node: ast.Call, args) -> Tensor:
+    def _call(self, node: ast.Call, args, source: str) -> Tensor:
         op = resolve_builtin(node.func)
         npos = len(args) - len(node.keywords)
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
         tensors, params = bind(op, args[:npos], kwargs, self.bk)
         if op.impl is not None:
-            with scope(CallScope(op.name, _source_text(self.source, node.span), tuple(tensors))):
+            with scope(CallScope(op.name, _source_text(source, node.span), tuple(tensors))):
                 return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.bk, **params)
 

@@ -231,8 +231,9 @@ def is_incomplete(source: str) -> bool:
     trailing operator): the REPL then asks for a continuation line."""
     from lark.exceptions import UnexpectedEOF, UnexpectedToken
     depth = 0
-    for ch in source:
-        depth += (ch in _OPENERS) - (ch in _CLOSERS)
+    for line in source.splitlines():
+        for ch in line.split("#", 1)[0]:            # brackets in a comment do not count
+            depth += (ch in _OPENERS) - (ch in _CLOSERS)
     if depth > 0:
         return True
     try:
