@@ -115,7 +115,7 @@ def targets(y: Tensor, session: Session, wrt=None) -> list[Tensor]:
 
 def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
     if y.size != 1:
-        raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}",
+        raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}", y.span,
                              hint="use jacobian(y, x) for all partial derivatives, or reduce it: sum(...), mean(...)")
     xs = targets(y, session, wrt)
     autograd.backward(y, xs)

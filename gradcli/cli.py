@@ -321,8 +321,14 @@ def grad_command(program, file, at, wrt, depth, full, **kw):
     def work():
         from gradcli import api
         from gradcli.render import console
+        from gradcli.errors import GradcliError
         source, origin, session, y = prepare(opts, program, file, at)
-        grads = api.differentiate(y, session, list(wrt))
+        try:
+            grads = api.differentiate(y, session, list(wrt))
+        except GradcliError as e:
+            if not opts.json:       # what was computed is not lost: the value, then the error
+                console.show(opts, source, y, session, grads=None)
+            raise e.locate(source, origin)
         print_warnings(opts, session, source, origin)
         console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full)
     boundary(opts, work)
