@@ -232,8 +232,14 @@ class ProgramCommand(click.Command):
 class LazyGroup(click.Group):
     """Commands defined in other modules are imported only when used."""
     command_class = ProgramCommand
-    lazy = {"run": "gradcli.batch:command", "repl": "gradcli.repl:command",
-            "explain": "gradcli.explain:command", "plot": "gradcli.plot:command"}
+    # name -> (module:attribute, the one line `gradcli --help` shows), so
+    # that the listing imports none of them.
+    lazy = {
+        "run": ("gradcli.batch:command", "Every result of every program file, in bulk (--jsonl, --jobs)."),
+        "repl": ("gradcli.repl:command", "An interactive session (also bare gradcli on a terminal)."),
+        "explain": ("gradcli.explain:command", "The backward pass, one chain-rule step at a time, in numbers."),
+        "plot": ("gradcli.plot:command", "f and its derivative over a range (--at x=A:B), in the terminal."),
+    }
 
     def list_commands(self, ctx):
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -261,10 +267,16 @@ class LazyGroup(click.Group):
             _silence_broken_pipe()
         sys.exit(0)
 
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self.lazy[name][1] if name in self.lazy else self.commands[name].get_short_help_str(70))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx, name):
         if name in self.lazy:
             import importlib
-            module, attr = self.lazy[name].split(":")
+            module, attr = self.lazy[name][0].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 

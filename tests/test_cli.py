@@ -242,3 +242,12 @@ def test_broken_pipe_is_silent():
     p = subprocess.run(f"{sys.executable} -m gradcli functions | head -1", shell=True, capture_output=True,
                        text=True, timeout=60)
     assert p.stderr == "" and p.stdout.strip()
+
+
+def test_lazily_imported_commands_exist_under_their_names():
+    import click
+
+    from gradcli.cli import main
+    ctx = click.Context(main)
+    for name in main.lazy:
+        assert main.get_command(ctx, name).name == name
