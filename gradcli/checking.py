@@ -1,37 +1,29 @@
-"""`gradcli check`: the program's autograd gradient against central finite
-differences of the whole program, input by input, always in float64."""
+"""`gradcli check` and the REPL's :check: a program's autograd gradient
+against central finite differences of the whole program, input by input,
+always in float64. `compare` computes the comparisons, `show` prints them and
+`verdict` turns a disagreement into the error; each caller adds its own
+framing (the CLI's JSON document, the REPL's names for its inputs)."""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from rich.table import Table
 from rich.text import Text
 
 from gradcli import api
 from gradcli.errors import CheckFailed, NotScalarError, UsageError
-from gradcli.gradcheck import compare, numeric_gradient
+from gradcli.gradcheck import check_function
 from gradcli.render import format as fmt
 from gradcli.render import jsonout
 
 
 def run(opts, source: str, origin, at: dict, wrt: list[str], tol: float) -> None:
-    program = api.parse_program(source, origin)
-    session = api.setup(at, device="cpu", dtype="float64", seed=opts.seed)
-    y = api.run_program(source, session, origin, program)
+    replay = Replay(source, origin, at, opts.seed)
+    y, session = replay.run()
     if y.size != 1:
         raise NotScalarError(f"check needs a scalar result, but this one has shape {y.shape}",
                              hint="reduce it: sum(...), mean(...)")
-    grads = api.differentiate(y, session, wrt)
-    inputs = {t.key: t for t in session.inputs}
-    names = list(grads)
-
-    def f(values):
-        s = api.setup(at, seed=opts.seed, overrides=dict(zip(names, values)))
-        return api.run_program(source, s, origin, program).item()
-
-    xs = [inputs[n].numpy() for n in names]
-    results = []
-    for i, name in enumerate(names):
-        central, left, right = numeric_gradient(f, xs, i)
-        results.append(compare(name, grads[name], central, left, right, tol))
+    results = compare(replay, y, session, wrt, tol)
     ok = all(r.ok for r in results)
     if opts.json:
         jsonout.dump({"program": source, "ok": ok, "tol": tol, "inputs": {
@@ -39,19 +31,48 @@ def run(opts, source: str, origin, at: dict, wrt: list[str], tol: float) -> None
                      "abs_err": r.abs_err, "rel_err": r.rel_err, "ok": r.ok,
                      "kinks": [list(k[0]) for k in r.kinks]} for r in results}})
     else:
-        _print(opts, y, results, tol)
+        show(opts.out, y.item(), results, tol, opts.precision)
     if not results:
         raise UsageError("the result depends on no input, so there is no gradient to check",
                          hint="bind an input with --at NAME=EXPR")
-    if not ok:
-        bad = ", ".join(r.name for r in results if not r.ok)
-        raise CheckFailed(f"autograd and finite differences disagree for {bad} (tolerance {tol:g})",
-                          hint=_kink_hint(results))
+    verdict(results, tol)
 
 
-def _print(opts, y, results, tol):
-    p = opts.precision
-    opts.out.print(Text.assemble(("value  ", "bold"), fmt.number(y.item(), p)))
+@dataclass
+class Replay:
+    """A program run again and again, in float64 on the CPU, parsed once."""
+    source: str
+    origin: str | None = None
+    at: dict | None = None
+    seed: int = 0
+    program: object = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.program = api.parse_program(self.source, self.origin)
+
+    def run(self, overrides: dict | None = None):
+        """(the last result, the session); overrides: input key -> the value it takes instead."""
+        session = api.setup(self.at, device="cpu", dtype="float64", seed=self.seed, overrides=overrides)
+        return api.run_program(self.source, session, self.origin, self.program), session
+
+
+def compare(replay: Replay, y, session, wrt: list[str] | None, tol: float) -> list:
+    """Autograd's gradient of y (a scalar result of replay.run()) against finite
+    differences, for the inputs of wrt (keys), or every input y depends on.
+    Each difference reruns the program with one input moved, found by its key."""
+    grads = api.differentiate(y, session, wrt)
+    inputs = {t.key: t for t in session.inputs}
+    keys = list(grads)
+
+    def f(values):
+        return replay.run(dict(zip(keys, values)))[0].item()
+    return check_function(f, [inputs[k].numpy() for k in keys], [grads[k] for k in keys], keys, tol)
+
+
+def show(out, value: float, results: list, tol: float, precision: int) -> None:
+    """The comparisons as a table on the console out, then the kinks."""
+    p = precision
+    out.print(Text.assemble(("value  ", "bold"), fmt.number(value, p)))
     table = Table(box=None, padding=(0, 2), header_style="bold")
     for col in ("input", "autograd", "numeric", "max abs err", "max rel err", ""):
         table.add_column(col, no_wrap=col not in ("autograd", "numeric"))
@@ -59,14 +80,24 @@ def _print(opts, y, results, tol):
         table.add_row(r.name, fmt.array(r.autograd, p, oneline=False), fmt.array(r.numeric, p, oneline=False),
                       f"{r.abs_err:.2e}", f"{r.rel_err:.2e}",
                       Text("ok", style="green") if r.ok else Text("MISMATCH", style="bold red"))
-    opts.out.print(table)
+    out.print(table)
     for r in results:
         for idx, left, right in r.kinks:
             where = f"{r.name}[{', '.join(map(str, idx))}]" if idx else r.name
-            opts.out.print(Text(f"kink at {where}: slope {fmt.number(left, p)} from the left, "
-                                f"{fmt.number(right, p)} from the right", style="yellow"))
+            out.print(Text(f"kink at {where}: slope {fmt.number(left, p)} from the left, "
+                           f"{fmt.number(right, p)} from the right", style="yellow"))
     if all(r.ok for r in results):
-        opts.out.print(Text(f"gradients agree within {tol:g}", style="green"))
+        out.print(Text(f"gradients agree within {tol:g}", style="green"))
+
+
+def verdict(results: list, tol: float, hint: str | None = None) -> None:
+    """CheckFailed when any comparison disagrees; its hint explains the first
+    kink, unless the caller gives one."""
+    if all(r.ok for r in results):
+        return
+    bad = ", ".join(r.name for r in results if not r.ok)
+    raise CheckFailed(f"autograd and finite differences disagree for {bad} (tolerance {tol:g})",
+                      hint=hint or _kink_hint(results))
 
 
 def _kink_hint(results) -> str | None:

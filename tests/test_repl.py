@@ -301,7 +301,7 @@ def test_terminal_quit_command():
 def completions(repl, text):
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
-    from gradcli.repl import _make_completer
+    from gradcli.repl.terminal import _make_completer
     event = CompleteEvent(completion_requested=True)
     return [c.text for c in _make_completer(repl).get_completions(Document(text), event)]
 
@@ -325,7 +325,7 @@ def test_completion_of_names_builtins_and_commands():
 
 def test_highlighting_classes():
     from prompt_toolkit.document import Document
-    from gradcli.repl import _make_lexer
+    from gradcli.repl.terminal import _make_lexer
     repl, _ = make()
     feed(repl, "x = ones(2)")
     line = _make_lexer(repl).lex_document(Document(":grad norm(x) wrt x  # c"))(0)

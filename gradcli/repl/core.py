@@ -1,0 +1,313 @@
+"""`Repl`, the interpreter of entries: it takes one entry (statements, or a
+`:command`) and prints to the consoles of its Options. The terminal and the
+piped layers both feed it, so tests can drive it directly. It keeps the
+session, the log of what changed it (for :save) and the numbered lines it
+has read (for error locations); the :commands live in commands.py and
+gradients.py."""
+from __future__ import annotations
+
+import copy
+import os
+import re
+
+from gradcli.repl import commands, gradients
+from gradcli.repl import program as prog
+from gradcli.repl import text as doctext
+from gradcli.repl.commands import ALIASES, COMMANDS, EXPR_COMMANDS, WRT
+from gradcli.repl.program import Entry
+
+# :command -> what runs it: f(repl, arg) or, for EXPR_COMMANDS, f(repl, arg, text, line0, col0).
+HANDLERS = {"grad": gradients.grad, "tree": gradients.tree, "check": gradients.check,
+            "vars": commands.show_vars, "help": commands.show_help, "reset": commands.reset,
+            "load": commands.load, "save": commands.save, "set": commands.set_option}
+
+
+class Quit(Exception):
+    """:quit: the loop that fed the line stops."""
+
+
+class Repl:
+    """The interpreter of entries. `feed(text)` runs one entry and prints its
+    results, or its error, and returns whether it succeeded; `:quit` raises
+    Quit. Output goes to opts.out, messages and errors to opts.err."""
+
+    def __init__(self, opts, origin: str = "<stdin>"):
+        self.opts = opts
+        self.origin = origin
+        self.doc = doctext.Doc()
+        self.lines_read = 0
+        self.failures = 0
+        self.log: list[Entry] = []
+        self.last: tuple[Entry, int] | None = None   # the last result, and len(log) then
+        self._lines_of: dict[int, int] = {}          # id(input) -> doc line of its binding
+        self.session = self.new_session()
+
+    @property
+    def out(self):
+        return self.opts.out
+
+    @property
+    def err(self):
+        return self.opts.err
+
+    def new_session(self, device=None, dtype=None, rng=None):
+        from gradcli import api
+        session = api.setup(None, device=device or self.opts.device, dtype=dtype or self.opts.dtype,
+                            seed=self.opts.seed)
+        if rng is not None:
+            session.bk.rng = rng
+        return session
+
+    def reset(self):
+        """Forget every binding."""
+        self.session = self.new_session()
+        self.log, self.last, self._lines_of = [], None, {}
+
+    def rebuild(self, device=None, dtype=None):
+        """Another dtype or device: replay the session (inputs as their values)
+        on a new backend; the random generator carries on where it was.
+        Returns the names bound to random numbers, drawn again."""
+        program = self.program_text() if self.log else ""
+        old = (self.session, self.log, self.last, self._lines_of)
+        self.session = self.new_session(device, dtype, rng=self.session.bk.rng)
+        self.log, self.last, self._lines_of = [], None, {}
+        try:
+            if program:
+                self.run(program, "<session>", 1, echo=False)
+        except BaseException:
+            self.session, self.log, self.last, self._lines_of = old
+            raise
+        return [e.name for e in self.log if e.random]
+
+    # ---- entries
+    def needs_more(self, text: str) -> bool:
+        """An open bracket or a trailing operator: the entry goes on next line."""
+        stripped = text.lstrip()
+        if stripped.startswith(":"):
+            name, _, arg = stripped[1:].partition(" ")
+            if ALIASES.get(name, name) not in EXPR_COMMANDS or not arg.strip():
+                return False
+            m = WRT.match(arg)
+            return doctext.incomplete(m.group("expr") if m else arg)
+        return doctext.incomplete(text)
+
+    def feed(self, text: str, first: int | None = None) -> bool:
+        from gradcli.errors import GradcliError
+        first = self.lines_read + 1 if first is None else first
+        self.lines_read = first + text.count("\n")
+        try:
+            stripped = text.strip()
+            if stripped.startswith(":"):
+                self._command(text, first)
+            elif stripped in ("quit", "exit") and stripped not in self.session.env:
+                raise Quit
+            elif stripped:
+                self.run(text, self.origin, first, echo=True)
+            return True
+        except GradcliError as e:
+            self._report(e)
+        except RecursionError:
+            self._report(_error("the expression is nested too deeply"))
+        except MemoryError:
+            self._report(_error("out of memory: the arrays are too large for this machine"))
+        except (Quit, KeyboardInterrupt):
+            raise
+        except Exception as e:          # noqa: BLE001 - one line, never a traceback
+            if os.environ.get("GRADCLI_DEBUG"):
+                raise
+            self._report(_error(f"internal error: {type(e).__name__}: {e} (set GRADCLI_DEBUG=1 for the traceback)"))
+        finally:
+            self.flush_warnings()
+        self.failures += 1
+        return False
+
+    def run(self, text: str, origin: str, first: int, echo: bool) -> list[str]:
+        """Run the statements of text; returns the names they bound."""
+        start = self.doc.add(text, origin, first)
+        source = self.doc.source(text)
+        bound = []
+        for stmt, stmt_text in self.parse(text, source, start, 0):
+            self._statement(stmt, stmt_text, source, echo)
+            if getattr(stmt, "name", None):
+                bound.append(stmt.name)
+        return bound
+
+    def parse(self, text: str, source, line0: int, col0: int) -> list:
+        """Parse text (which starts at doc line line0 + 1, column col0 + 1):
+        its statements, with doc-wide spans, and each one's source text."""
+        from gradcli.errors import GradcliError
+        from gradcli.parse import parse
+        try:
+            program = parse(text)
+        except GradcliError as e:
+            if e.span is not None:
+                e.span = doctext.move(e.span, line0, col0)
+                if e.hint:      # "the '(' opened at line 1, column 5" is relative to the entry
+                    e.hint = doctext.move_hint(e.hint, line0, col0)
+            e.source, e.origin = source, None
+            raise
+        texts = doctext.statement_texts(text)
+        if len(texts) != len(program.statements):       # never expected; spans are a fallback
+            texts = [doctext.span_text(text.split("\n"), s.span) for s in program.statements]
+        doctext.shift(program.statements, line0, col0)
+        return list(zip(program.statements, texts))
+
+    def _statement(self, stmt, text: str, source, echo: bool):
+        from gradcli import ast
+        from gradcli.autograd import Tensor
+        session = self.session
+        n_inputs = len(session.inputs)
+        y = session.execute(stmt, source)
+        self.flush_warnings()
+        reads = self.reads(stmt.value if not isinstance(stmt, ast.FunctionDef) else None)
+        if isinstance(stmt, ast.Result):
+            self.last = (Entry("result", None, text, reads), len(self.log))
+            if echo:
+                self._show_value(y, text)
+            return y
+        if isinstance(stmt, ast.FunctionDef):
+            # A body's free names are read where the function is called (see reads).
+            self.log.append(Entry("function", stmt.name, text, frozenset()))
+            return None
+        value = session.env[stmt.name]
+        if isinstance(value, Tensor) and len(session.inputs) > n_inputs and session.inputs[-1] is value:
+            self._lines_of[id(value)] = stmt.span.line
+            self._current_key(stmt.name, value)
+            self.log.append(Entry("input", stmt.name, text, frozenset(), value))
+        else:
+            self.log.append(Entry("binding", stmt.name, text, reads, random=prog.calls(stmt.value, prog.RANDOM)))
+        return None
+
+    def _current_key(self, name: str, new):
+        """In a session a name is rebound to try another point: the current
+        binding keeps the plain name as its gradient's key, and the input it
+        replaced is renamed name@LINE (LINE: where it was bound)."""
+        if new.key == name:
+            return
+        for t in self.session.inputs:
+            if t.key == name and t is not new:
+                t.key = f"{name}@{self._lines_of.get(id(t), 0)}"
+        new.key = name
+
+    def reads(self, node) -> frozenset:
+        """Names an expression reads, and those of the user functions it calls
+        (their free names are looked up when they are called, that is now)."""
+        from gradcli.interpret import Function
+        if node is None:
+            return frozenset()
+        names = set(prog.names(node))
+        env = self.session.env
+        todo = [n for n in names if isinstance(env.get(n), Function)]
+        seen = set(todo)
+        while todo:
+            fn = env[todo.pop()]
+            for n in prog.free_names(fn):
+                names.add(n)
+                if isinstance(env.get(n), Function) and n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        return frozenset(names)
+
+    def _show_value(self, y, text: str):
+        from rich.text import Text
+
+        from gradcli.render import format as fmt
+        value = y.bk.to_host(y.data)
+        if self.opts.json:
+            from gradcli.render import jsonout
+            self.dump_json(jsonout.result_document(text, value, y.shape, y.bk.dtype_name, None))
+        else:
+            self.out.print(Text(fmt.array(value, self.opts.precision, oneline=False)))
+
+    # ---- messages
+    def _report(self, e):
+        from gradcli.render import diagnostics
+        shown = self._localize(e)
+        self.err.print(diagnostics.render(shown))
+        if self.opts.json:
+            from gradcli.render import jsonout
+            self.dump_json(jsonout.error_document(shown))
+
+    def dump_json(self, doc):
+        from gradcli.render import jsonout
+        jsonout.dump(doc, file=self.out.file)
+
+    def _localize(self, e):
+        """The error as its reader knows the place: <stdin>:12, or file:3."""
+        if e.span is None or not isinstance(e.source, doctext.DocText):
+            return e
+        from gradcli.errors import Span
+        span = e.span
+        origin, line = self.doc.local(span.line)
+        shown = copy.copy(e)
+        text = self.doc.lines[span.line - 1] if 0 < span.line <= len(self.doc.lines) else ""
+        shown.source, shown.origin = "\n" * (line - 1) + text, origin
+        shown.span = Span(line, span.column, line + span.end_line - span.line, span.end_column)
+        return shown
+
+    def flush_warnings(self):
+        from gradcli.errors import GradcliError
+        from gradcli.render import diagnostics
+        events, seen = self.session.bk.events, set()
+        for op, what, span in events:
+            if (op, what, span) in seen:
+                continue
+            seen.add((op, what, span))
+            w = GradcliError("", span).locate(self.doc.source(""))
+            w = self._localize(w) if span is not None else w
+            for message in diagnostics.warnings([(op, what, w.span)], w.source, w.origin):
+                self.err.print(message)
+        events.clear()
+
+    def info(self, message: str):
+        """A confirmation (saved, loaded...): on stderr, so piped stdout keeps only results."""
+        self.err.print(message, style="dim", markup=False)
+
+    # ---- :commands
+    def _command(self, text: str, first: int):
+        from gradcli.errors import UsageError
+        from gradcli.interpret import _suggest
+        m = re.match(r"\s*:(\S*)\s*", text)
+        name, arg = m.group(1), text[m.end():].rstrip()
+        name = ALIASES.get(name, name)
+        if name not in COMMANDS:
+            raise UsageError(f"unknown command ':{name}'" + _suggest(name, COMMANDS),
+                             hint=":help lists the commands")
+        start = self.doc.add(text, self.origin, first)
+        if name in EXPR_COMMANDS:
+            if not arg:
+                raise UsageError(f":{name} needs an expression", hint=f"usage: :{name} {COMMANDS[name][0]}")
+            line0, col0 = doctext.position(text, m.end())
+            HANDLERS[name](self, arg, text, start + line0, col0)
+        elif name == "quit":
+            raise Quit
+        else:
+            HANDLERS[name](self, arg)
+
+    # ---- the session as a program
+    def program_text(self) -> str:
+        """The session as a program (what :save writes)."""
+        return self.program()[0]
+
+    def program(self) -> tuple[str, list[Entry]]:
+        """The session as a program, and the input entries it writes, in order."""
+        return prog.write(self.log, self.last, self.session.env, self.session.bk.dtype_name)
+
+    # ---- for completion and highlighting
+    def names(self) -> dict[str, str]:
+        """Bound names -> their kind."""
+        from gradcli.autograd import Tensor
+        from gradcli.interpret import Function
+        out = {}
+        for name, value in self.session.env.items():
+            out[name] = ("function" if isinstance(value, Function) else
+                         "input" if isinstance(value, Tensor) and value.is_input else
+                         "intermediate" if isinstance(value, Tensor) else "tuple")
+        return out
+
+
+def _error(message: str):
+    from gradcli.errors import GradcliError
+    e = GradcliError(message)
+    e.kind = "internal"
+    return e
