@@ -117,9 +117,9 @@ def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
     if y.size != 1:
         raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}", y.span,
                              hint="use jacobian(y, x) for all partial derivatives, or reduce it: sum(...), mean(...)")
-    xs = targets(y, session, wrt)
-    autograd.backward(y, xs)
-    return {x.key: session.bk.to_host(x.grad) for x in xs}
+    xs = targets(y, session, wrt) if wrt else session.inputs
+    reached = autograd.backward(y, xs)
+    return {x.key: session.bk.to_host(x.grad) for x in (xs if wrt else reached)}
 
 
 def _result(source, session, y, grads=None) -> Result:

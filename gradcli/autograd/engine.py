@@ -11,11 +11,16 @@ import threading
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ComputeError, GradcliError, NotScalarError, ShapeError
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True      # record operations (off inside a first-order backward pass)
+    scope = None        # the grad()/jacobian() call being evaluated
+
+
+_state = _State()
 
 
 def grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 @contextlib.contextmanager
@@ -31,7 +36,7 @@ def grad_mode(enabled: bool):
 @contextlib.contextmanager
 def scope(tag):
     """Tag every tensor made inside (a grad() call's nodes fold into one)."""
-    old = getattr(_state, "scope", None)
+    old = _state.scope
     _state.scope = tag if old is None else old
     try:
         yield
@@ -60,25 +65,32 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
         raise ComputeError(f"{op.name}: {e}") from None
     if not hasattr(data, "dtype") or data.dtype != bk.dtype:
         data = bk.asarray(data)
-    diff = op.differentiable(len(inputs))
-    requires = grad_enabled() and any(d and t.requires_grad for t, d in zip(inputs, diff))
+    requires = _state.enabled and any(d and t.requires_grad
+                                      for t, d in zip(inputs, op.differentiable(len(inputs))))
     out = Tensor(data, bk, op=op, parents=inputs, params=params, requires_grad=requires,
                  const=all(t.const for t in inputs))
     out.span = bk.span
-    out.scope = getattr(_state, "scope", None)
+    out.scope = _state.scope
     return out
 
 
+def _graded_parents(node: Tensor):
+    """The inputs a node passes gradients to (not a where's mask, say)."""
+    if node.op is None:
+        return iter(())
+    return (p for p, d in zip(node.parents, node.op.differentiable(len(node.parents))) if d and p.requires_grad)
+
+
 def toposort(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad and feed root, each after all its parents."""
+    """Tensors whose gradient root depends on, each after all its parents."""
     order, seen = [], {id(root)}
-    stack = [(root, iter(root.parents))]
+    stack = [(root, _graded_parents(root))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if p.requires_grad and id(p) not in seen:
+            if id(p) not in seen:
                 seen.add(id(p))
-                stack.append((p, iter(p.parents)))
+                stack.append((p, _graded_parents(p)))
                 break
         else:
             stack.pop()
@@ -136,12 +148,14 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return F.sum_to(g, shape=shape)
 
 
-def backward(y: Tensor, inputs) -> None:
-    """Set .grad on each input (zeros for those y does not depend on)."""
+def backward(y: Tensor, inputs) -> list[Tensor]:
+    """Set .grad on each input (zeros for those y does not depend on);
+    return the inputs y does depend on, in their order."""
     grads = gradients(y, inputs)
     for x in inputs:
         g = grads.get(id(x))
         x.grad = g.data if g is not None else y.bk.xp.zeros_like(x.data)
+    return [x for x in inputs if id(x) in grads]
 
 
 def grad(y: Tensor, x: Tensor) -> Tensor:

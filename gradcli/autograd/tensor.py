@@ -5,6 +5,16 @@ from __future__ import annotations
 import itertools
 
 _ids = itertools.count()
+_F = None
+
+
+def _functional():
+    """The op table's F, imported on first use (the table imports this module)."""
+    global _F
+    if _F is None:
+        from gradcli.ops import F
+        _F = F
+    return _F
 
 
 class Tensor:
@@ -73,8 +83,7 @@ class Tensor:
         return other if isinstance(other, Tensor) else Tensor.constant(other, self.bk)
 
     def _call(self, name, *args):
-        from gradcli.ops import F
-        return getattr(F, name)(*args)
+        return getattr(_functional(), name)(*args)
 
     def __add__(self, o): return self._call("add", self, self._wrap(o))
     def __radd__(self, o): return self._call("add", self._wrap(o), self)
@@ -89,8 +98,7 @@ class Tensor:
     def __rpow__(self, o): return self._call("pow", self._wrap(o), self)
     def __neg__(self): return self._call("neg", self)
     def __getitem__(self, key):
-        from gradcli.ops import F
-        return F.getitem(self, key=key if isinstance(key, tuple) else (key,))
+        return _functional().getitem(self, key=key if isinstance(key, tuple) else (key,))
     def __lt__(self, o): return self._call("lt", self, self._wrap(o))
     def __le__(self, o): return self._call("le", self, self._wrap(o))
     def __gt__(self, o): return self._call("gt", self, self._wrap(o))

@@ -79,9 +79,12 @@ class Op:
     kinks: tuple = ()                  # ((input values...), params, (expected gradients...))
     smooth: bool = True                # False: random points may sit on a kink (second order not checked)
     params: tuple = field(default=(), init=False)
+    _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
+        fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
+        object.__setattr__(self, "_fixed_diff", fixed)
 
     @property
     def tensor_params(self) -> tuple[Param, ...]:
@@ -92,11 +95,10 @@ class Op:
         return self.grads is not None or self.impl is not None
 
     def differentiable(self, n_inputs: int) -> tuple[bool, ...]:
-        if self.grads is None:
-            return (False,) * n_inputs
-        if callable(self.grads):
-            return (True,) * n_inputs
-        return tuple(r is not None for r in self.grads)
+        """Which inputs the op passes a gradient to (computed once for fixed arity)."""
+        if self._fixed_diff is not None:
+            return self._fixed_diff
+        return (self.grads is not None,) * n_inputs
 
     def rule(self, i: int) -> Callable:
         return partial(self.grads, index=i) if callable(self.grads) else self.grads[i]
@@ -254,9 +256,9 @@ class _Functional:
     def __getattr__(self, name):
         from gradcli.ops import TABLE
         op = TABLE[name]
-        if op.impl is not None:
-            return op.impl
-        return partial(call, op)
+        fn = op.impl if op.impl is not None else partial(call, op)
+        setattr(self, name, fn)         # found once; later lookups are plain attributes
+        return fn
 
 
 def call(op, *inputs, **params):
