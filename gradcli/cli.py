@@ -73,9 +73,14 @@ def _console(opts: Options, file):
     # Messages on stderr are not hard-wrapped (a wrapped caret line would point
     # at the wrong column); the terminal wraps them if it must.
     # markup=False: values such as "[nan, 0]" must print as they are.
-    return Console(file=_TrimmedLines(file), no_color=no_color, highlight=False, markup=False,
-                   soft_wrap=file is sys.stderr,
-                   emoji=False, color_system=None if no_color else "auto")
+    console = Console(file=_TrimmedLines(file), no_color=no_color, highlight=False, markup=False,
+                      soft_wrap=file is sys.stderr, emoji=False, color_system=None if no_color else "auto")
+    console.on_broken_pipe = _raise_broken_pipe     # rich would exit 1; the boundary exits 0
+    return console
+
+
+def _raise_broken_pipe():
+    raise BrokenPipeError
 
 
 def common_options(f):

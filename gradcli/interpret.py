@@ -390,7 +390,14 @@ def _suggest(name: str, candidates) -> str:
 
 
 def _source_text(source: str, span) -> str:
-    lines = source.splitlines()
-    if span.line == span.end_line and 0 < span.line <= len(lines):
-        return lines[span.line - 1][span.column - 1:span.end_column - 1]
-    return "..."
+    """The text of a one-line span (a grad() call's label)."""
+    if span.line != span.end_line:
+        return "..."
+    start = 0
+    for _ in range(span.line - 1):      # find the line without splitting the whole program
+        start = source.find("\n", start) + 1
+        if start == 0:
+            return "..."
+    end = source.find("\n", start)
+    line = source[start:] if end < 0 else source[start:end]
+    return line[span.column - 1:span.end_column - 1]

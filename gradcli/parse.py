@@ -69,12 +69,16 @@ def _join(first, last) -> Span:
     return Span(a.line, a.column, b.end_line, b.end_column)
 
 
-def _builder():
+@functools.lru_cache(maxsize=None)
+def _builder_class():
     # Positions come from tokens and child spans, not Lark's propagate_positions,
     # which doubles the parse time of long programs.
     from lark import Transformer_NonRecursive
 
     class Build(Transformer_NonRecursive):
+        def __init__(self, source: str):
+            super().__init__()
+            self.source = source        # for hints quoting the program
         def number(self, ch):
             return ast.Number(float(ch[0]), span=_tok_span(ch[0]))
 
@@ -99,7 +103,8 @@ def _builder():
                 a, op1, b, op2, c = ch[:5]
                 raise SyntaxError_(
                     "comparisons cannot be chained", _tok_span(op2),
-                    hint=f"write ({_text(a)} {op1} {_text(b)}) * ({_text(b)} {op2} {_text(c)})")
+                    hint=f"write ({_text(self.source, a)} {op1} {_text(self.source, b)}) * "
+                         f"({_text(self.source, b)} {op2} {_text(self.source, c)})")
             return ast.Compare(str(ch[1]), _plain(ch[0]), _plain(ch[2]), span=_join(ch[0], ch[2]))
 
         def keyword(self, ch):
@@ -168,7 +173,7 @@ def _builder():
             return [c if isinstance(c, (ast.Binding, ast.FunctionDef)) else
                     ast.Result(_plain(c), span=_plain(c).span) for c in ch]
 
-    return Build()
+    return Build
 
 
 class _Attr:
@@ -186,14 +191,10 @@ def _plain(node):
     return node
 
 
-_source_of_current_parse: list[str] = []
-
-
-def _text(node) -> str:
-    """The source text of a node (for hints)."""
-    src = _source_of_current_parse[-1] if _source_of_current_parse else ""
+def _text(source: str, node) -> str:
+    """The source text of a node on one line (for hints)."""
     s = node.span
-    lines = src.splitlines()
+    lines = source.split("\n")
     if s.line == s.end_line and 0 < s.line <= len(lines):
         return lines[s.line - 1][s.column - 1:s.end_column - 1]
     return "..."
@@ -206,15 +207,12 @@ def parse(source: str) -> ast.Program:
         tree = _parser().parse(source)
     except UnexpectedInput as e:
         raise _syntax_error(e, source).locate(source) from None
-    _source_of_current_parse.append(source)
     try:
-        statements = _builder().transform(tree)
+        statements = _builder_class()(source).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, SyntaxError_):
             raise e.orig_exc.locate(source) from None
         raise
-    finally:
-        _source_of_current_parse.pop()
     return ast.Program(statements, source)
 
 
@@ -282,7 +280,9 @@ def _syntax_error(e, source: str) -> SyntaxError_:
             found = repr(str(tok.value))
         span = Span(line, col, line, col + max(1, len(str(tok.value)) if tok.type not in ("$END", "_SEP") else 1))
         unclosed = _unclosed_bracket(source, tok)
-        if unclosed and tok.type in ("$END", "_SEP", "RPAR", "RSQB"):
+        # A closing bracket forgotten before the next line reads as one long
+        # statement: say so, rather than what the parser would have accepted.
+        if unclosed and (tok.type in ("$END", "_SEP", "RPAR", "RSQB") or line > unclosed[1]):
             want = ")" if unclosed[0] == "(" else "]"
             return SyntaxError_(f"'{unclosed[0]}' is never closed: expected '{want}' before {found}", span,
                                 hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")

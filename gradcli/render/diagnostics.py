@@ -11,10 +11,10 @@ _WINDOW = 70      # characters of a long source line shown around the spot
 
 def caret_lines(source: str, span: Span) -> list[tuple[str, str]]:
     """(gutter, text) pairs: the source line and the caret line under it."""
-    lines = source.splitlines() or [""]
+    lines = source.split("\n")         # not splitlines(): a form feed is a space to the grammar
     if not 0 < span.line <= len(lines):
         return []
-    line = lines[span.line - 1].expandtabs(1)
+    line = lines[span.line - 1].rstrip("\r").expandtabs(1)
     start = max(span.column - 1, 0)
     end = span.end_column - 1 if span.end_line == span.line else len(line)
     end = max(min(end, len(line)), start + 1)
