@@ -75,11 +75,12 @@ def run_program(source: str, session: Session, origin: str | None = None, progra
     if not program.statements:
         raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)").locate(source, origin)
     value = None
-    for stmt in program.statements:
-        try:
-            value = session.execute(stmt, source)
-        except GradcliError as e:
-            raise e.locate(source, origin)
+    with session.bk.watching():
+        for stmt in program.statements:
+            try:
+                value = session.execute(stmt, source)
+            except GradcliError as e:
+                raise e.locate(source, origin)
     if value is None or not _is_result(program.statements[-1]):
         last = program.statements[-1]
         name = getattr(last, "name", "")

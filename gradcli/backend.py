@@ -45,6 +45,7 @@ class Backend:
         self.events: list[tuple[str, str, object]] = []   # (op, what, span)
         self.span = None                  # the source span being evaluated, for events
         self.op = None                    # the operation running, for events
+        self._watching = False
 
     # ---- moving arrays: the only ways onto and off the device
     def asarray(self, value):
@@ -92,13 +93,21 @@ class Backend:
     def watching(self):
         """Record (not print) overflow, 0/0, log(-1)... with the operation
         (self.op, set by the engine) and the source span that met them."""
+        if self._watching:             # already inside: a whole program is watched once
+            yield
+            return
+
         def record(what, _flag):
             self.events.append((self.op, what, self.span))
         # NumPy's Python-level RuntimeWarnings ("Mean of empty slice") repeat
         # what the floating-point flags already record: they stay quiet.
         with self.xp.errstate(all="call", under="ignore", call=record), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            yield
+            self._watching = True
+            try:
+                yield
+            finally:
+                self._watching = False
 
 
 class CupyBackend(Backend):
