@@ -150,17 +150,6 @@ def test_unreadable_non_utf8_missing_and_empty_inputs_do_not_stop_the_batch(cli,
     assert "4 failures" in r.err                        # the summary, on stderr beside JSONL
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
-def test_a_file_without_read_permission(cli, tmp_path):
-    f = write(tmp_path, "p.grad", "1\n")
-    f.chmod(0)
-    try:
-        (rec,) = jsonl(cli("run", str(f), "--jsonl").out)
-    finally:
-        f.chmod(0o644)
-    assert rec["error"]["kind"] == "input_file"
-
-
 def test_a_thousand_files_with_two_failures(tmp_path):
     """The issue's batch: 1,000 files, a syntax error in one and a shape error
     in another; --jobs 2 in a real process pool, through the console script."""
