@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from gradcli.autograd.tensor import Tensor
+from gradcli.autograd.tensor import Tensor, functional
 from gradcli.errors import ComputeError, GradcliError, NotScalarError, ShapeError
 
 class _State(threading.local):
@@ -144,8 +144,7 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Undo broadcasting: the one place it is done, for every rule."""
     if g.shape == shape:
         return g
-    from gradcli.ops import F
-    return F.sum_to(g, shape=shape)
+    return functional().sum_to(g, shape=shape)
 
 
 def backward(y: Tensor, inputs) -> list[Tensor]:
@@ -162,14 +161,13 @@ def grad(y: Tensor, x: Tensor) -> Tensor:
     """d y / d x as a differentiable tensor of x's shape."""
     g = gradients(y, [x], create_graph=True).get(id(x))
     if g is None:
-        from gradcli.ops import F
-        return F.zeros_like(x)
+        return functional().zeros_like(x)
     return g
 
 
 def jacobian(y: Tensor, x: Tensor) -> Tensor:
     """d y / d x, shape y.shape + x.shape, one reverse pass per element of y."""
-    from gradcli.ops import F
+    F = functional()
     flat = F.reshape(y, shape=(-1,))
     rows = [grad(flat[i], x) for i in range(y.size)]
     if not rows:

@@ -8,7 +8,7 @@ _ids = itertools.count()
 _F = None
 
 
-def _functional():
+def functional():
     """The op table's F, imported on first use (the table imports this module)."""
     global _F
     if _F is None:
@@ -83,7 +83,7 @@ class Tensor:
         return other if isinstance(other, Tensor) else Tensor.constant(other, self.bk)
 
     def _call(self, name, *args):
-        return getattr(_functional(), name)(*args)
+        return getattr(functional(), name)(*args)
 
     def __add__(self, o): return self._call("add", self, self._wrap(o))
     def __radd__(self, o): return self._call("add", self._wrap(o), self)
@@ -98,7 +98,7 @@ class Tensor:
     def __rpow__(self, o): return self._call("pow", self._wrap(o), self)
     def __neg__(self): return self._call("neg", self)
     def __getitem__(self, key):
-        return _functional().getitem(self, key=key if isinstance(key, tuple) else (key,))
+        return functional().getitem(self, key=key if isinstance(key, tuple) else (key,))
     def __lt__(self, o): return self._call("lt", self, self._wrap(o))
     def __le__(self, o): return self._call("le", self, self._wrap(o))
     def __gt__(self, o): return self._call("gt", self, self._wrap(o))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
+from gradcli.autograd.engine import apply
+from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
 
 # Keyword spellings accepted for PyTorch users.
@@ -110,7 +112,6 @@ class Op:
 # ---- turning a call's values into an op's inputs
 def whole(value, what: str) -> int:
     """A value in an integer position: a whole number, or an error."""
-    from gradcli.autograd import Tensor
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, Tensor):
@@ -123,7 +124,6 @@ def whole(value, what: str) -> int:
 
 
 def _ints(value, what: str) -> tuple[int, ...]:
-    from gradcli.autograd import Tensor
     if isinstance(value, (tuple, list)):
         return tuple(whole(v, what) for v in value)
     if isinstance(value, Tensor) and value.ndim == 1:
@@ -141,7 +141,6 @@ def normalize_axis(axis: int, ndim: int, fname: str) -> int:
 def bind(op: Op, args: list, kwargs: dict, bk):
     """Match a call's values to op's signature: (tensor inputs, params).
     Tensors are Tensors; tuple/list values arrive as Python tuples."""
-    from gradcli.autograd import Tensor
     params = op.params
     values: dict[str, Any] = {}
     positional = list(args)
@@ -236,7 +235,6 @@ def bind(op: Op, args: list, kwargs: dict, bk):
 
 
 def _tensor(v, bk, what):
-    from gradcli.autograd import Tensor
     if isinstance(v, Tensor):
         return v
     if isinstance(v, bool) or v is None:
@@ -244,7 +242,6 @@ def _tensor(v, bk, what):
     if isinstance(v, (int, float)):
         return Tensor.constant(v, bk)
     if isinstance(v, tuple):
-        from gradcli.ops import F
         items = [_tensor(i, bk, what) for i in v]
         return F.stack(*items, axis=0)
     raise ArgumentError(f"{what} must be an array or a number")
@@ -264,7 +261,6 @@ class _Functional:
 def call(op, *inputs, **params):
     """apply(), with Python numbers among the inputs made constants and the
     parameters not given set to their defaults."""
-    from gradcli.autograd import Tensor, apply
     if not all(isinstance(t, Tensor) for t in inputs):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
