@@ -23,6 +23,7 @@ from gradcli.ops import TABLE, F
 from gradcli.ops.core import TENSOR_KINDS, call
 from tests import backends
 from tests.backends import Foreign, StrictArray
+from tests.opcases import example_inputs
 
 PACKAGE = Path(gradcli.__file__).parent
 
@@ -33,33 +34,6 @@ def strict(monkeypatch):
     cupy module is returned too, for its transfer log."""
     ns = backends.install(monkeypatch)
     return lambda dtype="float64", seed=0: make_backend("cuda", dtype, seed), ns
-
-
-# ---- inputs drawn from each op's domain
-def draw(rng, domain: str, shape: tuple) -> np.ndarray:
-    if domain == "positive":
-        return rng.uniform(0.5, 2.0, shape)
-    if domain == "unit":
-        return rng.uniform(-0.9, 0.9, shape)
-    if domain == "gt1":
-        return rng.uniform(1.5, 3.0, shape)
-    if domain == "nonzero":
-        z = rng.normal(size=shape)
-        return np.where(z < 0, z - 0.5, z + 0.5)
-    if domain == "wellposed" and len(shape) >= 2 and shape[-1] == shape[-2]:
-        return rng.uniform(-1, 1, shape) + 3 * np.eye(shape[-1])
-    return rng.normal(size=shape)
-
-
-def example_inputs(op, shapes, seed=0):
-    """(host array, differentiable?) per tensor input; masks get 0/1 values."""
-    rng = np.random.default_rng(seed)
-    kinds = []
-    for p in op.tensor_params:
-        kinds += [p.kind] * (len(shapes) - len(kinds) if p.kind == "tensors" else 1)
-    diff = op.differentiable(len(shapes))
-    return [(rng.integers(0, 2, s).astype(float) if k == "mask" else draw(rng, op.domain, s), d and k != "mask")
-            for k, s, d in zip(kinds, shapes, diff)]
 
 
 def all_nodes(*roots):
@@ -119,7 +93,7 @@ def test_op_runs_on_the_device_only_through_the_backend(strict, op, shapes, para
     make, cupy = strict
     bk = make(dtype)
     assert isinstance(bk, CupyBackend)
-    inputs = example_inputs(op, shapes)
+    inputs = example_inputs(op, shapes, np.random.default_rng(0))
     results = derivatives(bk, op, inputs, params)
     nodes = all_nodes(*results.values())
     assert nodes and all(type(t.data) is StrictArray and t.data.dtype == bk.dtype for t in nodes), \

@@ -13,32 +13,9 @@ from gradcli.backend import make_backend
 from gradcli.gradcheck import check_function
 from gradcli.ops import TABLE, Op
 from gradcli.ops.core import F, call
+from tests.opcases import example_inputs
 
 TOL = 1e-5
-
-
-def draw(rng, domain: str, shape: tuple) -> np.ndarray:
-    if domain == "positive":
-        return rng.uniform(0.5, 2.0, shape)
-    if domain == "unit":
-        return rng.uniform(-0.9, 0.9, shape)
-    if domain == "gt1":
-        return rng.uniform(1.5, 3.0, shape)
-    if domain == "nonzero":
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
-    if domain == "wellposed":
-        n = shape[-1]
-        return rng.normal(size=shape) * 0.3 + 2.0 * np.eye(n)
-    return rng.normal(size=shape)
-
-
-def example_inputs(op: Op, shapes, rng):
-    """Arrays for the op's tensor inputs; masks get 0/1 values."""
-    kinds = []
-    for p in op.tensor_params:
-        kinds += [p.kind] * (len(shapes) - len(kinds) if p.kind == "tensors" else 1)
-    return [(rng.integers(0, 2, s).astype(float) if k == "mask" else draw(rng, op.domain, s), k != "mask")
-            for k, s in zip(kinds, shapes)]
 
 
 def differentiable_cases():
