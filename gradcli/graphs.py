@@ -61,6 +61,8 @@ def to_dot(graph: Graph, precision: int) -> str:
         if n.name and n.kind in ("intermediate", "call"):
             title = f"{n.name} = {n.op if n.kind == 'intermediate' else n.text}"
         text = f"{title}\n{fmt.shape(n.shape)}  {fmt.array(n.value, precision, edge=2)}"
+        if n.kind == "constant" and not n.shape:        # a literal number: its value is its label
+            text = fmt.array(n.value, precision)
         if n.grad is not None:
             text += f"\ngrad {fmt.array(n.grad, precision, edge=2)}"
         extra = ", penwidth=2" if n.id == graph.root else ""
