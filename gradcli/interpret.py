@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gradcli import ast
 from gradcli.autograd import Tensor, apply, scope
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
-from gradcli.ops import BUILTINS, SYNONYMS, TABLE, F, bind
+from gradcli.ops import BUILTINS, SYNONYMS, F, bind
 from gradcli.ops.core import ALIASES, whole
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -87,9 +87,6 @@ class Session:
         return self.add_input(name, value)
 
     # ---- statements
-    def run(self, program: ast.Program) -> list[tuple[ast.Result, Tensor]]:
-        return [(s, v) for s in program.statements if (v := self.execute(s, program.source)) is not None]
-
     def execute(self, stmt: ast.Node, source: str) -> Tensor | None:
         """Run one statement; a result's value is returned, bindings give None."""
         self.source = source
@@ -272,9 +269,9 @@ class Session:
         if isinstance(node, ast.Tuple):
             return tuple(args)
         if isinstance(node, ast.BinOp):
-            return F_apply(_BINARY[node.op], *(self._tensor(a, node) for a in args))
+            return getattr(F, _BINARY[node.op])(*(self._tensor(a, node) for a in args))
         if isinstance(node, ast.Compare):
-            return F_apply(_COMPARE[node.op], *(self._tensor(a, node) for a in args))
+            return getattr(F, _COMPARE[node.op])(*(self._tensor(a, node) for a in args))
         if isinstance(node, ast.UnaryOp):
             t = self._tensor(args[0], node)
             return F.neg(t) if node.op == "-" else t
@@ -336,10 +333,6 @@ class Session:
             with scope(CallScope(op.name, _source_text(source, node.span), tuple(tensors))):
                 return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.bk, **params)
-
-
-def F_apply(name, *tensors):
-    return apply(TABLE[name], *tensors)
 
 
 def _param_kinds(op):
