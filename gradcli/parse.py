@@ -200,11 +200,75 @@ def _text(source: str, node) -> str:
     return "..."
 
 
+# Statement shapes already parsed: the token types (and operator spellings)
+# of a statement -> its tree with those tokens, and where each sits.
+_SHAPES: dict[tuple, tuple] = {}
+_SHAPES_MAX = 4096
+
+
+def _tree(source: str):
+    """Lark's tree of the program. A long program repeats a few statement
+    shapes (x1 = sin(x0)*1.0001, x2 = sin(x1)*1.0001, ...): each shape is
+    parsed once, and later statements of the same shape get a copy of its
+    tree holding their own tokens. Anything the parser would reject is
+    parsed whole, so errors are exactly Lark's."""
+    from lark import Token, Tree
+    from lark.exceptions import UnexpectedInput
+    parser = _parser()
+    try:
+        tokens = list(parser.lex(source))
+        statements, current = [], []
+        for tok in tokens:
+            if tok.type == "_SEP":
+                if current:
+                    statements.append(current)
+                current = []
+            else:
+                current.append(tok)
+        if current:
+            statements.append(current)
+        children = []
+        for toks in statements:
+            shape = tuple(t.type if t.type in ("NAME", "NUMBER") else (t.type, t.value) for t in toks)
+            known = _SHAPES.get(shape)
+            if known is None:
+                interactive = parser.parse_interactive()
+                for tok in toks:
+                    interactive.feed_token(tok)
+                [stmt] = interactive.feed_eof().children
+                if len(_SHAPES) >= _SHAPES_MAX:
+                    _SHAPES.clear()
+                _SHAPES[shape] = (stmt, {id(t): k for k, t in enumerate(toks)}, toks)   # toks keep ids valid
+                children.append(stmt)
+            else:
+                children.append(_with_tokens(known[0], known[1], toks, Tree, Token))
+        return Tree("start", children)
+    except UnexpectedInput:
+        return parser.parse(source)     # raises the error, in the whole program's context
+
+
+def _with_tokens(template, where: dict, toks: list, Tree, Token):
+    """A copy of template with toks in place of the tokens it was parsed from."""
+    if isinstance(template, Token):
+        return toks[where[id(template)]]
+    root = Tree(template.data, list(template.children))
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for i, child in enumerate(node.children):
+            if isinstance(child, Tree):
+                node.children[i] = copy = Tree(child.data, list(child.children))
+                stack.append(copy)
+            elif isinstance(child, Token):
+                node.children[i] = toks[where[id(child)]]
+    return root
+
+
 def parse(source: str) -> ast.Program:
     """Parse a program; raises SyntaxError_ with a span and 'expected ...'."""
     from lark.exceptions import UnexpectedInput, VisitError
     try:
-        tree = _parser().parse(source)
+        tree = _tree(source)
     except UnexpectedInput as e:
         raise _syntax_error(e, source).locate(source) from None
     try:

@@ -212,3 +212,39 @@ def test_ast_nodes_carry_spans():
     [b, r] = parse("x = 1\nsum(x * 2)").statements
     assert isinstance(b, ast.Binding) and b.span.line == 1
     assert isinstance(r, ast.Result) and (r.span.line, r.span.column, r.span.end_column) == (2, 1, 11)
+
+
+def _dump(program) -> list:
+    """Every AST node's type, fields and span, in a fixed order (no recursion)."""
+    import dataclasses
+    out, stack = [], list(reversed(program.statements))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+            continue
+        if not isinstance(node, ast.Node):
+            out.append(repr(node))
+            continue
+        out.append((type(node).__name__, node.span))
+        for f in reversed(dataclasses.fields(node)):
+            if f.name != "span":
+                stack.append(getattr(node, f.name))
+    return out
+
+
+@pytest.mark.parametrize("src", [
+    "x = 1; y = 2\nz = x + y; w = x + y",
+    "x0 = 0.5\n" + "\n".join(f"x{i} = sin(x{i-1})*1.0001" for i in range(1, 30)) + "\nx29",
+    "f(a, b) = a*b\nm = [[1, 2],\n [3, 4]]; f(m, 2)[0, 1:]; f(m, 3)[1, :2]\n# c\n\nsum(m.T, axis=0) < 3",
+    "a = (1, 2); b = (3, 4); c = -x**2 ^ 3; d = -y**2 ^ 4",
+])
+def test_statements_of_a_known_shape_parse_as_lark_parses_them(src):
+    """parse() reuses the tree of a statement shape seen before; the result
+    must be exactly what a whole-program Lark parse gives, spans included."""
+    from gradcli import parse as parsing
+    parsing._SHAPES.clear()
+    cached = parsing.parse(src)
+    again = parsing.parse(src)                  # every statement from the cache now
+    whole = parsing._builder_class()(src).transform(parsing._parser().parse(src))
+    assert _dump(cached) == _dump(again) == _dump(ast.Program(whole, src))

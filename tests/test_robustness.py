@@ -40,3 +40,27 @@ def test_every_builtin_with_odd_arguments(name, args):
             gradcli.evaluate(program, x=[0.5, -1.5, 2.0], y=[[1.0, 2.0, 3.0], [0.1, 0.2, 0.3]])
         except GradcliError as e:
             assert e.exit_code in (1, 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(TOKENS[:30]), min_size=1, max_size=8), min_size=1, max_size=4))
+def test_parse_with_reused_statement_shapes_is_lark_s_parse(lines):
+    """Whatever the program, parse() (which reuses the trees of statement
+    shapes seen before) gives Lark's whole-program result, or Lark's error."""
+    from lark.exceptions import UnexpectedInput
+
+    from gradcli import ast, parse as parsing
+    from tests.test_language import _dump
+    src = "\n".join(" ".join(line) for line in lines)
+    try:
+        whole = ast.Program(parsing._builder_class()(src).transform(parsing._parser().parse(src)), src)
+    except UnexpectedInput:
+        whole = None
+    except Exception:           # the builder's own SyntaxError_, wrapped by Lark
+        whole = "error"
+    try:
+        got = parsing.parse(src)
+    except GradcliError:
+        assert whole is None or whole == "error"
+        return
+    assert whole not in (None, "error") and _dump(got) == _dump(whole)
