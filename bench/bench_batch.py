@@ -80,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     lines, files = (1_000, 100) if args.quick else (10_000, 1_000)
 
-    from gradcli.executors import evaluate_chunk, evaluate_file, warm
+    from gradcli.batch.worker import evaluate_chunk, evaluate_file, warm
     gc.disable()                         # as the console script runs
     warm()
     with tempfile.TemporaryDirectory() as tmp:

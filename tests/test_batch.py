@@ -99,7 +99,7 @@ def test_a_failed_binding_is_not_silently_replaced_by_an_older_value(cli, tmp_pa
 
 def test_an_unexpected_error_in_one_statement_keeps_the_other_results(monkeypatch):
     from gradcli import api
-    from gradcli.executors import evaluate_file
+    from gradcli.batch.worker import evaluate_file
     real, calls = api.differentiate, []
 
     def flaky(y, session, wrt=None):
@@ -122,7 +122,7 @@ def test_a_syntax_error_fails_the_file_as_one_record(cli, tmp_path):
 
 
 def test_unreadable_non_utf8_missing_and_empty_inputs_do_not_stop_the_batch(cli, tmp_path, monkeypatch):
-    from gradcli import batch
+    from gradcli.batch import sources
     good = write(tmp_path, "good.grad", "x = 2\nx^2\n")
     latin = tmp_path / "latin1.grad"
     latin.write_bytes("x = 1 # café\nx\n".encode("latin-1"))
@@ -135,7 +135,7 @@ def test_unreadable_non_utf8_missing_and_empty_inputs_do_not_stop_the_batch(cli,
         if str(path) == str(locked):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *a, **k)
-    monkeypatch.setattr(batch, "open", fake_open, raising=False)
+    monkeypatch.setattr(sources, "open", fake_open, raising=False)
     args = [str(latin), str(locked), str(tmp_path / "missing.grad"), str(empty_dir), str(good)]
     r = cli("run", *args, "--jsonl", "--jobs", "1")
     assert r.code == 1
@@ -205,7 +205,7 @@ def test_jobs_never_change_the_results(cli, tmp_path):
 
 
 def test_worker_results_are_plain_data():
-    from gradcli.executors import evaluate_chunk
+    from gradcli.batch.worker import evaluate_chunk
     out = evaluate_chunk([("a", "x = [1.0, 2.0]\nsum(x^2)\nx\nx +\n"), ("b", "y = 3\ny * ones(2)\n")], {"seed": 0})
     assert pickle.loads(pickle.dumps(out)) == out
     json.dumps(out, allow_nan=False)                    # lists, dicts, floats and strings only
@@ -265,19 +265,20 @@ def test_display_tables_errors_with_carets_and_a_summary(cli, tmp_path):
 def test_a_progress_bar_on_a_terminal_only(tmp_path):
     from rich.console import Console
 
-    from gradcli import batch
+    from gradcli.batch import display, records, schedule, sources
     from gradcli.cli import Options
-    _random_batch(tmp_path, batch.PROGRESS_MIN_FILES + 1)
+    _random_batch(tmp_path, display.PROGRESS_MIN_FILES + 1)
     opts = Options(no_color=True)
     opts._out = Console(file=io.StringIO(), width=100)
     opts._err = Console(file=io.StringIO(), width=100, force_terminal=True)
-    tally = batch.Tally()
-    batch.execute(batch.discover([str(tmp_path)]), {}, 2, None, [batch.DisplaySink(opts)], tally, opts)
+    tally = records.Tally()
+    schedule.execute(sources.discover([str(tmp_path)]), {}, 2, None, [display.DisplaySink(opts)], tally, opts)
     assert "running" in opts._err.file.getvalue()
-    assert opts._out.file.getvalue().count(".grad") == tally.files == batch.PROGRESS_MIN_FILES + 1
+    assert opts._out.file.getvalue().count(".grad") == tally.files == display.PROGRESS_MIN_FILES + 1
     quiet = Options(no_color=True)
     quiet._out, quiet._err = Console(file=io.StringIO()), Console(file=io.StringIO())
-    batch.execute(batch.discover([str(tmp_path)]), {}, 1, None, [batch.DisplaySink(quiet)], batch.Tally(), quiet)
+    schedule.execute(sources.discover([str(tmp_path)]), {}, 1, None, [display.DisplaySink(quiet)], records.Tally(),
+                     quiet)
     assert quiet._err.file.getvalue() == ""
 
 
@@ -298,7 +299,7 @@ def test_stdin_json_and_usage(cli, tmp_path):
 
 
 def test_directories_are_walked_sorted_and_hidden_ones_skipped(tmp_path):
-    from gradcli.batch import discover
+    from gradcli.batch.sources import discover
     for name in ("b.grad", "a/z.grad", "a/b/c.grad", ".hidden/x.grad", "notes.txt", "c.grad"):
         write(tmp_path, name, "1\n")
     names = [Path(i.name).relative_to(tmp_path).as_posix() for i in discover([str(tmp_path)])]
@@ -476,8 +477,8 @@ def test_dask_scheduler_runs_the_same_work(cli, tmp_path):
 
 def test_an_unreachable_scheduler_is_a_clear_error(cli, tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    from gradcli import executors
-    monkeypatch.setattr(executors, "CONNECT_SECONDS", 1)
+    from gradcli.batch import pool
+    monkeypatch.setattr(pool, "CONNECT_SECONDS", 1)
     f = write(tmp_path, "a.grad", "1\n")
     r = cli("run", str(f), "--scheduler", "tcp://127.0.0.1:1", "--json")
     assert r.code == 1 and "cannot reach the Dask scheduler" in r.err

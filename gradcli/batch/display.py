@@ -1,0 +1,210 @@
+"""The rich display of `gradcli run`: per file a table of its results with
+each error drawn where it happened, the summary line, and a progress bar on
+a terminal while a long batch runs."""
+from __future__ import annotations
+
+from gradcli.batch.sinks import Sink
+
+PROGRESS_MIN_FILES = 20         # fewer files finish before a bar is worth drawing
+SOURCE_SHARE, VALUE_SHARE = 0.22, 0.30      # of the width, at most, for these columns
+TABLE_ROWS = 100        # rich lays a table out as a whole: long files print in parts
+
+
+class DisplaySink(Sink):
+    """The rich display: per file a table of results with the errors inline;
+    results=False shows only the failures (--output has the rest)."""
+
+    def __init__(self, opts, results: bool = True, wrote: str | None = None):
+        self.opts, self.results, self.wrote = opts, results, wrote
+        self.shown = 0
+
+    def _console(self):
+        return self.terminal if self.terminal is not None and self.opts.out.is_terminal else self.opts.out
+
+    def file(self, result, text):
+        if not self.results and not any("error" in r for r in result["records"]):
+            return
+        console = self._console()
+        if self.shown:
+            console.print()
+        self.shown += 1
+        for thing in file_block(result, text, self.opts.precision, console.width, only_failures=not self.results):
+            console.print(thing)
+
+    def close(self, tally):
+        from rich.text import Text
+        console = self._console()
+        if self.shown:
+            console.print()
+        if self.wrote:
+            console.print(Text(f"wrote {tally.results + tally.failures:,} records to {self.wrote}", style="dim"))
+        console.print(summary_line(tally))
+
+
+def summary_line(tally):
+    """'13 files, 44 results, 0 failures in 507 ms'."""
+    from rich.text import Text
+    t = Text()
+    t.append(f"{plural(tally.files, 'file')}, {plural(tally.results, 'result')}, ")
+    t.append(plural(tally.failures, "failure"), style="bold red" if tally.failures else "bold green")
+    t.append(f" in {duration(tally.seconds)}", style="dim")
+    return t
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def duration(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+# ---- the progress bar
+class ProgressBar:
+    """A transient bar on stderr; sinks that print to the same terminal print
+    through it while it runs, so that the two do not mix."""
+
+    def __init__(self, opts, total: int, sinks):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        self.bar = Progress(TextColumn("running"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                            TimeElapsedColumn(), console=opts.err, transient=True)
+        self.task = self.bar.add_task("files", total=total)
+        self.sinks = sinks
+        self.bar.start()
+        for s in sinks:
+            s.through(self.bar.console)
+
+    def advance(self):
+        self.bar.advance(self.task)
+
+    def stop(self):
+        for s in self.sinks:
+            s.through(None)
+        self.bar.stop()
+
+
+def progress_bar(opts, total: int, sinks):
+    """A bar for a long batch, on a terminal, without --json; else None."""
+    if total < PROGRESS_MIN_FILES or opts.json or not opts.err.is_terminal:
+        return None
+    return ProgressBar(opts, total, sinks)
+
+
+# ---- the display of one file
+def file_block(result: dict, text: str | None, precision: int, width: int, only_failures: bool = False) -> list:
+    """Renderables for one file: a header, then its results as table rows; each
+    error is drawn where it happened, as a diagnostic with its caret, and the
+    table goes on below it with the same columns."""
+    from rich.text import Text
+    records = result["records"]
+    nres = sum("value" in r for r in records)
+    nfail = sum("error" in r for r in records)
+    head = Text(result["file"], style="bold")
+    facts = [plural(nres, "result")] + ([plural(nfail, "failure")] if nfail else [])
+    if result["seconds"]:
+        facts.append(duration(result["seconds"]))
+    head.append("  " + ", ".join(facts), style="dim")
+    out = [head]
+    if not records:
+        out.append(Text("  no results: the file has no result statements", style="dim"))
+        return out
+    rows = [] if only_failures else [_cells(r, precision) if "value" in r else None for r in records]
+    widths = _widths([c for c in rows if c is not None], width)
+    segment, header = [], True
+    for i, r in enumerate(records):
+        if not only_failures and "value" in r:
+            segment.append(rows[i])
+        if len(segment) == TABLE_ROWS:
+            out.append(_indent(_table(segment, widths, header)))
+            segment, header = [], False
+        if "error" in r:
+            if segment:
+                out.append(_indent(_table(segment, widths, header)))
+                segment, header = [], False
+            out.append(_diagnostic(r, text))
+    if segment:
+        out.append(_indent(_table(segment, widths, header)))
+    return out
+
+
+def _indent(thing):
+    from rich.padding import Padding
+    return Padding(thing, (0, 0, 0, 2), expand=False)
+
+
+def _cells(r: dict, precision: int):
+    import numpy
+    from rich.text import Text
+
+    from gradcli.render import format as fmt
+    value = numpy.asarray(r["value"], dtype=float)
+    v = Text(_array(value, precision, 3))
+    for w in r.get("warnings", ()):
+        v.append(f"\n⚠ {w.split(' (')[0]}", style="yellow")
+    grads = r.get("grads")
+    if grads is None:
+        g = Text(f"— shape {fmt.shape(value.shape)}: not a scalar", style="dim")
+    elif not grads:
+        g = Text("— no inputs", style="dim")
+    else:
+        g = Text()
+        for k, a in grads.items():
+            if g:
+                g.append("\n")
+            g.append(f"∂{k} ", style="green")
+            g.append(_array(numpy.asarray(a, dtype=float), precision, 2))
+    return Text(str(r["line"]), style="dim"), Text(r["source"] or ""), v, g
+
+
+def _array(a, precision: int, edge: int) -> str:
+    """fmt.array's one-line text; small arrays without numpy's slow printer."""
+    from gradcli.render import format as fmt
+    if a.size == 0 or a.size > 2 * edge * edge or a.ndim > 2:
+        return fmt.array(a, precision, edge=edge)
+    if a.ndim == 0:
+        return fmt.number(a, precision)
+    if a.ndim == 1:
+        return "[" + ", ".join(fmt.number(v, precision) for v in a.tolist()) + "]"
+    return "[" + ", ".join(_array(row, precision, edge) for row in a) + "]"
+
+
+def _widths(rows, width: int) -> tuple[int, int, int, int]:
+    """Column widths shared by every segment of a file's table."""
+    def longest(col, floor):
+        return max([floor] + [max(map(len, c[col].plain.split("\n"))) for c in rows])
+    line = longest(0, 4)
+    source = min(longest(1, 6), max(12, int(width * SOURCE_SHARE)))
+    value = min(longest(2, 5), max(10, int(width * VALUE_SHARE)))
+    grad = max(10, width - line - source - value - 10)
+    return line, source, value, min(grad, longest(3, 8))
+
+
+def _table(rows, widths, header: bool):
+    from rich.table import Table
+    t = Table(box=None, show_header=header, header_style="bold dim", pad_edge=False, padding=(0, 1, 0, 1))
+    line, source, value, grad = widths
+    t.add_column("line", width=line, justify="right", no_wrap=True)
+    t.add_column("source", width=source, no_wrap=True, overflow="ellipsis")
+    t.add_column("value", width=value, overflow="fold")
+    t.add_column("gradient", width=grad, overflow="fold")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def _diagnostic(r: dict, text: str | None):
+    """The record's error, as every gradcli message looks: caret and hint."""
+    from rich.text import Text
+
+    from gradcli.errors import GradcliError, Span
+    from gradcli.render import diagnostics
+    e = r["error"]
+    span = None
+    if e.get("line") is not None:
+        span = Span(e["line"], e["column"], e.get("end_line", e["line"]), e.get("end_column", e["column"] + 1))
+    err = GradcliError(e["message"], span, e.get("hint"))
+    if text is not None and span is not None:
+        err.locate(text, r["file"])
+    rendered = diagnostics.render(err)
+    # Indented line by line: a Padding would pad every line with spaces.
+    return Text("\n").join(Text("  ") + line for line in rendered.split("\n"))

@@ -1,0 +1,97 @@
+"""Where batch work runs, all behind the `concurrent.futures` interface:
+this process (`--jobs 1`), a local process pool (`--jobs N`), or a Dask
+cluster (`--scheduler ADDRESS`, through `Client.get_executor()`)."""
+from __future__ import annotations
+
+import contextlib
+import os
+from concurrent.futures import Executor, Future
+
+CONNECT_SECONDS = 15       # to reach a Dask scheduler before giving up
+
+
+class InlineExecutor(Executor):
+    """Runs each task in this process when it is submitted (--jobs 1): the
+    same interface as the pools, with no process start-up or pickling."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as e:      # noqa: BLE001 - delivered through the future, as pools do
+            future.set_exception(e)
+        return future
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def executor(jobs: int, tasks: int, scheduler: str | None = None, fork: bool = True):
+    """(executor, workers): a Dask cluster's, a process pool, or this process."""
+    from gradcli.batch.worker import warm
+    if scheduler:
+        with _dask(scheduler) as pair:
+            yield pair
+        return
+    workers = max(1, min(jobs, tasks))
+    if workers == 1:
+        warm()                          # so that the first file's time is its own
+        yield InlineExecutor(), 1
+        return
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    # fork shares the imported modules (numpy, lark, the op table, the built
+    # parser) with the workers, so they start at once. It is safe only while
+    # this process has one thread (the progress bar starts after the first
+    # submit); otherwise, and where there is no fork, a fresh interpreter per
+    # worker loads them itself.
+    methods = multiprocessing.get_all_start_methods()
+    if fork and "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+        warm()
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_ignore_sigint)
+    try:
+        yield pool, workers
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint():
+    # Ctrl-C goes to the whole process group; only the parent handles it and
+    # shuts the pool down, so the workers do not each print a traceback.
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _dask(address: str):
+    from gradcli.errors import ComputeError, UsageError
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs Dask's distributed scheduler, which is not installed",
+                         hint="pip install 'gradcli[dask]'") from None
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ComputeError(f"--scheduler {address}: cannot reach the Dask scheduler ({e})",
+                           hint="start one with `dask scheduler` and `dask worker ADDRESS`, "
+                                "or check the address (e.g. tcp://host:8786)") from None
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        pool = client.get_executor(pure=False)
+        try:
+            yield pool, workers
+        finally:
+            pool.shutdown(wait=True)
+    finally:
+        client.close()

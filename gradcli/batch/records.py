@@ -1,0 +1,84 @@
+"""The records of `gradcli run`, and the tally of them.
+
+A record is plain JSON data (dicts, lists, floats, strings), built by the
+workers and read by every sink as it is: one per result statement, one per
+failed statement, and a file's one record when it could not be read or
+parsed. Every record has `file`, `line` and `source`; a result adds `value`,
+`shape`, `dtype`, `grads` (and `warnings`); a failure adds `error`, the
+object of a --json error document plus where its span ends."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def location(name: str, lines: list[str], stmt) -> dict:
+    """The start of a statement's record: where it is and its source."""
+    return {"file": name, "line": stmt.span.line, "source": statement_text(lines, stmt.span)}
+
+
+def error_record(name: str, lines: list[str], stmt, e) -> dict:
+    """The record of a failure: the statement's (or, with no statement, the
+    line the error points at), with the error."""
+    span = e.span
+    if stmt is not None:
+        record = location(name, lines, stmt)
+    else:
+        line = span.line if span else None
+        record = {"file": name, "line": line, "source": line_text(lines, line) if line else None}
+    record["error"] = error_fields(e)
+    return record
+
+
+def file_error(name: str, message: str, kind: str = "input_file") -> dict:
+    """The one record of a file that could not be read or evaluated at all."""
+    from gradcli.errors import GradcliError
+    e = GradcliError(message)
+    e.kind = kind
+    return {"file": name, "line": None, "source": None, "error": error_fields(e)}
+
+
+def error_fields(e) -> dict:
+    """A --json error document's object, and where the span ends (for the caret)."""
+    from gradcli.render.jsonout import error_document
+    error = error_document(e)["error"]
+    if e.span is not None:
+        error["end_line"], error["end_column"] = e.span.end_line, e.span.end_column
+    return error
+
+
+def line_text(lines: list[str], line: int) -> str:
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def statement_text(lines: list[str], span) -> str:
+    """The source of a statement, as written (several lines joined by newlines)."""
+    if not 0 < span.line <= len(lines):
+        return ""
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1:span.end_column - 1]
+    part = lines[span.line - 1:span.end_line]
+    part[-1] = part[-1][:span.end_column - 1]
+    part[0] = part[0][span.column - 1:]
+    return "\n".join(part)
+
+
+@dataclass
+class Tally:
+    """What the batch has emitted so far; `seconds` is set at the end."""
+    files: int = 0
+    results: int = 0
+    failures: int = 0
+    seconds: float = 0.0
+    names: set = field(default_factory=set)
+
+    def add(self, result: dict) -> None:
+        self.files += 1
+        self.names.add(result["file"])
+        for r in result["records"]:
+            self.results += "value" in r
+            self.failures += "error" in r
+
+
+def summary_doc(tally: Tally) -> dict:
+    return {"files": tally.files, "results": tally.results, "failures": tally.failures,
+            "seconds": round(tally.seconds, 6)}

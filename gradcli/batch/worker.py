@@ -1,0 +1,160 @@
+"""The work of a batch: programs in, plain records out.
+
+`evaluate_chunk` is the one unit of work: top-level (so it pickles by
+reference), it takes file names and texts and returns plain data — dicts of
+lists, never Tensors — so any `concurrent.futures`-style executor can run it
+(pool.py). The files are read by the caller and sent as text, so workers need
+no shared disk.
+
+Nothing here prints: failures become records."""
+from __future__ import annotations
+
+import gc
+import time
+
+from gradcli.batch.records import error_fields, error_record, file_error, line_text, location
+
+
+def evaluate_chunk(files: list[tuple[str, str]], settings: dict) -> list[dict]:
+    """Evaluate (name, text) programs one after another; one dict per file."""
+    out = []
+    for name, text in files:
+        out.append(evaluate_file(name, text, settings))
+        if not gc.isenabled():
+            # One-shot commands run with the cyclic collector off (cli.run);
+            # a long batch still frees the cycles a file left (exceptions and
+            # their tracebacks) before the next one. Generation 0 is cheap.
+            gc.collect(0)
+    return out
+
+
+def evaluate_file(name: str, text: str, settings: dict) -> dict:
+    """One file as one program in a fresh session (the generator reseeded),
+    every statement in turn: {"file", "seconds", "records"}. A record per
+    result statement and per failed statement; a syntax error is the file's
+    one record."""
+    from gradcli.errors import GradcliError
+    start = time.perf_counter()
+    try:
+        records = _evaluate(name, text, settings)
+    except GradcliError as e:       # the session itself (a device, a dtype)
+        records = [file_error(name, e.message, e.kind)]
+    except Exception as e:          # noqa: BLE001 - a bug must not take the batch down
+        records = [file_error(name, _unexpected(e).message, "internal")]
+    return {"file": name, "seconds": time.perf_counter() - start, "records": records}
+
+
+def warm() -> None:
+    """Load what every file needs, once: before workers are forked, or before
+    the first file in this process, so that its time is its own."""
+    from gradcli import api  # noqa: F401
+    from gradcli.parse import _parser
+    from gradcli.render import diagnostics, format  # noqa: F401
+    _parser()
+
+
+def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
+    from gradcli import api, ast
+    from gradcli.errors import GradcliError, UnknownNameError
+    from gradcli.parse import parse
+
+    session = api.setup(None, device=settings.get("device", "cpu"), dtype=settings.get("dtype", "float64"),
+                        seed=settings.get("seed", 0))
+    # Split on "\n" alone, as the parser counts lines (splitlines would also
+    # split at a form feed, which the language treats as a space).
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    try:
+        program = parse(text)
+    except GradcliError as e:
+        return [error_record(name, lines, None, e)]
+    except Exception as e:          # noqa: BLE001 - see _unexpected
+        return [error_record(name, lines, None, _unexpected(e))]
+    records = []
+    failed: dict[str, int] = {}         # name -> line of its binding that failed
+    for stmt in program.statements:
+        try:
+            try:
+                record = _statement(session, stmt, name, text, lines)
+            except GradcliError:
+                raise
+            except Exception as e:  # noqa: BLE001 - one statement's bug keeps the others' results
+                raise _unexpected(e) from None
+        except GradcliError as e:
+            if isinstance(e, UnknownNameError) and e.span is not None:
+                _explain_failed_name(e, lines, failed)
+            if isinstance(stmt, (ast.Binding, ast.FunctionDef)):
+                # Forget the name, so that later statements cannot silently
+                # use an older value; their errors then say why it is missing.
+                session.env.pop(stmt.name, None)
+                failed[stmt.name] = stmt.span.line
+            records.append(error_record(name, lines, stmt, e))
+            continue
+        if isinstance(stmt, (ast.Binding, ast.FunctionDef)):
+            failed.pop(stmt.name, None)
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | None:
+    """Run one statement: a result's record (value, shape, dtype, gradients), else None."""
+    from gradcli import api
+    from gradcli.errors import GradcliError
+    from gradcli.render.format import jsonable
+    bk = session.bk
+    first_event = len(bk.events)
+    value = session.execute(stmt, text)
+    if value is None:
+        return None
+    record = location(name, lines, stmt)
+    record["value"] = jsonable(bk.to_host(value.data))
+    record["shape"] = list(value.shape)
+    record["dtype"] = bk.dtype_name
+    record["grads"] = None              # only a scalar result has gradients
+    if value.size == 1:
+        try:
+            grads = api.differentiate(value, session)
+            record["grads"] = {k: jsonable(g) for k, g in grads.items()}
+        except GradcliError as e:
+            # The value stands; the record still counts as a failure.
+            record["error"] = error_fields(e)
+    warnings = _warnings(bk.events[first_event:])
+    if warnings:
+        record["warnings"] = warnings
+    return record
+
+
+def _unexpected(e: BaseException):
+    """Anything that is not a gradcli error, as one (a bug, or no memory)."""
+    from gradcli.errors import GradcliError
+    if isinstance(e, MemoryError):
+        message = "out of memory: the arrays are too large for this machine"
+    elif isinstance(e, RecursionError):
+        message = "the program is nested too deeply"
+    else:
+        message = f"internal error: {type(e).__name__}: {e}"
+    err = GradcliError(message)
+    err.kind = "internal"
+    return err
+
+
+def _explain_failed_name(e, lines: list[str], failed: dict) -> None:
+    """'unknown name x' where x's binding failed: say so instead."""
+    span = e.span
+    if span.line != span.end_line:
+        return
+    word = line_text(lines, span.line)[span.column - 1:span.end_column - 1]
+    if word in failed:
+        e.message = f"'{word}' has no value: its definition on line {failed[word]} failed"
+        e.hint = f"fix line {failed[word]} first"
+
+
+def _warnings(events) -> list[str]:
+    """Floating-point events (log(-1), 0/0) as short messages, once each."""
+    from gradcli.render.diagnostics import _WHAT
+    out = []
+    for op, what, _span in events:
+        message = f"{op}: {_WHAT.get(what, what)}"
+        if message not in out:
+            out.append(message)
+    return out
