@@ -1,4 +1,4 @@
-"""The command line: the only place (with repl.py and batch.py) that prints
+"""The command line: the only place (with the repl and batch packages) that prints
 or exits. One boundary turns gradcli errors into messages and exit codes.
 Heavy imports (numpy, lark, rich) wait until a command runs."""
 from __future__ import annotations

@@ -88,6 +88,13 @@ def _builder_class():
         def list(self, ch):
             return ast.List([c for c in ch[1:-1] if c is not None], span=_join(ch[0], ch[-1]))
 
+        def group(self, ch):
+            # (expr) is expr, but its span takes in the brackets: a caret
+            # under (x + 1) * 2 starts at the '('.
+            node = _plain(ch[1])
+            node.span = _join(ch[0], ch[2])
+            return node
+
         def tuple(self, ch):
             return ast.Tuple([c for c in ch[1:-1] if c is not None], span=_join(ch[0], ch[-1]))
 

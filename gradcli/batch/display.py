@@ -138,7 +138,7 @@ def _cells(r: dict, precision: int):
 
     from gradcli.render import format as fmt
     value = numpy.asarray(r["value"], dtype=float)
-    v = Text(_array(value, precision, 3))
+    v = Text(fmt.array(value, precision, edge=3))
     for w in r.get("warnings", ()):
         v.append(f"\n⚠ {w.split(' (')[0]}", style="yellow")
     grads = r.get("grads")
@@ -152,20 +152,8 @@ def _cells(r: dict, precision: int):
             if g:
                 g.append("\n")
             g.append(f"∂{k} ", style="green")
-            g.append(_array(numpy.asarray(a, dtype=float), precision, 2))
+            g.append(fmt.array(numpy.asarray(a, dtype=float), precision, edge=2))
     return Text(str(r["line"]), style="dim"), Text(r["source"] or ""), v, g
-
-
-def _array(a, precision: int, edge: int) -> str:
-    """fmt.array's one-line text; small arrays without numpy's slow printer."""
-    from gradcli.render import format as fmt
-    if a.size == 0 or a.size > 2 * edge * edge or a.ndim > 2:
-        return fmt.array(a, precision, edge=edge)
-    if a.ndim == 0:
-        return fmt.number(a, precision)
-    if a.ndim == 1:
-        return "[" + ", ".join(fmt.number(v, precision) for v in a.tolist()) + "]"
-    return "[" + ", ".join(_array(row, precision, edge) for row in a) + "]"
 
 
 def _widths(rows, width: int) -> tuple[int, int, int, int]:

@@ -29,6 +29,11 @@ def array(a, precision: int = DEFAULT_PRECISION, oneline: bool = True, edge: int
     a = numpy.asarray(a)
     if a.ndim == 0:
         return number(a, precision)
+    if oneline and a.ndim <= 2 and 0 < a.size <= 2 * edge * edge:
+        # Small arrays are joined directly: NumPy's printer is slow for them.
+        if a.ndim == 1:
+            return "[" + ", ".join(number(v, precision) for v in a.tolist()) + "]"
+        return "[" + ", ".join(array(row, precision, True, edge) for row in a) + "]"
     text = numpy.array2string(a, separator=", ", threshold=2 * edge * edge, edgeitems=edge,
                               formatter={"float_kind": lambda v: number(v, precision)},
                               max_line_width=10_000 if oneline else 78)
