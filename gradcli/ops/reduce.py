@@ -33,6 +33,20 @@ def _extreme_grad(g, y, x, axis, keepdims):
     return restore(g, x.shape, axis, keepdims) * share
 
 
+def _prod_grad(g, y, x, axis, keepdims):
+    # d y / d x_j is the product of the other elements (PyTorch's
+    # prod_backward), computed without dividing by a zero: the product of the
+    # nonzero elements, times that of the zeros but x_j. Written so that second
+    # derivatives stay exact with up to one zero along the axis.
+    zero = F.eq(x, 0)
+    safe = F.where(zero, 1.0, x)
+    nonzeros = restore(F.prod(safe, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
+    zeros = restore(F.prod(F.where(zero, x, 1.0), axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
+    one = F.eq(restore(F.sum(zero, axis=axis, keepdims=keepdims), x.shape, axis, keepdims), 1)
+    at_zero = F.where(one, nonzeros, 0.0)          # the lone zero: the rest; with two zeros, 0
+    return restore(g, x.shape, axis, keepdims) * F.where(zero, at_zero, nonzeros / safe * zeros)
+
+
 def _var(bk, x, axis, correction, keepdims):
     n = _count(x.shape, axis)
     return bk.xp.sum((x - bk.xp.mean(x, axis=axis, keepdims=True)) ** 2, axis=axis, keepdims=keepdims) / max(n - correction, 0)
@@ -103,9 +117,9 @@ OPS = [
     reduction("mean", lambda bk, x, axis, keepdims: bk.xp.mean(x, axis=axis, keepdims=keepdims),
               lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims) / _count(x.shape, axis),
               "mean of elements"),
-    reduction("prod", lambda bk, x, axis, keepdims: bk.xp.prod(x, axis=axis, keepdims=keepdims),
-              lambda g, y, x, axis, keepdims: restore(g * y, x.shape, axis, keepdims) / x,
-              "product of elements (the gradient divides by x: inputs must be nonzero)", domain="nonzero"),
+    reduction("prod", lambda bk, x, axis, keepdims: bk.xp.prod(x, axis=axis, keepdims=keepdims), _prod_grad,
+              "product of elements; exact gradients at zeros too, as in PyTorch", smooth=False,
+              kinks=((([2.0, 0.0, 3.0],), {}, ([0.0, 6.0, 0.0],)), (([0.0, 5.0, 0.0],), {}, ([0.0, 0.0, 0.0],)))),
     reduction("max", lambda bk, x, axis, keepdims: bk.xp.max(x, axis=axis, keepdims=keepdims), _extreme_grad,
               "largest element; ties share the gradient evenly (PyTorch's amax)", smooth=False,
               kinks=((([1.0, 1.0],), {}, ([0.5, 0.5],)),)),
