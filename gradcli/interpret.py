@@ -193,7 +193,7 @@ class Session:
             return KEYWORDS[name]
         if resolve_builtin(name):
             raise UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
-        raise UnknownNameError(f"unknown name '{name}'" + _suggest(name, [*env, *CONSTANTS]), node.span)
+        raise UnknownNameError(f"unknown name '{name}'" + suggest(name, [*env, *CONSTANTS]), node.span)
 
     def _plan(self, node, env, seq) -> list[tuple[ast.Node | None, bool]]:
         """The children to evaluate first, each with whether a list there is a sequence."""
@@ -237,7 +237,7 @@ class Session:
     def _unknown_function(self, node, env):
         names = [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function))]
         what = "method" if node.receiver is not None else "function"
-        return UnknownNameError(f"unknown {what} '{node.func}'" + _suggest(node.func, names),
+        return UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names),
                                 node.func_span or node.span, hint="gradcli functions lists the builtins")
 
     def _enter(self, fn: Function, node: ast.Call, args: list, active: list[Function]):
@@ -377,7 +377,7 @@ def _describe(value) -> str:
     return repr(value)
 
 
-def _suggest(name: str, candidates) -> str:
+def suggest(name: str, candidates) -> str:
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
 

@@ -48,9 +48,9 @@ def warm() -> None:
     """Load what every file needs, once: before workers are forked, or before
     the first file in this process, so that its time is its own."""
     from gradcli import api  # noqa: F401
-    from gradcli.parse import _parser
+    from gradcli.parse import parse
     from gradcli.render import diagnostics, format  # noqa: F401
-    _parser()
+    parse("0")                          # builds (or loads) the parser
 
 
 def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
@@ -151,10 +151,10 @@ def _explain_failed_name(e, lines: list[str], failed: dict) -> None:
 
 def _warnings(events) -> list[str]:
     """Floating-point events (log(-1), 0/0) as short messages, once each."""
-    from gradcli.render.diagnostics import _WHAT
+    from gradcli.render.diagnostics import describe
     out = []
     for op, what, _span in events:
-        message = f"{op}: {_WHAT.get(what, what)}"
+        message = describe(op, what)
         if message not in out:
             out.append(message)
     return out

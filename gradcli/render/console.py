@@ -53,12 +53,12 @@ def summary(value, shape, dtype: str, grads: dict | None, precision: int) -> Tex
 def functions(opts, name: str | None) -> None:
     """The builtin listing, from the op table."""
     from gradcli.errors import UnknownNameError
-    from gradcli.interpret import resolve_builtin, _suggest
+    from gradcli.interpret import resolve_builtin, suggest
     from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS
     if name:
         op = resolve_builtin(name)
         if op is None:
-            raise UnknownNameError(f"unknown function '{name}'" + _suggest(name, [*BUILTINS, *SYNONYMS]))
+            raise UnknownNameError(f"unknown function '{name}'" + suggest(name, [*BUILTINS, *SYNONYMS]))
         if opts.json:
             jsonout.dump({"name": op.name, "signature": op.signature(), "doc": op.doc, "family": op.family})
             return

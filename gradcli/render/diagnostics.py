@@ -58,7 +58,7 @@ def warnings(events, source: str | None, origin: str | None = None) -> list[Text
         if key in seen:
             continue
         seen.add(key)
-        w = GradcliError(f"{op}: {_WHAT.get(what, what)}", span)
+        w = GradcliError(describe(op, what), span)
         if source is not None and span is not None:
             w.locate(source, origin)
         out.append(render(w, "warning"))
@@ -71,3 +71,8 @@ _WHAT = {
     "overflow": "overflow (the result has inf)",
     "underflow": "underflow",
 }
+
+
+def describe(op: str, what: str) -> str:
+    """A floating-point event in words: "log: invalid value (the result has nan)"."""
+    return f"{op}: {_WHAT.get(what, what)}"

@@ -77,7 +77,7 @@ def show_help(repl, arg):
 
     from gradcli.autograd import Tensor
     from gradcli.errors import UnknownNameError
-    from gradcli.interpret import Function, _suggest, resolve_builtin
+    from gradcli.interpret import Function, suggest, resolve_builtin
     from gradcli.ops import BUILTINS, SYNONYMS
     from gradcli.render import format as fmt
     name, say = arg.strip(), repl.out.print
@@ -106,7 +106,7 @@ def show_help(repl, arg):
         also = [s for s, t in SYNONYMS.items() if t == op.name]
         title, lines = op.signature(), [op.doc] + ([f"also spelled {', '.join(also)}"] if also else [])
     else:
-        raise UnknownNameError(f"no help for '{name}'" + _suggest(name, [*BUILTINS, *SYNONYMS, *repl.session.env,
+        raise UnknownNameError(f"no help for '{name}'" + suggest(name, [*BUILTINS, *SYNONYMS, *repl.session.env,
                                                                       *(f":{c}" for c in COMMANDS)]),
                                hint=":help lists the commands and the builtins")
     say(Text(title, style="bold"))

@@ -266,12 +266,12 @@ class Repl:
     # ---- :commands
     def _command(self, text: str, first: int):
         from gradcli.errors import UsageError
-        from gradcli.interpret import _suggest
+        from gradcli.interpret import suggest
         m = re.match(r"\s*:(\S*)\s*", text)
         name, arg = m.group(1), text[m.end():].rstrip()
         name = ALIASES.get(name, name)
         if name not in COMMANDS:
-            raise UsageError(f"unknown command ':{name}'" + _suggest(name, COMMANDS),
+            raise UsageError(f"unknown command ':{name}'" + suggest(name, COMMANDS),
                              hint=":help lists the commands")
         start = self.doc.add(text, self.origin, first)
         if name in EXPR_COMMANDS:
