@@ -182,11 +182,9 @@ def bind(op: Op, args: list, kwargs: dict, bk):
             tensors.append(t)
             first = first or t
         elif p.kind == "tensors":
-            items = v if p.variadic else v
+            items = v           # a list or tuple of arrays, or one array split along its first axis
             if isinstance(items, Tensor):
                 items = tuple(items[i] for i in range(items.shape[0])) if items.ndim else (items,)
-            if p.variadic and len(items) == 1 and isinstance(items[0], tuple):
-                items = items[0]
             if not items:
                 raise ArgumentError(f"{what} needs at least one array", hint=f"usage: {op.signature()}")
             ts = [_tensor(i, bk, what) for i in items]
