@@ -136,3 +136,8 @@ def test_numerically_stable_functions_at_extremes():
         r = gradcli.grad(program, x=[1000.0, -1000.0, 0.0])
         assert np.isfinite(r.value) and np.all(np.isfinite(r.grads["x"])), program
         assert not r.warnings, program
+
+
+def test_jacobian_of_an_empty_result_is_empty():
+    j = gradcli.evaluate("jacobian(x[0:0], x)", x=[1.0, 2.0]).value
+    assert j.shape == (0, 2)

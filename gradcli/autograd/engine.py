@@ -170,8 +170,8 @@ def jacobian(y: Tensor, x: Tensor) -> Tensor:
     F = functional()
     flat = F.reshape(y, shape=(-1,))
     rows = [grad(flat[i], x) for i in range(y.size)]
-    if not rows:
-        return F.zeros_like(F.reshape(F.zeros_like(x), shape=(0,) + x.shape))
+    if not rows:                        # y has no elements: neither has its Jacobian
+        return F.zeros(shape=y.shape + x.shape, bk=x.bk)
     return F.reshape(F.stack(*rows, axis=0), shape=y.shape + x.shape)
 
 
