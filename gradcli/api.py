@@ -95,32 +95,35 @@ def _is_result(stmt) -> bool:
     return isinstance(stmt, ast.Result)
 
 
-def depends_on(y: Tensor, inputs: list[Tensor]) -> list[Tensor]:
-    """The inputs y depends on through differentiable arguments, in input order."""
-    reached = {id(t) for t in autograd.toposort(y)} if y.requires_grad else set()
-    return [x for x in inputs if id(x) in reached]
-
-
-def targets(y: Tensor, session: Session, wrt=None) -> list[Tensor]:
+def targets(y: Tensor, session: Session, wrt=None) -> dict[str, Tensor]:
+    """What to differentiate y with respect to, by key: the inputs y reads as
+    values, or the bindings named in wrt: inputs (by key) or intermediates
+    (by name; their gradient is the cotangent at the node, PyTorch's retain_grad)."""
     if not wrt:
-        return depends_on(y, session.inputs)
+        return {x.key: x for x in autograd.reaches(y, session.inputs)}
     by_key = {t.key: t for t in session.inputs}
-    out = []
+    out = {}
     for name in wrt:
-        if name not in by_key:
-            known = ", ".join(by_key) or "none"
-            raise UsageError(f"--wrt {name}: '{name}' is not an input of the program (inputs: {known})")
-        out.append(by_key[name])
+        t = by_key.get(name, session.env.get(name))
+        if not isinstance(t, Tensor):
+            bindings = ", ".join([*by_key, *intermediates(session)]) or "none"
+            raise UsageError(f"--wrt {name}: '{name}' is not a binding of the program (bindings: {bindings})")
+        out[name] = t
     return out
+
+
+def intermediates(session: Session) -> list[str]:
+    """Names bound to computed (not input) values."""
+    return [n for n, v in session.env.items() if isinstance(v, Tensor) and not v.is_input]
 
 
 def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
     if y.size != 1:
         raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}", y.span,
                              hint="use jacobian(y, x) for all partial derivatives, or reduce it: sum(...), mean(...)")
-    xs = targets(y, session, wrt) if wrt else session.inputs
-    reached = autograd.backward(y, xs)
-    return {x.key: session.bk.to_host(x.grad) for x in (xs if wrt else reached)}
+    xs = targets(y, session, wrt)
+    autograd.backward(y, list(xs.values()))
+    return {key: session.bk.to_host(x.grad) for key, x in xs.items()}
 
 
 def _result(source, session, y, grads=None) -> Result:

@@ -63,6 +63,11 @@ class Backend:
     def synchronize(self) -> None:
         """Wait until the device has finished (for timings)."""
 
+    def any(self, array) -> bool:
+        """Whether any element is nonzero: the one value a rule may bring back
+        from the device, to choose a formula (as PyTorch's prod_backward does)."""
+        return bool(self.to_host(self.xp.any(array)))
+
     # ---- what NumPy and CuPy spell differently
     def scatter_add(self, target, key, values) -> None:
         """target[key] += values in place, repeated indices adding up (the

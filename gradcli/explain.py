@@ -138,7 +138,7 @@ class Explanation:
 
 def trace(y, session, source: str) -> Explanation:
     """The engine's own backward pass, with each step it takes recorded."""
-    from gradcli import api, autograd
+    from gradcli import autograd
     from gradcli.autograd.engine import grad_mode
     from gradcli.autograd.tensor import Tensor
     from gradcli.errors import NotScalarError
@@ -147,7 +147,7 @@ def trace(y, session, source: str) -> Explanation:
     if y.size != 1:
         raise NotScalarError(f"explain needs a scalar result, but this one has shape {y.shape}",
                              hint="reduce it first, e.g. sum(...), mean(...) or norm(...)")
-    xs = api.depends_on(y, session.inputs)
+    xs = autograd.reaches(y, session.inputs)
     taken: list = []                    # (node, i, parent, contribution, summed), in the engine's order
     events = len(bk.events)
     grads = autograd.gradients(y, xs, keep_all=True, record=lambda *step: taken.append(step))
@@ -181,7 +181,7 @@ def trace(y, session, source: str) -> Explanation:
             s.use, s.uses = k, len(sends)
     for step in steps:
         step.incoming = [(frm, s.value) for frm, s in incoming.get(step.id, [])]
-    inputs = [(x.key, host(grads[id(x)].data), [(frm, s.value) for frm, s in incoming.get(id(x), [])])
+    inputs = [(x.key, host(grads[id(x)].data if id(x) in grads else bk.xp.zeros_like(x.data)), [(frm, s.value) for frm, s in incoming.get(id(x), [])])
               for x in xs]
     return Explanation(source, labels.get(id(y), "result"), host(y.data), y.shape, bk.dtype_name, steps, inputs)
 

@@ -8,13 +8,9 @@ from gradcli.render import jsonout
 
 def show(opts, source, y, session, format_: str, with_grads: bool, depth, full) -> None:
     node_grads = None
-    if with_grads and y.requires_grad:
-        from gradcli import api, autograd
-        xs = api.depends_on(y, session.inputs) if y.size == 1 else []
-        if y.size == 1:
-            node_grads = autograd.gradients(y, xs, keep_all=True)
-            for x in xs:
-                x.grad = node_grads[id(x)].data
+    if with_grads and y.size == 1:
+        from gradcli import autograd
+        node_grads = autograd.backward(y, autograd.reaches(y, session.inputs), keep_all=True)
     if opts.json or format_ == "json":
         graph = snapshot(y, fold=False, node_grads=node_grads)
         jsonout.dump(to_json(graph, source))

@@ -22,7 +22,7 @@ KEYWORDS = {"True": True, "False": False, "None": None}
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
 _COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
-_SEQ_KINDS = ("tensors", "shape", "axis", "axis1", "newaxis")
+_SEQ_KINDS = ("tensors", "shape", "dims", "axis", "axis1", "newaxis")
 
 
 @dataclass

@@ -98,7 +98,7 @@ def snapshot(root: Tensor, fold: bool = True, node_grads: dict | None = None) ->
         else:
             kind, op, text = ("intermediate" if t.name else "op"), t.op.name, None
         grad = None
-        if t.is_input and t.grad is not None:
+        if t.grad is not None:
             grad = to_host(t.grad)
         elif node_grads is not None and id(t) in node_grads:
             grad = to_host(node_grads[id(t)].data)

@@ -139,9 +139,17 @@ def test_wrt_an_input_the_result_ignores_gives_zeros():
     np.testing.assert_array_equal(r.grads["y"], [0, 0, 0])
 
 
-def test_wrt_a_name_that_is_not_an_input_is_a_usage_error():
-    with pytest.raises(UsageError):
-        gradcli.grad("z = x * 2; sum(z)", x=[1.0], wrt=["z"])
+def test_wrt_an_intermediate_gives_the_cotangent_at_its_node():
+    """PyTorch's retain_grad(): d norm(z) / dz = z / |z|, and x keeps its own gradient."""
+    r = gradcli.grad("x = ones(2); z = 4*x*x; norm(z)", wrt=["z", "x"])
+    np.testing.assert_allclose(r.grads["z"], [2 ** -0.5, 2 ** -0.5], rtol=1e-15)
+    np.testing.assert_allclose(r.grads["x"], [32 / 32 ** 0.5] * 2, rtol=1e-15)
+
+
+def test_wrt_a_name_that_is_no_binding_is_a_usage_error():
+    with pytest.raises(UsageError) as e:
+        gradcli.grad("z = x * 2; sum(z)", x=[1.0], wrt=["w"])
+    assert "bindings: x, z" in e.value.message
 
 
 def test_unknown_name_suggests_the_nearest():

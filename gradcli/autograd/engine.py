@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from functools import partial
 
 from gradcli.autograd.tensor import Tensor, functional
 from gradcli.errors import ComputeError, GradcliError, NotScalarError, ShapeError
@@ -74,28 +75,46 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     return out
 
 
-def _graded_parents(node: Tensor):
-    """The inputs a node passes gradients to (not a where's mask, say)."""
+def _graded_parents(node: Tensor, constants: bool = False):
+    """The inputs a node passes gradients to (not a where's mask, say); with
+    constants, also those that need none (made by round(x), say)."""
     if node.op is None:
         return iter(())
-    return (p for p, d in zip(node.parents, node.op.differentiable(len(node.parents))) if d and p.requires_grad)
+    return (p for p, d in zip(node.parents, node.op.differentiable(len(node.parents)))
+            if d and (constants or p.requires_grad))
 
 
-def toposort(root: Tensor) -> list[Tensor]:
-    """Tensors whose gradient root depends on, each after all its parents."""
+def _value_parents(node: Tensor):
+    """The inputs a node reads as values, differentiable or not (floor's x,
+    but not where's mask, nor an index or a shape)."""
+    if node.op is None:
+        return iter(())
+    return (p for p, v in zip(node.parents, node.op.value_inputs(len(node.parents))) if v)
+
+
+def toposort(root: Tensor, parents_of=_graded_parents) -> list[Tensor]:
+    """Tensors whose gradient root depends on (or those parents_of walks to),
+    each after all its parents."""
     order, seen = [], {id(root)}
-    stack = [(root, _graded_parents(root))]
+    stack = [(root, parents_of(root))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
             if id(p) not in seen:
                 seen.add(id(p))
-                stack.append((p, _graded_parents(p)))
+                stack.append((p, parents_of(p)))
                 break
         else:
             stack.pop()
             order.append(node)
     return order
+
+
+def reaches(y: Tensor, xs) -> list[Tensor]:
+    """Those of xs that y reads as values, in their order: each has a
+    gradient, 0 where the path to it is not differentiable (floor(x))."""
+    reached = {id(t) for t in toposort(y, _value_parents)}
+    return [x for x in xs if id(x) in reached]
 
 
 def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = False,
@@ -110,16 +129,19 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                                  hint="reduce it first (sum, mean, norm) or use jacobian")
         seed = Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
     wanted = {id(x) for x in xs}
-    grads: dict[int, Tensor] = {}
-    if not y.requires_grad:
-        return grads
-    order = toposort(y)
+    # A tensor that needs no gradient (h = round(x)) is still a variable to
+    # differentiate with respect to, as in torch.autograd.grad: then the walk
+    # also passes through nodes recorded without requires_grad.
+    constants = not all(x.requires_grad for x in xs)
+    grads: dict[int, Tensor] = {id(y): seed}
+    if not (y.requires_grad or constants):
+        return {}
+    order = toposort(y, partial(_graded_parents, constants=True) if constants else _graded_parents)
     # Only nodes from which some x is reachable need cotangents.
     leads = set()
     for t in order:
         if id(t) in wanted or any(id(p) in leads for p in t.parents):
             leads.add(id(t))
-    grads[id(y)] = seed
     with grad_mode(create_graph), y.bk.watching():
         for t in reversed(order):
             g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
@@ -127,7 +149,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 continue
             diff = t.op.differentiable(len(t.parents))
             for i, (p, d) in enumerate(zip(t.parents, diff)):
-                if not (d and p.requires_grad and id(p) in leads):
+                if not (d and (constants or p.requires_grad) and id(p) in leads):
                     continue
                 c = t.op.rule(i)(g, t, *t.parents, **t.params)
                 if c is None:
@@ -147,14 +169,14 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return functional().sum_to(g, shape=shape)
 
 
-def backward(y: Tensor, inputs) -> list[Tensor]:
-    """Set .grad on each input (zeros for those y does not depend on);
-    return the inputs y does depend on, in their order."""
-    grads = gradients(y, inputs)
+def backward(y: Tensor, inputs, keep_all: bool = False) -> dict[int, Tensor]:
+    """Set .grad on each input (zeros for those y does not depend on); return
+    the cotangents by tensor id (of every node on the way, with keep_all)."""
+    grads = gradients(y, inputs, keep_all=keep_all)
     for x in inputs:
         g = grads.get(id(x))
         x.grad = g.data if g is not None else y.bk.xp.zeros_like(x.data)
-    return [x for x in inputs if id(x) in grads]
+    return grads
 
 
 def grad(y: Tensor, x: Tensor) -> Tensor:

@@ -13,14 +13,30 @@ def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, buil
               examples=PAIRS, kinks=kinks, smooth=smooth, builtin=builtin)
 
 
+def _pow_base_grad(g, y, a, b):
+    # PyTorch's pow_backward: b·a^(b-1), 0 where b == 0 (so x^0 has gradient 0
+    # even at x = 0, and x^1, x^2 have exact higher derivatives there).
+    zero = F.eq(b, 0)
+    return F.where(zero, 0.0, g * b * F.where(zero, 1.0, a) ** (b - 1))
+
+
 def _pow_exponent_grad(g, y, a, b):
     # PyTorch: d(a^b)/db = a^b·log(a), taken as 0 where a == 0 and b >= 0.
-    safe = F.where(F.eq(a, 0) * F.ge(b, 0), 1.0, a)
-    return g * y * F.log(safe)
+    zero = F.eq(a, 0) * F.ge(b, 0)
+    return F.where(zero, 0.0, g * y * F.log(F.where(zero, 1.0, a)))
 
 
-def _tie(a, b):
-    return F.eq(a, b) * 0.5      # PyTorch's maximum/minimum give each side half on a tie
+def _larger(g, a, b):
+    # PyTorch's maximum/minimum: g where a wins, half of it on a tie, else
+    # exactly 0 (selected, so an infinite g does not make nan).
+    return F.where(F.gt(a, b), g, F.where(F.eq(a, b), g * 0.5, 0.0))
+
+
+def _over_r2(g, a, b):
+    # g·(b, -a) / (a² + b²), 0 at the origin (as PyTorch gives).
+    r2 = a * a + b * b
+    zero = F.eq(r2, 0)
+    return F.where(zero, 0.0, g / F.where(zero, 1.0, r2))
 
 
 def compare(name, forward, symbol):
@@ -36,18 +52,18 @@ OPS = [
     binary("div", lambda bk, a, b: a / b, (lambda g, y, a, b: g / b, lambda g, y, a, b: -g * y / b), "a / b",
            "nonzero", builtin=False),
     binary("pow", lambda bk, a, b: a ** b,
-           (lambda g, y, a, b: g * b * a ** (b - 1), _pow_exponent_grad),
+           (_pow_base_grad, _pow_exponent_grad),
            "a ** b (also a ^ b); the exponent's gradient is a^b·log(a), nan where a < 0", "positive"),
     binary("maximum", lambda bk, a, b: bk.xp.maximum(a, b),
-           (lambda g, y, a, b: g * (F.gt(a, b) + _tie(a, b)), lambda g, y, a, b: g * (F.gt(b, a) + _tie(a, b))),
+           (lambda g, y, a, b: _larger(g, a, b), lambda g, y, a, b: _larger(g, b, a)),
            "elementwise larger of a and b; a tie gives each half, as in PyTorch",
            kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False),
     binary("minimum", lambda bk, a, b: bk.xp.minimum(a, b),
-           (lambda g, y, a, b: g * (F.lt(a, b) + _tie(a, b)), lambda g, y, a, b: g * (F.lt(b, a) + _tie(a, b))),
+           (lambda g, y, a, b: _larger(g, b, a), lambda g, y, a, b: _larger(g, a, b)),
            "elementwise smaller of a and b; a tie gives each half, as in PyTorch",
            kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False),
     binary("atan2", lambda bk, a, b: bk.xp.arctan2(a, b),
-           (lambda g, y, a, b: g * b / (a * a + b * b), lambda g, y, a, b: -g * a / (a * a + b * b)),
+           (lambda g, y, a, b: _over_r2(g, a, b) * b, lambda g, y, a, b: -_over_r2(g, a, b) * a),
            "angle of the point (b, a): atan2(y, x)", "nonzero"),
     compare("lt", lambda bk, a, b: a < b, "<"),
     compare("le", lambda bk, a, b: a <= b, "<="),
@@ -60,9 +76,9 @@ OPS = [
        doc="a where cond is nonzero, else b", family="arith",
        examples=((((3,), (3,), (3,)), {}), (((2, 3), (3,), ()), {}))),
     Op("clip", "x, lo=-inf, hi=inf", forward=lambda bk, x, lo, hi: bk.xp.minimum(bk.xp.maximum(x, lo), hi),
-       grads=(lambda g, y, x, lo, hi: g * F.ge(x, lo) * F.le(x, hi),
-              lambda g, y, x, lo, hi: g * F.lt(x, lo) * F.le(lo, hi),
-              lambda g, y, x, lo, hi: g * F.gt(F.where(F.ge(x, lo), x, lo), hi)),
+       grads=(lambda g, y, x, lo, hi: F.where(F.ge(x, lo) * F.le(x, hi), g, 0.0),
+              lambda g, y, x, lo, hi: F.where(F.lt(x, lo) * F.le(lo, hi), g, 0.0),
+              lambda g, y, x, lo, hi: F.where(F.gt(F.where(F.ge(x, lo), x, lo), hi), g, 0.0)),
        doc="x limited to [lo, hi] (None for no bound); the gradient passes at the bounds, as in PyTorch's clamp",
        family="arith", smooth=False, examples=((((3,), (), ()), {}),),
        kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),)),

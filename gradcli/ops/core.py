@@ -23,7 +23,7 @@ ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
 
 # Parameter kinds. Tensor kinds are graph inputs; the rest are plain values.
 TENSOR_KINDS = ("T", "mask", "tensors")
-KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "int", "float", "bool", "shape", "key")
+KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "dims", "int", "float", "bool", "shape", "key")
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,14 @@ class Op:
     smooth: bool = True                # False: random points may sit on a kink (second order not checked)
     params: tuple = field(default=(), init=False)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
+    _values: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
         fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
         object.__setattr__(self, "_fixed_diff", fixed)
+        kinds = [p.kind for p in self.params if p.kind in TENSOR_KINDS]
+        object.__setattr__(self, "_values", None if "tensors" in kinds else tuple(k == "T" for k in kinds))
 
     @property
     def tensor_params(self) -> tuple[Param, ...]:
@@ -101,6 +104,11 @@ class Op:
         if self._fixed_diff is not None:
             return self._fixed_diff
         return (self.grads is not None,) * n_inputs
+
+    def value_inputs(self, n_inputs: int) -> tuple[bool, ...]:
+        """Which inputs the op reads as values (all but masks), whether or
+        not it passes them a gradient: an input read so has a gradient."""
+        return self._values if self._values is not None else (True,) * n_inputs
 
     def rule(self, i: int) -> Callable:
         return partial(self.grads, index=i) if callable(self.grads) else self.grads[i]
@@ -190,13 +198,20 @@ def bind(op: Op, args: list, kwargs: dict, bk):
             ts = [_tensor(i, bk, what) for i in items]
             tensors.extend(ts)
             first = first or ts[0]
-        elif p.kind == "shape":
+        elif p.kind in ("shape", "dims"):
             items = v if p.variadic else (v,)
             if len(items) == 1 and (isinstance(items[0], tuple) or isinstance(items[0], Tensor) and items[0].ndim == 1):
                 items = items[0]
                 items = tuple(items.numpy().tolist()) if isinstance(items, Tensor) else items
-            out[p.name] = tuple(whole(i, f"{op.name}()'s shape") for i in items)
-            if any(n < 0 for n in out[p.name]) and op.name != "reshape":
+            out[p.name] = tuple(whole(i, f"{what}") for i in items)
+            if p.kind == "dims":        # an order of first's axes
+                ndim = first.ndim if first is not None else 0
+                out[p.name] = tuple(normalize_axis(a, ndim, op.name) for a in out[p.name])
+                if sorted(out[p.name]) != list(range(ndim)):
+                    raise ArgumentError(f"{what} must give each axis of a {ndim}-D array once, "
+                                        f"not {tuple(whole(i, what) for i in items)}",
+                                        hint=f"usage: {op.signature()}")
+            elif any(n < 0 for n in out[p.name]) and op.name != "reshape":
                 raise ArgumentError(f"{op.name}(): a shape cannot have negative sizes: {out[p.name]}")
         elif p.kind in ("axis", "axis1", "newaxis"):
             if v is None:

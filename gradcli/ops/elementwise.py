@@ -52,7 +52,7 @@ OPS = [
           "unit"),
     unary("sigmoid", lambda bk, x: _sigmoid(bk.xp, x), lambda g, y, x: g * y * (1 - y),
           "1 / (1 + e^-x), without overflow"),
-    unary("relu", lambda bk, x: bk.xp.maximum(x, 0), lambda g, y, x: g * (x > 0),
+    unary("relu", lambda bk, x: bk.xp.maximum(x, 0), lambda g, y, x: F.where(x > 0, g, 0.0),
           "max(x, 0); the gradient at 0 is 0, as in PyTorch", kinks=(((0.0,), {}, (0.0,)),), smooth=False),
     unary("softplus", lambda bk, x: bk.xp.maximum(x, 0) + bk.xp.log1p(bk.xp.exp(-bk.xp.abs(x))),
           lambda g, y, x: g * F.sigmoid(x), "log(1 + e^x), without overflow"),

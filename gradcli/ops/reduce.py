@@ -27,41 +27,74 @@ def _count(shape, axis):
 
 
 def _extreme_grad(g, y, x, axis, keepdims):
-    # The gradient is shared evenly between tied extremes (PyTorch's amax/amin).
-    mask = F.eq(x, restore(y, x.shape, axis, keepdims))
-    share = mask / restore(F.sum(mask, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
-    return restore(g, x.shape, axis, keepdims) * share
+    # PyTorch's evenly_distribute_backward: tied extremes share the gradient
+    # evenly, a nan extreme is the nans', and the others get exactly 0 (where,
+    # not a mask's product, so an infinite g gives them 0, not nan).
+    top = restore(y, x.shape, axis, keepdims)
+    mask = F.eq(x, top) + F.ne(x, x) * F.ne(top, top)
+    share = restore(g, x.shape, axis, keepdims) / restore(F.sum(mask, axis=axis, keepdims=keepdims), x.shape, axis,
+                                                          keepdims)
+    return F.where(mask, share, 0.0)
 
 
 def _prod_grad(g, y, x, axis, keepdims):
     # d y / d x_j is the product of the other elements (PyTorch's
-    # prod_backward), computed without dividing by a zero: the product of the
-    # nonzero elements, times that of the zeros but x_j. Written so that second
-    # derivatives stay exact with up to one zero along the axis.
-    zero = F.eq(x, 0)
-    safe = F.where(zero, 1.0, x)
-    nonzeros = restore(F.prod(safe, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
-    zeros = restore(F.prod(F.where(zero, x, 1.0), axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
-    one = F.eq(restore(F.sum(zero, axis=axis, keepdims=keepdims), x.shape, axis, keepdims), 1)
-    at_zero = F.where(one, nonzeros, 0.0)          # the lone zero: the rest; with two zeros, 0
-    return restore(g, x.shape, axis, keepdims) * F.where(zero, at_zero, nonzeros / safe * zeros)
+    # prod_backward): y / x_j when no element is 0; otherwise multiplied out
+    # with no division, so that every higher derivative is exact too.
+    if not x.bk.any(x.data == 0):
+        return restore(g * y, x.shape, axis, keepdims) / x
+    return restore(g, x.shape, axis, keepdims) * _others(x, axis)
+
+
+def _others(x, axis):
+    """For each element, the product of the others along axis (all axes for
+    None): the reduced axes are moved last and flattened to n, and row j of an
+    n×n array of x with ones on its diagonal is multiplied out."""
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    kept = tuple(i for i in range(x.ndim) if i not in axes)
+    order = kept + axes
+    moved = F.permute(x, dims=order)
+    lead = moved.shape[:len(kept)]
+    n = _count(x.shape, axes)
+    rows = F.unsqueeze(F.reshape(moved, shape=lead + (n,)), axis=len(lead))
+    others = F.prod(F.where(F.eye(n=n, bk=x.bk), 1.0, rows), axis=(len(lead) + 1,))
+    back = tuple(sorted(range(x.ndim), key=order.__getitem__))
+    return F.permute(F.reshape(others, shape=moved.shape), dims=back)
+
+
+def _dof(shape, axis, correction):
+    return max(_count(shape, axis) - correction, 0)
+
+
+def _deviations(x, axis, mean):
+    """x minus its mean over axis, the mean taken about the first element so
+    that equal elements deviate by exactly 0 (their variance is exactly 0).
+    Runs on arrays and on tensors alike; mean(v) is the keepdims mean of v."""
+    first = x[tuple(slice(0, 1) if axis is None or i in axis else slice(None) for i in range(x.ndim))]
+    return (x - first) - mean(x - first)
 
 
 def _var(bk, x, axis, correction, keepdims):
-    n = _count(x.shape, axis)
-    return bk.xp.sum((x - bk.xp.mean(x, axis=axis, keepdims=True)) ** 2, axis=axis, keepdims=keepdims) / max(n - correction, 0)
+    d = _deviations(x, axis, lambda v: bk.xp.mean(v, axis=axis, keepdims=True))
+    return bk.xp.sum(d * d, axis=axis, keepdims=keepdims) / _dof(x.shape, axis, correction)
 
 
 def _var_grad(g, y, x, axis, correction, keepdims):
-    n = _count(x.shape, axis)
-    centered = x - restore(F.mean(x, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
-    return restore(g, x.shape, axis, keepdims) * centered * (2 / (n - correction))
+    d = _deviations(x, axis, lambda v: F.mean(v, axis=axis, keepdims=True))
+    dof = _dof(x.shape, axis, correction)
+    return restore(g, x.shape, axis, keepdims) * d * (2 / dof if dof else math.inf)
 
 
 def _std_grad(g, y, x, axis, correction, keepdims):
-    n = _count(x.shape, axis)
-    centered = x - restore(F.mean(x, axis=axis, keepdims=keepdims), x.shape, axis, keepdims)
-    return restore(g / y, x.shape, axis, keepdims) * centered * (1 / (n - correction))
+    # PyTorch's std_backward: var's rule with g / (2·std), 0 where std is 0.
+    return _var_grad(_over(g, y, 1) / 2, y, x, axis, correction, keepdims)
+
+
+def _over(g, y, power):
+    """g / y^power, and 0 where y is 0 (PyTorch's masked_fill at a zero norm or std)."""
+    zero = F.eq(y, 0)
+    safe = F.where(zero, 1.0, y)
+    return F.where(zero, 0.0, g / (safe if power == 1 else safe ** power))
 
 
 def _norm(bk, x, p, axis, keepdims):
@@ -78,15 +111,19 @@ def _norm(bk, x, p, axis, keepdims):
 
 
 def _norm_grad(g, y, x, p, axis, keepdims):
+    # PyTorch's norm_backward, term for term (so its higher derivatives agree too).
     if p == math.inf:
         return _extreme_grad(g, y, F.abs(x), axis, keepdims) * F.sign(x)
     if p == 1:
         return restore(g, x.shape, axis, keepdims) * F.sign(x)
-    # x·|x|^(p-2) / y^(p-1); PyTorch takes the gradient of a zero norm as 0.
-    zero = F.eq(y, 0)
-    scale = g * (1 - zero) / F.where(zero, 1.0, y) ** (p - 1)
-    inner = x if p == 2 else x * F.abs(x) ** (p - 2)
-    return restore(scale, x.shape, axis, keepdims) * inner
+    if p >= 2:
+        inner = x if p == 2 else x * F.abs(x) ** (p - 2)
+    elif p > 1:
+        inner = F.sign(x) * F.abs(x) ** (p - 1)
+    else:                                   # |x|^(p-1) is infinite at 0: masked there
+        zero = F.eq(x, 0)
+        inner = F.where(zero, 0.0, F.sign(x) * F.where(zero, 1.0, F.abs(x)) ** (p - 1))
+    return restore(_over(g, y, p - 1), x.shape, axis, keepdims) * inner
 
 
 def _logsumexp(bk, x, axis, keepdims):
