@@ -2,15 +2,20 @@
 each cotangent back to its input's shape), comparisons, where and clip."""
 from __future__ import annotations
 
-from gradcli.ops.core import F, Op
+import operator
+
+from gradcli.ops.core import F, Op, at
+from gradcli.ops.reference import elementwise
 
 PAIRS = ((((), ()), {}), (((3,), (3,)), {}), (((2, 3), (2, 3)), {}), (((3, 1), (1, 4)), {}),
          (((), (2, 3)), {}))
 
 
-def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, builtin=True):
+def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, builtin=True, singular=(), *, ref):
+    """ref(mp, a, b): the function at two mpmath numbers, the tests' reference."""
     return Op(name, "a, b", forward=forward, grads=rules, doc=doc, family="arith", domain=domain,
-              examples=PAIRS, kinks=kinks, smooth=smooth, builtin=builtin)
+              examples=PAIRS, kinks=kinks, smooth=smooth, builtin=builtin, reference=elementwise(ref),
+              singular=singular)
 
 
 def _pow_base_grad(g, y, a, b):
@@ -39,41 +44,49 @@ def _over_r2(g, a, b):
     return F.where(zero, 0.0, g / F.where(zero, 1.0, r2))
 
 
-def compare(name, forward, symbol):
+def compare(name, forward, symbol, ref):
     return Op(name, "a:mask, b:mask", forward=forward, doc=f"1 where a {symbol} b, else 0 (not differentiable)",
-              family="compare", builtin=False)
+              family="compare", builtin=False, examples=PAIRS, reference=elementwise(lambda mp, a, b: ref(a, b)))
 
 
 OPS = [
-    binary("add", lambda bk, a, b: a + b, (lambda g, y, a, b: g, lambda g, y, a, b: g), "a + b", builtin=False),
-    binary("sub", lambda bk, a, b: a - b, (lambda g, y, a, b: g, lambda g, y, a, b: -g), "a - b", builtin=False),
+    binary("add", lambda bk, a, b: a + b, (lambda g, y, a, b: g, lambda g, y, a, b: g), "a + b", builtin=False,
+           ref=lambda mp, a, b: a + b),
+    binary("sub", lambda bk, a, b: a - b, (lambda g, y, a, b: g, lambda g, y, a, b: -g), "a - b", builtin=False,
+           ref=lambda mp, a, b: a - b),
     binary("mul", lambda bk, a, b: a * b, (lambda g, y, a, b: g * b, lambda g, y, a, b: g * a), "a * b",
-           builtin=False),
+           builtin=False, ref=lambda mp, a, b: a * b),
     binary("div", lambda bk, a, b: a / b, (lambda g, y, a, b: g / b, lambda g, y, a, b: -g * y / b), "a / b",
-           "nonzero", builtin=False),
+           "nonzero", builtin=False, singular=(at([0.0, 1.0, 0.0], [0.0, 0.0, 2.0]),), ref=lambda mp, a, b: a / b),
     binary("pow", lambda bk, a, b: a ** b,
            (_pow_base_grad, _pow_exponent_grad),
-           "a ** b (also a ^ b); the exponent's gradient is a^b·log(a), nan where a < 0", "positive"),
+           "a ** b (also a ^ b); the exponent's gradient is a^b·log(a), nan where a < 0", "positive",
+           singular=(at([0.0, 0.0, 0.0, 2.0, -1.0], [0.0, 1.0, 2.0, 0.0, 2.0], order=1), at([0.0, 0.0], [0.5, -1.0])),
+           ref=lambda mp, a, b: mp.power(a, b)),
     binary("maximum", lambda bk, a, b: bk.xp.maximum(a, b),
            (lambda g, y, a, b: _larger(g, a, b), lambda g, y, a, b: _larger(g, b, a)),
            "elementwise larger of a and b; a tie gives each half, as in PyTorch",
-           kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False),
+           kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False,
+           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: max(a, b)),
     binary("minimum", lambda bk, a, b: bk.xp.minimum(a, b),
            (lambda g, y, a, b: _larger(g, b, a), lambda g, y, a, b: _larger(g, a, b)),
            "elementwise smaller of a and b; a tie gives each half, as in PyTorch",
-           kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False),
+           kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False,
+           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: min(a, b)),
     binary("atan2", lambda bk, a, b: bk.xp.arctan2(a, b),
            (lambda g, y, a, b: _over_r2(g, a, b) * b, lambda g, y, a, b: -_over_r2(g, a, b) * a),
-           "angle of the point (b, a): atan2(y, x)", "nonzero"),
-    compare("lt", lambda bk, a, b: a < b, "<"),
-    compare("le", lambda bk, a, b: a <= b, "<="),
-    compare("gt", lambda bk, a, b: a > b, ">"),
-    compare("ge", lambda bk, a, b: a >= b, ">="),
-    compare("eq", lambda bk, a, b: a == b, "=="),
-    compare("ne", lambda bk, a, b: a != b, "!="),
+           "angle of the point (b, a): atan2(y, x)", "nonzero",
+           singular=(at([0.0, 0.0, 1.0], [0.0, -1.0, 0.0], order=1),), ref=lambda mp, a, b: mp.atan2(a, b)),
+    compare("lt", lambda bk, a, b: a < b, "<", operator.lt),
+    compare("le", lambda bk, a, b: a <= b, "<=", operator.le),
+    compare("gt", lambda bk, a, b: a > b, ">", operator.gt),
+    compare("ge", lambda bk, a, b: a >= b, ">=", operator.ge),
+    compare("eq", lambda bk, a, b: a == b, "==", operator.eq),
+    compare("ne", lambda bk, a, b: a != b, "!=", operator.ne),
     Op("where", "cond:mask, a, b", forward=lambda bk, c, a, b: bk.xp.where(c != 0, a, b),
        grads=(None, lambda g, y, c, a, b: F.where(c, g, 0.0), lambda g, y, c, a, b: F.where(c, 0.0, g)),
        doc="a where cond is nonzero, else b", family="arith",
+       reference=elementwise(lambda mp, c, a, b: a if c else b),
        examples=((((3,), (3,), (3,)), {}), (((2, 3), (3,), ()), {}))),
     Op("clip", "x, lo=-inf, hi=inf", forward=lambda bk, x, lo, hi: bk.xp.minimum(bk.xp.maximum(x, lo), hi),
        grads=(lambda g, y, x, lo, hi: F.where(F.ge(x, lo) * F.le(x, hi), g, 0.0),
@@ -81,5 +94,7 @@ OPS = [
               lambda g, y, x, lo, hi: F.where(F.gt(F.where(F.ge(x, lo), x, lo), hi), g, 0.0)),
        doc="x limited to [lo, hi] (None for no bound); the gradient passes at the bounds, as in PyTorch's clamp",
        family="arith", smooth=False, examples=((((3,), (), ()), {}),),
+       reference=elementwise(lambda mp, x, lo, hi: min(max(x, lo), hi)),
+       singular=(at([1.0, 2.0, 0.5, 3.0], 1.0, 2.0), at([1.0], 1.0, 1.0)),
        kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),)),
 ]

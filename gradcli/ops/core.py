@@ -80,6 +80,8 @@ class Op:
     examples: tuple = ()               # test shapes and params: ((shape, ...), {param: value})
     kinks: tuple = ()                  # ((input values...), params, (expected gradients...))
     smooth: bool = True                # False: random points may sit on a kink (second order not checked)
+    reference: Callable | None = None  # (*host arrays, **params) -> host array: an independent forward (tests)
+    singular: tuple = ()               # at(...) points where PyTorch's numbers are pinned (tests/data)
     params: tuple = field(default=(), init=False)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)
@@ -115,6 +117,13 @@ class Op:
 
     def signature(self) -> str:
         return f"{self.name}({', '.join(str(p) for p in self.params)})"
+
+
+def at(*values, order: int = 2, **params) -> tuple:
+    """A singular point of a row (a zero, a tie, a domain edge): the tests
+    hold value, gradient and, to order 2, second derivatives there to
+    PyTorch's, recorded in tests/data/singular_torch.json."""
+    return values, params, order
 
 
 # ---- turning a call's values into an op's inputs
@@ -277,13 +286,20 @@ def call(op, *inputs, **params):
     if not all(isinstance(t, Tensor) for t in inputs):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
+    return apply(op, *inputs, **with_defaults(op, params, inputs[0].ndim if inputs else 0))
+
+
+def with_defaults(op, params: dict, ndim: int) -> dict:
+    """params with the parameters not given set to their defaults (an axis
+    default normalised for a first input of ndim axes)."""
+    params = dict(params)
     for p in op.params:
         if p.name not in params and p.kind not in TENSOR_KINDS:
             default = p.default
             if p.kind in ("axis1", "newaxis") and default is not None:
-                default = normalize_axis(default, inputs[0].ndim + (p.kind == "newaxis"), op.name)
+                default = normalize_axis(default, ndim + (p.kind == "newaxis"), op.name)
             params[p.name] = default
-    return apply(op, *inputs, **params)
+    return params
 
 
 F = _Functional()

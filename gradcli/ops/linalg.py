@@ -3,6 +3,7 @@ mm and dot are matmul with the shape checks of their PyTorch namesakes."""
 from __future__ import annotations
 
 from gradcli.errors import ShapeError
+from gradcli.ops import reference
 from gradcli.ops.core import F, Op
 
 
@@ -92,28 +93,37 @@ SQUARE = ((((3, 3),), {}),)
 
 OPS = [
     Op("matmul", "a, b", forward=_matmul, grads=(_matmul_grad_a, _matmul_grad_b),
+       reference=reference.matmul,
        doc="matrix product a @ b, NumPy's rules for 1-D and batched operands", family="linalg",
        examples=MM + ((((3,), (3, 2)), {}), (((2, 3), (3,)), {}), (((3,), (3,)), {}), (((2, 2, 3), (3, 2)), {}))),
     Op("mm", "a, b", forward=_checked("mm", 2, 2), grads=(_matmul_grad_a, _matmul_grad_b),
+       reference=reference.matmul,
        doc="matrix product of two matrices", family="linalg", examples=MM),
     Op("dot", "a, b", forward=_checked("dot", 1, 1), grads=(_matmul_grad_a, _matmul_grad_b),
+       reference=reference.matmul,
        doc="inner product of two vectors", family="linalg", examples=((((3,), (3,)), {}),)),
     Op("outer", "a, b", forward=lambda bk, a, b: bk.xp.outer(a, b),
+       reference=reference.outer,
        grads=(lambda g, y, a, b: g @ b, lambda g, y, a, b: F.transpose(g) @ a),
        doc="outer product of two vectors", family="linalg", examples=((((3,), (2,)), {}),)),
     Op("transpose", "x, dim0:int=None, dim1:int=None", forward=_transpose,
+       reference=reference.transpose,
        grads=(lambda g, y, x, dim0, dim1: F.transpose(g, dim0=dim0, dim1=dim1),),
        doc="reverse the axes (x.T), or swap two: transpose(x, 0, 1)", family="linalg",
        examples=((((2, 3),), {"dim0": None, "dim1": None}), (((2, 3, 4),), {"dim0": 0, "dim1": 2}))),
     Op("trace", "x", forward=_trace, grads=(lambda g, y, x: g * F.eye(n=x.shape[0], m=x.shape[1], bk=x.bk),),
+       reference=reference.trace,
        doc="sum of the diagonal", family="linalg", examples=SQUARE + ((((2, 3),), {}),)),
     Op("det", "x", forward=_square("det", lambda bk, x: bk.xp.linalg.det(x)),
+       reference=reference.matrix(lambda mp, m: mp.det(m)),
        grads=(lambda g, y, x: _swap(F.inv(x)) * F.unsqueeze(F.unsqueeze(g * y, axis=y.ndim), axis=y.ndim + 1),),
        doc="determinant of a square matrix", family="linalg", domain="wellposed", examples=SQUARE),
     Op("inv", "x", forward=_square("inv", lambda bk, x: bk.xp.linalg.inv(x)),
+       reference=reference.matrix(lambda mp, m: mp.inverse(m)),
        grads=(lambda g, y, x: -(_swap(y) @ g @ _swap(y)),),
        doc="inverse of a square matrix", family="linalg", domain="wellposed", examples=SQUARE),
     Op("diag", "x", forward=_diag, grads=(_diag_grad,),
+       reference=reference.diag,
        doc="a vector's diagonal matrix, or a matrix's diagonal", family="linalg",
        examples=((((3,),), {}), (((3, 3),), {}), (((2, 3),), {}))),
 ]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 
 from gradcli.errors import ArgumentError
-from gradcli.ops.core import F, Op
+from gradcli.ops import reference
+from gradcli.ops.core import F, Op, at
+from gradcli.ops.reference import reduction as each_slice
 
 AXIS = "axis:axis=None, keepdims:bool=False"
 CASES = ((((3,),), {}), (((2, 3),), {"axis": (0,)}), (((2, 3),), {"axis": (1,), "keepdims": True}),
@@ -143,46 +145,72 @@ def _log_softmax(bk, x, axis):
     return x - _logsumexp(bk, x, (axis,), True)
 
 
-def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, cases=CASES, kinks=()):
+def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, cases=CASES, kinks=(), singular=(),
+              *, ref):
+    """ref(mp, values, **params): the reduction of one slice, the tests' reference."""
     return Op(name, f"x, {sig}", forward=forward, grads=(rule,), doc=doc, family="reduce",
-              domain=domain, examples=cases, smooth=smooth, kinks=kinks)
+              domain=domain, examples=cases, smooth=smooth, kinks=kinks, reference=each_slice(ref),
+              singular=singular)
 
 
 OPS = [
     reduction("sum", lambda bk, x, axis, keepdims: bk.xp.sum(x, axis=axis, keepdims=keepdims),
-              lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims), "sum of elements"),
+              lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims), "sum of elements",
+              ref=lambda mp, v: mp.fsum(v)),
     reduction("mean", lambda bk, x, axis, keepdims: bk.xp.mean(x, axis=axis, keepdims=keepdims),
               lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims) / _count(x.shape, axis),
-              "mean of elements"),
+              "mean of elements",
+              singular=(at([0.0, 0.0]),),
+              ref=lambda mp, v: mp.fsum(v) / len(v)),
     reduction("prod", lambda bk, x, axis, keepdims: bk.xp.prod(x, axis=axis, keepdims=keepdims), _prod_grad,
               "product of elements; exact gradients at zeros too, as in PyTorch", smooth=False,
-              kinks=((([2.0, 0.0, 3.0],), {}, ([0.0, 6.0, 0.0],)), (([0.0, 5.0, 0.0],), {}, ([0.0, 0.0, 0.0],)))),
+              kinks=((([2.0, 0.0, 3.0],), {}, ([0.0, 6.0, 0.0],)), (([0.0, 5.0, 0.0],), {}, ([0.0, 0.0, 0.0],))),
+              singular=(at([0.0, 0.0, 1.0]), at([0.0, 2.0, 3.0]), at([0.0, 0.0, 0.0]),
+                        at([[0.0, 2.0], [0.0, 0.0]], axis=(1,))),
+              ref=lambda mp, v: mp.fprod(v)),
     reduction("max", lambda bk, x, axis, keepdims: bk.xp.max(x, axis=axis, keepdims=keepdims), _extreme_grad,
               "largest element; ties share the gradient evenly (PyTorch's amax)", smooth=False,
-              kinks=((([1.0, 1.0],), {}, ([0.5, 0.5],)),)),
+              kinks=((([1.0, 1.0],), {}, ([0.5, 0.5],)),),
+              singular=(at([1.0, 1.0, 0.0]), at([1.0, math.nan]), at([[1.0, 1.0], [2.0, 1.0]], axis=(0,))),
+              ref=lambda mp, v: max(v)),
     reduction("min", lambda bk, x, axis, keepdims: bk.xp.min(x, axis=axis, keepdims=keepdims), _extreme_grad,
-              "smallest element; ties share the gradient evenly (PyTorch's amin)", smooth=False),
+              "smallest element; ties share the gradient evenly (PyTorch's amin)", smooth=False,
+              singular=(at([0.0, 0.0, 1.0]),),
+              ref=lambda mp, v: min(v)),
     reduction("norm", lambda bk, x, p, axis, keepdims: _norm(bk, x, p, axis, keepdims), _norm_grad,
               "p-norm (default 2; Frobenius for a matrix with no axis); 0 gradient at a zero norm, as in PyTorch",
               sig="p:float=2, " + AXIS, domain="nonzero",
-              cases=CASES + ((((3,),), {"p": 1.0}), (((2, 3),), {"p": 3.0, "axis": (1,)}))),
+              cases=CASES + ((((3,),), {"p": 1.0}), (((2, 3),), {"p": 3.0, "axis": (1,)})),
+              singular=(at([0.0, 0.0], order=1), at([0.0, 0.0], p=1.5, order=1), at([0.0, 1.0], p=1.5),
+                        at([0.0, 0.0], p=1.0), at([0.0, 0.0], p=0.5, order=1), at([0.0, 2.0], p=3.0),
+                        at([0.0, -2.0], p=math.inf)),
+              ref=reference.norm),
     reduction("var", lambda bk, x, axis, correction, keepdims: _var(bk, x, axis, correction, keepdims), _var_grad,
               "variance with PyTorch's default correction 1 (pass correction=0 for the population variance)",
               sig="axis:axis=None, correction:int=1, keepdims:bool=False",
-              cases=CASES + ((((2, 3),), {"axis": (1,), "correction": 0}),)),
+              cases=CASES + ((((2, 3),), {"axis": (1,), "correction": 0}),),
+              singular=(at([2.0, 2.0, 2.0]), at([1.0]), at([[1.0, 1.0], [1.0, 2.0]], axis=(1,))),
+              ref=reference.variance),
     reduction("std", lambda bk, x, axis, correction, keepdims: bk.xp.sqrt(_var(bk, x, axis, correction, keepdims)),
               _std_grad, "standard deviation, correction 1 by default",
-              sig="axis:axis=None, correction:int=1, keepdims:bool=False"),
+              sig="axis:axis=None, correction:int=1, keepdims:bool=False",
+              singular=(at([2.0, 2.0, 2.0]), at([[-1.5796305046380446] * 3] * 3, axis=(1,)),
+                        at([[1.0, 1.0], [1.0, 2.0]], axis=(1,))),
+              ref=lambda mp, v, correction: mp.sqrt(reference.variance(mp, v, correction))),
     reduction("logsumexp", lambda bk, x, axis, keepdims: _logsumexp(bk, x, axis, keepdims),
               lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims)
               * F.exp(x - restore(y, x.shape, axis, keepdims)),
-              "log(sum(exp(x))), without overflow"),
+              "log(sum(exp(x))), without overflow",
+              singular=(at([-math.inf, -math.inf]), at([-math.inf, 0.0])),
+              ref=lambda mp, v: mp.log(mp.fsum(mp.exp(a) for a in v))),
     Op("softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _softmax(bk, x, axis),
        grads=(lambda g, y, x, axis: y * (g - F.sum(g * y, axis=(axis,), keepdims=True)),),
        doc="exp(x) / sum(exp(x)) along axis (default the last), without overflow", family="reduce",
+       reference=reference.along(reference.softmax),
        examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}))),
     Op("log_softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _log_softmax(bk, x, axis),
        grads=(lambda g, y, x, axis: g - F.exp(y) * F.sum(g, axis=(axis,), keepdims=True),),
        doc="log(softmax(x)) along axis, computed stably", family="reduce",
+       reference=reference.along(reference.log_softmax),
        examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}))),
 ]

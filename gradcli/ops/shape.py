@@ -3,6 +3,7 @@ use to move cotangents between shapes (broadcast_to, sum_to, scatter)."""
 from __future__ import annotations
 
 from gradcli.errors import ShapeError
+from gradcli.ops import reference
 from gradcli.ops.core import F, Op
 
 
@@ -65,39 +66,52 @@ RESHAPE_CASES = ((((2, 3),), {"shape": (3, 2)}), (((6,),), {"shape": (2, -1)}))
 
 OPS = [
     Op("reshape", "x, *shape:shape", forward=_reshape, grads=(_back_to_shape,),
+       reference=reference.elements,
        doc="the same elements in a new shape (one size may be -1)", family="shape", examples=RESHAPE_CASES),
     Op("flatten", "x", forward=lambda bk, x: bk.xp.reshape(x, (-1,)), grads=(_back_to_shape,),
+       reference=lambda x: reference.elements(x, (-1,)),
        doc="the elements as a vector", family="shape", examples=((((2, 3),), {}),)),
     Op("squeeze", "x, axis:axis=None", forward=_squeeze, grads=(_back_to_shape,),
+       reference=lambda x, axis: reference.elements(x, tuple(n for i, n in enumerate(x.shape)
+                                                              if n != 1 or axis is not None and i not in axis)),
        doc="drop axes of size 1 (all of them, or those given)", family="shape",
        examples=((((2, 1, 3),), {}), (((2, 1, 3),), {"axis": (1,)}))),
     Op("unsqueeze", "x, axis:newaxis", forward=lambda bk, x, axis: bk.xp.expand_dims(x, axis),
+       reference=lambda x, axis: reference.elements(x, x.shape[:axis] + (1,) + x.shape[axis:]),
        grads=(_back_to_shape,), doc="insert an axis of size 1", family="shape",
        examples=((((2, 3),), {"axis": 1}), (((3,),), {"axis": 0}))),
     Op("permute", "x, *dims:dims", forward=lambda bk, x, dims: bk.xp.transpose(x, dims),
+       reference=lambda x, dims: reference.permuted(x, list(dims)),
        grads=(lambda g, y, x, dims: F.permute(g, dims=tuple(sorted(range(x.ndim), key=dims.__getitem__))),),
        doc="the axes in a new order: permute(x, 2, 0, 1) (PyTorch's permute, NumPy's transpose)", family="shape",
        examples=((((2, 3, 4),), {"dims": (2, 0, 1)}), (((2, 3),), {"dims": (1, 0)}))),
     Op("concat", "xs:tensors, axis:axis1=0", forward=_concat, grads=_concat_piece,
+       reference=lambda *xs, axis: reference.joined(xs, axis, new=False),
        doc="join arrays along an existing axis: concat([a, b], axis)", family="shape",
        examples=((((2, 3), (1, 3)), {"axis": 0}), (((2, 3), (2, 2)), {"axis": 1}))),
     Op("stack", "xs:tensors, axis:newaxis=0", forward=_stack, grads=_stack_piece,
+       reference=lambda *xs, axis: reference.joined(xs, axis, new=True),
        doc="join same-shaped arrays along a new axis: stack([a, b], axis)", family="shape",
        examples=((((3,), (3,)), {"axis": 0}), (((3,), (3,)), {"axis": 1}))),
     # internal: what rules and the evaluator use
     Op("getitem", "x, key:key", forward=lambda bk, x, key: x[key],
+       reference=reference.index,
        grads=(lambda g, y, x, key: F.scatter(g, key=key, shape=x.shape),),
        doc="x[key], NumPy basic indexing", family="shape", builtin=False,
        examples=((((4,),), {"key": (slice(1, 3),)}), (((3, 4),), {"key": (slice(None), 0)}),
                  (((3, 4),), {"key": (1, slice(None, None, 2))}))),
     Op("scatter", "g, key:key, shape:shape", forward=_scatter,
+       reference=reference.scatter,
        grads=(lambda g, y, x, key, shape: F.getitem(g, key=key),),
-       doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False),
+       doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False,
+       examples=((((2,),), {"key": (slice(1, 3),), "shape": (4,)}), (((3,),), {"key": ((0, 2, 0),), "shape": (3,)}))),
     Op("broadcast_to", "x, shape:shape", forward=lambda bk, x, shape: bk.xp.copy(bk.xp.broadcast_to(x, shape)),
+       reference=reference.broadcast,
        grads=(lambda g, y, x, shape: F.sum_to(g, shape=x.shape),),
        doc="x repeated to shape, as broadcasting does", family="shape",
        examples=((((3,),), {"shape": (2, 3)}), (((2, 1),), {"shape": (2, 3)}))),
     Op("sum_to", "x, shape:shape", forward=_sum_to, grads=(lambda g, y, x, shape: F.broadcast_to(g, shape=x.shape),),
+       reference=reference.sum_to,
        doc="sum x down to shape (the gradient of broadcasting)", family="shape", builtin=False,
        examples=((((2, 3),), {"shape": (3,)}), (((2, 3),), {"shape": (2, 1)}))),
 ]

@@ -1,0 +1,1028 @@
+"""Differential test of gradcli against PyTorch, run by hand (not in CI):
+
+    python bench/torch_diff.py --programs 20000 --seed 0 [--jobs 2] [--show 20]
+
+It generates random well-typed programs over the whole builtin table
+(gradcli.ops.BUILTINS), the operators + - * / ^ @, comparisons under where,
+indexing (x[0], x[1:], x[:, 0]), broadcasting, axes and keepdims, user
+functions, bindings and nested grad/jacobian/hessian. Each program is one
+expression tree, turned both into program text, run in-process through
+gradcli's Python API, and into the same computation in PyTorch (float64).
+For the scalar result it compares
+
+  - the value,
+  - the gradient with respect to every input (first order),
+  - the second order: the gradient of sum(grad(h, x) * dx) + ... over the
+    inputs (a Hessian-vector product), computed by gradcli's own grad()
+    inside the program and by torch.autograd.grad(create_graph=True),
+
+at rtol = atol = 1e-9; nan matches nan, inf matches inf of the same sign.
+A grad/jacobian/hessian in the program raises the order of everything above
+it. Inputs are drawn from each op's domain (op.domain), and a fraction of
+the time at singular points: exact zeros, ties, domain edges (0 for sqrt and
+log, +-1 for asin), exponents 0 and 1, singular matrices — where an engine
+gives nan and PyTorch a number.
+
+A gradcli error where PyTorch gives a value is a mismatch; both failing is
+fine. A mismatch is shrunk to the smallest failing subexpression, whose root
+op names its category; its operands are then frozen into inputs and the
+inputs rounded while it fails the same way. Differences that gradcli
+documents as deliberate are counted as explained. The summary lists each
+unexplained category with a ready-to-run reproducer and PyTorch's answer;
+the exit code is 1 if there is any.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import multiprocessing
+import sys
+import time
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from functools import cache, reduce
+
+import numpy as np
+import torch
+
+import gradcli
+from gradcli.ops import BUILTINS
+from gradcli.ops.core import ALIASES, TENSOR_KINDS
+
+RTOL = ATOL = 1e-9
+POOL = ((), (1,), (2,), (3,), (2, 2), (3, 3), (2, 3), (3, 1), (1, 3), (2, 1, 3))   # every array's shape
+MAX_DEPTH = 4
+P_LEAF = 0.25          # an operand is an input or a constant before the depth runs out
+P_SHARE = 0.08         # an operand reuses a subexpression already made (a binding in the text)
+P_REUSE = 0.6          # a leaf reuses an input of its shape
+P_SINGULAR = 0.35      # an input is drawn at a singular point
+CHUNK = 50             # programs per task handed to a worker
+SHRINK_PER_SIGNATURE = 2    # full shrinks per category and worker; later ones are only located
+ORDERS = ("value", "gradient", "second order", "third order", "fourth order")
+
+# ---- gradcli's builtins, as PyTorch computes them
+
+
+def _dims(x, axis):
+    return tuple(range(x.ndim)) if axis is None else axis
+
+
+def _prod(x, axis, keepdims):
+    # torch.prod reduces one dim at a time: the highest first, so the others keep their index.
+    if axis is None:
+        out = torch.prod(x)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    for a in sorted((a % max(x.ndim, 1) for a in np.atleast_1d(axis)), reverse=True):
+        x = torch.prod(x, int(a), keepdim=keepdims)
+    return x
+
+
+def _transpose(x, dim0, dim1):
+    if dim0 is None and dim1 is None:
+        return x.permute(*reversed(range(x.ndim)))
+    return torch.transpose(x, dim0, dim1)
+
+
+TORCH = {
+    "neg": torch.neg, "abs": torch.abs, "sign": torch.sign, "sqrt": torch.sqrt, "square": torch.square,
+    "exp": torch.exp, "expm1": torch.expm1, "log": torch.log, "log1p": torch.log1p, "log2": torch.log2,
+    "log10": torch.log10, "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "asin": torch.asin,
+    "acos": torch.acos, "atan": torch.atan, "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh,
+    "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh, "sigmoid": torch.sigmoid,
+    "relu": torch.relu, "erf": torch.erf, "reciprocal": torch.reciprocal, "floor": torch.floor,
+    "ceil": torch.ceil, "round": torch.round,
+    # log(1 + e^x) exactly: torch's softplus switches to x above its threshold of 20
+    "softplus": lambda x: torch.logaddexp(x, torch.zeros_like(x)),
+    "pow": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum, "atan2": torch.atan2,
+    "where": lambda cond, a, b: torch.where(cond != 0, a, b),
+    "clip": lambda x, lo, hi: torch.clamp(x, lo, hi),
+    "sum": lambda x, axis, keepdims: torch.sum(x, _dims(x, axis), keepdims),
+    "mean": lambda x, axis, keepdims: torch.mean(x, _dims(x, axis), keepdims),
+    "prod": _prod,
+    # amax/amin share the gradient evenly between ties (torch.max(x, dim) would pick one)
+    "max": lambda x, axis, keepdims: torch.amax(x, _dims(x, axis), keepdims),
+    "min": lambda x, axis, keepdims: torch.amin(x, _dims(x, axis), keepdims),
+    "norm": lambda x, p, axis, keepdims: torch.linalg.vector_norm(x, p, axis, keepdims),
+    "var": lambda x, axis, correction, keepdims: torch.var(x, axis, correction=correction, keepdim=keepdims),
+    "std": lambda x, axis, correction, keepdims: torch.std(x, axis, correction=correction, keepdim=keepdims),
+    "logsumexp": lambda x, axis, keepdims: torch.logsumexp(x, _dims(x, axis), keepdims),
+    "softmax": lambda x, axis: torch.softmax(x, axis),
+    "log_softmax": lambda x, axis: torch.log_softmax(x, axis),
+    "matmul": torch.matmul, "mm": torch.mm, "dot": torch.dot, "outer": torch.outer, "transpose": _transpose,
+    "trace": torch.trace, "det": torch.linalg.det, "inv": torch.linalg.inv, "diag": torch.diag,
+    "reshape": lambda x, shape: torch.reshape(x, shape), "flatten": torch.flatten,
+    "squeeze": lambda x, axis: torch.squeeze(x) if axis is None else torch.squeeze(x, axis),
+    "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
+    "concat": lambda *xs, axis: torch.cat(xs, axis), "stack": lambda *xs, axis: torch.stack(xs, axis),
+    "broadcast_to": lambda x, shape: torch.broadcast_to(x, shape),
+    "ones": lambda shape: torch.ones(shape), "zeros": lambda shape: torch.zeros(shape),
+    "full": lambda shape, value: torch.full(shape, value),
+    "eye": lambda n, m: torch.eye(n) if m is None else torch.eye(n, m),
+    "arange": lambda start, stop, step: torch.arange(0.0, start, step) if stop is None
+    else torch.arange(start, stop, step),
+    "linspace": lambda a, b, n: torch.linspace(a, b, n),
+    "tensor": lambda x: x.detach().clone(), "zeros_like": torch.zeros_like, "ones_like": torch.ones_like,
+}
+NOT_COMPARED = {"rand": "random draws", "randn": "random draws"}
+OPERATORS = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "^": torch.pow, "@": torch.matmul}
+OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "@": "matmul"}
+COMPARISONS = {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq, "!=": torch.ne}
+
+
+def _grad(y, x):
+    if not (y.requires_grad and x.requires_grad):
+        return torch.zeros_like(x)
+    g, = torch.autograd.grad(y, x, create_graph=True, allow_unused=True)
+    return torch.zeros_like(x) if g is None else g
+
+
+def _jacobian(y, x):
+    rows = [_grad(v, x) for v in y.reshape(-1)]
+    return torch.stack(rows).reshape(y.shape + x.shape) if rows else torch.zeros(y.shape + x.shape)
+
+
+CALCULUS = {"grad": _grad, "jacobian": _jacobian, "hessian": lambda y, x: _jacobian(_grad(y, x), x)}
+
+# ---- what each production can be called with: shapes and parameters, checked on torch's meta device
+
+OMIT = object()         # a parameter left out, so that its default is used
+SHAPES = POOL + ((-1,), (2, -1), (-1, 3))
+CHOICES = {             # values tried for a non-tensor parameter, by name (axes come from the rank)
+    "keepdims": (False, True), "p": (1.0, 2.0, 3.0, math.inf, 0.5, 1.5), "correction": (0, 1, 2),
+    "dim0": (0, 1, -1), "dim1": (0, 1, -1), "shape": SHAPES, "value": (0.0, 0.5, -2.0), "n": (1, 2, 3),
+    "m": (2, 3), "start": (0.0, 1.0, 3.0), "stop": (2.0, 3.5), "step": (0.5, 1.0), "a": (0.0, -1.0),
+    "b": (1.0, 2.5),
+}
+KEYS = ((0,), (-1,), (1,), (slice(1, None),), (slice(None, 2),), (slice(None, None, 2),), (slice(None), 0),
+        (slice(None), -1), (0, slice(1, None)))
+
+
+@dataclass(frozen=True)
+class Arg:
+    kind: str               # "T", "mask", "exponent", or "default": an optional array left out
+    shape: tuple = ()
+    default: float = 0.0    # the value gradcli uses for a left-out array
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    args: tuple             # Arg per array operand
+    params: dict            # the other parameters given; those absent take their defaults
+
+
+def _axes(ndim):
+    ints = tuple(range(-max(ndim, 1), max(ndim, 1)))
+    return (None,) + ints + tuple(itertools.combinations(range(ndim), 2)) + ((tuple(range(ndim)),) if ndim > 2 else ())
+
+
+def _param_values(p, ndim):
+    if p.kind == "axis":
+        values = _axes(ndim)
+    elif p.kind == "axis1":
+        values = range(-max(ndim, 1), max(ndim, 1))
+    elif p.kind == "newaxis":
+        values = range(-ndim - 1, ndim + 1)
+    else:
+        values = CHOICES[p.name]
+    return (() if p.required else (OMIT,)) + tuple(values)
+
+
+def _builtin_cases(op):
+    per_param = []
+    for p in op.tensor_params:
+        if p.kind == "tensors":
+            per_param.append([tuple(Arg("T", s) for s in shapes)
+                              for shapes in list(itertools.product(POOL, repeat=2)) + [(s,) * 3 for s in POOL]])
+        else:
+            kind = "exponent" if (op.name, p.name) == ("pow", "b") else p.kind
+            per_param.append([(Arg(kind, s),) for s in POOL] + ([] if p.required else [(Arg("default", (), p.default),)]))
+    others = [p for p in op.params if p.kind not in TENSOR_KINDS]
+    for combo in itertools.product(*per_param):
+        args = tuple(itertools.chain.from_iterable(combo))
+        ndim = len(args[0].shape) if args else 0
+        for values in itertools.product(*(_param_values(p, ndim) for p in others)):
+            yield Case(args, {p.name: v for p, v in zip(others, values) if v is not OMIT})
+
+
+def _operator_cases(name):
+    kinds = ("T", "exponent") if name == "^" else ("T", "T")
+    for shapes in itertools.product(POOL, repeat=2):
+        yield Case(tuple(Arg(k, s) for k, s in zip(kinds, shapes)), {})
+
+
+def torch_params(name, params):
+    """A node's parameters for its torch function: gradcli's defaults filled in."""
+    op = BUILTINS.get(name)
+    if op is None:
+        return params
+    return {p.name: params.get(p.name, p.default) for p in op.params if p.kind not in TENSOR_KINDS}
+
+
+def _meta_shape(name, case):
+    args = [torch.full(a.shape, a.default, device="meta") for a in case.args]
+    fn = TORCH.get(name) or OPERATORS.get(name)
+    if name == "index":
+        return tuple(args[0][case.params["key"]].shape)
+    return tuple(fn(*args, **torch_params(name, case.params)).shape)
+
+
+@cache
+def cases():
+    """out shape -> production -> [Case]; and the builtins left out, with why."""
+    by_shape = defaultdict(lambda: defaultdict(list))
+    left_out = dict(NOT_COMPARED)
+    candidates = {name: _operator_cases(name) for name in OPERATORS}
+    candidates["index"] = (Case((Arg("T", s),), {"key": k}) for s in POOL for k in KEYS)
+    for name, op in BUILTINS.items():
+        if name in NOT_COMPARED or name in CALCULUS:
+            continue
+        if name not in TORCH:
+            left_out[name] = "no PyTorch mapping in bench/torch_diff.py"
+            continue
+        unknown = [p.name for p in op.params if p.kind not in TENSOR_KINDS and p.kind not in ("axis", "axis1", "newaxis")
+                   and p.name not in CHOICES]
+        if unknown:
+            left_out[name] = f"no values to try for parameter {', '.join(unknown)}"
+            continue
+        candidates[name] = _builtin_cases(op)
+    for name, generated in candidates.items():
+        for case in generated:
+            try:
+                out = _meta_shape(name, case)
+            except (RuntimeError, ValueError, TypeError, IndexError):
+                continue
+            if out in POOL:
+                by_shape[out][name].append(case)
+    return by_shape, left_out
+
+
+# ---- programs as expression trees
+
+@dataclass(eq=False)
+class Input:
+    name: str
+    value: np.ndarray
+    direction: np.ndarray       # its dx in the second-order check sum(grad(h, x) * dx)
+    domain: str = "real"
+
+
+@dataclass(eq=False)
+class Function:
+    params: tuple               # parameter names
+    shapes: tuple
+    body: Node
+
+
+@dataclass(eq=False)
+class Node:
+    op: str                     # a builtin, an operator or comparison, "index", "call", or a leaf (LEAVES)
+    args: tuple = ()
+    params: dict = field(default_factory=dict)
+    shape: tuple = ()
+    ref: object = None          # input: the Input; param: its name; const/default: the number; call: the Function
+    style: int = 0              # bits choosing among equivalent spellings
+    wrapper: bool = False       # added around the subexpression under test, not part of it
+
+
+@dataclass(eq=False)
+class Program:
+    root: Node                  # a scalar
+    second: object = "all"      # second-order check: over "all" inputs, or (name, with a direction), or None
+
+
+LEAVES = ("input", "param", "const", "default")
+METHOD, ALIAS, KEYWORD, STARSTAR, MINUS, SPREAD, BIND = (1 << i for i in range(7))
+INPUT_NAMES = ("x", "y", "z", "w", "u", "v", "p", "q", "r", "s", "t")
+CONSTANTS = {"real": (0, 1, 2, -1, 0.5, 3), "positive": (0.5, 1, 2, 3), "unit": (0.5, -0.5, 0), "gt1": (1.5, 2),
+             "nonzero": (2, -1, 0.5), "wellposed": (2,), "exponent": (0, 1, 2, 3, 0.5, -1, -2, 1.5)}
+EDGES = {"real": (0.0,), "positive": (0.0, 1.0), "unit": (-1.0, 1.0), "gt1": (1.0,), "nonzero": (0.0,),
+         "wellposed": (0.0,), "exponent": (0.0, 1.0)}
+
+
+def _regular(rng, domain, shape):
+    if domain == "positive":
+        return rng.uniform(0.2, 2.0, shape)
+    if domain == "unit":
+        return rng.uniform(-0.9, 0.9, shape)
+    if domain == "gt1":
+        return rng.uniform(1.2, 3.0, shape)
+    if domain == "nonzero":
+        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.3, 2.0, shape)
+    if domain == "wellposed" and len(shape) == 2 and shape[0] == shape[1]:
+        return rng.uniform(-0.5, 0.5, shape) + 3 * np.eye(shape[0])
+    return rng.normal(size=shape)
+
+
+def draw(rng, domain, shape):
+    """Values of a domain, rounded to two decimals; a fraction of the time at a singular point."""
+    if rng.random() >= P_SINGULAR:
+        return np.round(_regular(rng, domain, shape), 2)
+    edge = float(rng.choice(EDGES[domain]))
+    pattern = rng.integers(4)
+    if pattern == 0:            # all at a domain edge: zeros, ties
+        return np.full(shape, edge)
+    if pattern == 1:            # some elements at the edge
+        return np.where(rng.random(shape) < 0.5, edge, np.round(_regular(rng, domain, shape), 2))
+    if pattern == 2:            # small integers: zeros, ties, exponents 0 and 1
+        return rng.integers(-1, 3, shape).astype(float)
+    return np.full(shape, np.round(_regular(rng, domain, ()), 2))     # all equal: ties, singular matrices
+
+
+@dataclass
+class Scope:
+    params: dict = field(default_factory=dict)     # a function body's parameters: name -> shape
+    made: dict = field(default_factory=lambda: defaultdict(list))     # shape -> subexpressions, to share
+    calculus: int = 0           # grad/jacobian/hessian calls around this point
+    target: Node | None = None  # the variable they differentiate by, preferred as a leaf
+
+
+class Generator:
+    """Random well-typed programs; each choice is drawn from the table of cases."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.inputs: list[Input] = []
+        self.functions: list[Function] = []
+
+    def pick(self, items):
+        return items[self.rng.integers(len(items))]
+
+    def program(self) -> Program:
+        return Program(self.apply((), MAX_DEPTH, Scope()))
+
+    def node(self, shape, depth, scope, domain="real"):
+        if depth <= 0 or self.rng.random() < P_LEAF:
+            return self.leaf(shape, scope, domain)
+        if scope.made[shape] and self.rng.random() < P_SHARE:
+            return self.pick(scope.made[shape])
+        return self.apply(shape, depth, scope)
+
+    def productions(self, shape, scope):
+        names = list(cases()[0][shape])
+        if not scope.params:
+            names.append("call")
+        if scope.calculus == 0:
+            half = len(shape) // 2
+            names += ["grad", "jacobian"] + (["hessian"] if shape == shape[:half] * 2 else [])
+        return names
+
+    def apply(self, shape, depth, scope):
+        name = self.pick(self.productions(shape, scope))
+        if name == "call":
+            node = self.call(shape, depth, scope)
+        elif name in CALCULUS:
+            node = self.calculus(name, shape, depth, scope)
+        else:
+            case = self.pick(cases()[0][shape][name])
+            domain = BUILTINS[name].domain if name in BUILTINS else "positive" if name == "^" else "real"
+            args = tuple(self.operand(a, depth - 1, scope, domain) for a in case.args)
+            style = int(self.rng.integers(BIND)) | (BIND if self.rng.random() < 0.1 else 0)
+            node = Node(name, args, case.params, shape, style=style)
+        scope.made[shape].append(node)
+        return node
+
+    def operand(self, arg, depth, scope, domain):
+        if arg.kind == "default":
+            return Node("default", ref=arg.default)
+        if arg.kind == "mask":
+            return self.mask(arg.shape, depth, scope)
+        return self.node(arg.shape, depth, scope, "exponent" if arg.kind == "exponent" else domain)
+
+    def mask(self, shape, depth, scope):
+        if self.rng.random() < 0.25:
+            return self.node(shape, depth, scope)
+        a, b = self.pick(cases()[0][shape]["+"]).args
+        op = self.pick(list(COMPARISONS))
+        return Node(op, (self.node(a.shape, depth - 1, scope), self.node(b.shape, depth - 1, scope)), shape=shape)
+
+    def leaf(self, shape, scope, domain):
+        rng = self.rng
+        if shape == () and rng.random() < 0.3:
+            return Node("const", ref=float(self.pick(CONSTANTS[domain])))
+        if scope.target is not None and scope.target.shape == shape and rng.random() < 0.7:
+            return scope.target
+        params = [n for n, s in scope.params.items() if s == shape]
+        if params and rng.random() < 0.8:
+            return Node("param", shape=shape, ref=self.pick(params))
+        same = [i for i in self.inputs if i.value.shape == shape and domain in (i.domain, "real")]
+        if same and rng.random() < P_REUSE:
+            return Node("input", shape=shape, ref=self.pick(same))
+        return Node("input", shape=shape, ref=self.new_input(shape, domain))
+
+    def new_input(self, shape, domain):
+        taken = {i.name for i in self.inputs}
+        name = next(n for n in itertools.chain(INPUT_NAMES, (f"x{k}" for k in itertools.count(1))) if n not in taken)
+        inp = Input(name, draw(self.rng, domain, shape), np.round(self.rng.normal(size=shape), 1), domain)
+        self.inputs.append(inp)
+        return inp
+
+    def call(self, shape, depth, scope):
+        reusable = [f for f in self.functions if f.body.shape == shape]
+        if reusable and self.rng.random() < 0.5:
+            fn = self.pick(reusable)
+        else:
+            shapes = (shape, self.pick(POOL))[:1 + self.rng.integers(2)]
+            names = ("a", "b")[:len(shapes)]
+            body_scope = Scope(params=dict(zip(names, shapes)), calculus=scope.calculus)
+            fn = Function(names, shapes, self.apply(shape, depth - 1, body_scope))
+            self.functions.append(fn)
+        return Node("call", tuple(self.node(s, depth - 1, scope) for s in fn.shapes), shape=shape, ref=fn)
+
+    def calculus(self, name, shape, depth, scope):
+        if name == "grad":
+            splits = [((), shape)]
+        elif name == "hessian":
+            splits = [((), shape[:len(shape) // 2])]
+        else:
+            splits = [(shape[:k], shape[k:]) for k in range(len(shape) + 1) if shape[:k] in POOL and shape[k:] in POOL]
+        y_shape, x_shape = self.pick(splits)
+        var = self.variable(x_shape, scope)
+        y = self.apply(y_shape, depth - 1, replace(scope, calculus=scope.calculus + 1, target=var))
+        return Node(name, (y, var), shape=shape)
+
+    def variable(self, shape, scope):
+        names = [Node("param", shape=shape, ref=n) for n, s in scope.params.items() if s == shape]
+        inputs = [Node("input", shape=shape, ref=i) for i in self.inputs if i.value.shape == shape]
+        return self.pick(names + inputs) if names or inputs else Node("input", shape=shape,
+                                                                        ref=self.new_input(shape, "real"))
+
+
+# ---- walking and rewriting trees
+
+def operands(node):
+    """The subexpressions a node computes from (a grad's variable is not one)."""
+    return node.args[:1] if node.op in CALCULUS else node.args
+
+
+def walk(root, into_bodies=True):
+    """Every node once, operands first."""
+    seen, out = set(), []
+
+    def visit(n):
+        if id(n) in seen:
+            return
+        seen.add(id(n))
+        for a in n.args:
+            visit(a)
+        if n.op == "call" and into_bodies:
+            visit(n.ref.body)
+        out.append(n)
+    visit(root)
+    return out
+
+
+def inputs_of(root):
+    found = {}
+    for n in walk(root):
+        if n.op == "input":
+            found.setdefault(n.ref.name, n.ref)
+    return list(found.values())
+
+
+def order_of(node):
+    """How many grad/jacobian/hessian calls nest at most: the derivative order of the value."""
+    memo = {}
+
+    def depth(n):
+        if id(n) not in memo:
+            inner = [depth(a) for a in operands(n)] + ([depth(n.ref.body)] if n.op == "call" else [])
+            memo[id(n)] = (n.op in CALCULUS) + max(inner, default=0)
+        return memo[id(n)]
+    return depth(node)
+
+
+def rewrite(root, swap):
+    """A copy of the tree with swap(n) in place of every node n for which it is not None."""
+    memo, bodies = {}, {}
+
+    def visit(n):
+        if id(n) in memo:
+            return memo[id(n)]
+        out = swap(n)
+        if out is None:
+            args = tuple(visit(a) for a in n.args)
+            ref = n.ref
+            if n.op == "call":
+                if id(ref) not in bodies:
+                    body = visit(ref.body)
+                    bodies[id(ref)] = ref if body is ref.body else replace(ref, body=body)
+                ref = bodies[id(ref)]
+            changed = ref is not n.ref or any(a is not b for a, b in zip(args, n.args))
+            out = replace(n, args=args, ref=ref) if changed else n
+        memo[id(n)] = out
+        return out
+    return visit(root)
+
+
+def culprit(root):
+    while root.wrapper:
+        root = root.args[0]
+    return root
+
+
+# ---- program text
+
+PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "@": 3, "unary": 4, "^": 5, "atom": 6}
+SPELLING = {v: k for k, v in ALIASES.items()}       # axis -> dim, keepdims -> keepdim, as PyTorch spells them
+
+
+def number(v):
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return "nan" if math.isnan(v) else "inf" if v > 0 else "-inf"
+    if v.is_integer() and abs(v) < 1e16:
+        return "-0" if v == 0 and math.copysign(1, v) < 0 else str(int(v))
+    return repr(v)
+
+
+def array_text(a):
+    a = np.asarray(a)
+    return number(a) if a.ndim == 0 else "[" + ", ".join(array_text(v) for v in a) + "]"
+
+
+def _value_text(v):
+    if v is None or isinstance(v, bool):
+        return str(v)
+    if isinstance(v, tuple):
+        return "(" + ", ".join(map(_value_text, v)) + ("," if len(v) == 1 else "") + ")"
+    return number(v)
+
+
+def _key_text(key):
+    def part(k):
+        if isinstance(k, slice):
+            text = ("" if k.start is None else str(k.start)) + ":" + ("" if k.stop is None else str(k.stop))
+            return text + ("" if k.step is None else f":{k.step}")
+        return str(k)
+    return ", ".join(map(part, key))
+
+
+class Renderer:
+    """Program text: definitions of the user functions, a binding for each shared
+    subexpression (and some others), then the result."""
+
+    def __init__(self, root):
+        self.names, self.functions = {}, {}
+        uses = Counter(id(a) for n in walk(root, into_bodies=False) for a in n.args)
+        for n in walk(root, into_bodies=False):
+            if n.op not in LEAVES and n is not root and (uses[id(n)] > 1 or n.style & BIND):
+                self.names[id(n)] = n
+        for n in walk(root):
+            if n.op == "call" and id(n.ref) not in self.functions:
+                self.functions[id(n.ref)] = ("f", "g", "f3", "f4", "f5", "f6")[len(self.functions)]
+        self.root = root
+
+    def program(self):
+        lines = []
+        for fn in {id(n.ref): n.ref for n in walk(self.root) if n.op == "call"}.values():
+            body = Renderer.__new__(Renderer)
+            body.names, body.functions = {}, self.functions
+            lines.append(f"{self.functions[id(fn)]}({', '.join(fn.params)}) = {body.text(fn.body, 0)}")
+        bound = [n for n in walk(self.root, into_bodies=False) if id(n) in self.names]
+        labels = {id(n): f"h{i + 1}" for i, n in enumerate(bound)}
+        for n in bound:
+            lines.append(f"{labels[id(n)]} = {self.expr(n, labels)[0]}")
+        result = self.text(self.root, 0, labels)
+        lines.append(f"({result})" if result.startswith("-") else result)
+        return "; ".join(lines)
+
+    def text(self, node, need, labels=None):
+        labels = labels or {}
+        if id(node) in labels and id(node) in self.names:
+            return labels[id(node)]
+        text, prec = self.expr(node, labels)
+        return text if prec >= need else f"({text})"
+
+    def expr(self, node, labels):
+        op, t = node.op, lambda n, need: self.text(n, need, labels)
+        if op == "input":
+            return node.ref.name, PREC["atom"]
+        if op == "param":
+            return node.ref, PREC["atom"]
+        if op == "const":
+            s = number(node.ref)
+            return s, PREC["unary"] if s.startswith("-") else PREC["atom"]
+        if op in OPERATORS:
+            a, b = node.args
+            if op == "^":
+                return f"{t(a, PREC['atom'])} {'**' if node.style & STARSTAR else '^'} {t(b, PREC['unary'])}", PREC["^"]
+            return f"{t(a, PREC[op])} {op} {t(b, PREC[op] + 1)}", PREC[op]
+        if op in COMPARISONS:
+            return f"{t(node.args[0], PREC['+'])} {op} {t(node.args[1], PREC['+'])}", PREC["cmp"]
+        if op == "index":
+            return f"{t(node.args[0], PREC['atom'])}[{_key_text(node.params['key'])}]", PREC["atom"]
+        if op == "call":
+            return f"{self.functions[id(node.ref)]}({', '.join(t(a, 0) for a in node.args)})", PREC["atom"]
+        if op in CALCULUS:
+            return f"{op}({t(node.args[0], 0)}, {t(node.args[1], 0)})", PREC["atom"]
+        if op == "neg" and node.style & MINUS:
+            return "-" + t(node.args[0], PREC["unary"]), PREC["unary"]
+        if op == "transpose" and not node.params and node.style & METHOD:
+            return t(node.args[0], PREC["atom"]) + ".T", PREC["atom"]
+        return self.call(node, t), PREC["atom"]
+
+    def call(self, node, t):
+        op = BUILTINS[node.op]
+        args, parts, positional = list(node.args), [], True
+        for p in op.params:
+            if p.kind == "tensors":
+                text, args = "[" + ", ".join(t(a, 0) for a in args) + "]", []
+            elif p.kind in TENSOR_KINDS:
+                arg = args.pop(0)
+                if arg.op == "default":
+                    positional = False
+                    continue
+                text = t(arg, 0)
+            elif p.name in node.params:
+                value = node.params[p.name]
+                spread = p.variadic and node.style & SPREAD and value
+                text = ", ".join(map(number, value)) if spread else _value_text(value)
+                positional = positional and (p.variadic or not node.style & KEYWORD)
+            else:
+                positional = False
+                continue
+            name = SPELLING.get(p.name, p.name) if node.style & ALIAS else p.name
+            parts.append(text if positional else f"{name}={text}")
+        receiver = op.params[0].kind in ("T", "mask") and node.style & METHOD and node.args
+        if receiver:
+            return f"{t(node.args[0], PREC['atom'])}.{node.op}({', '.join(parts[1:])})"
+        return f"{node.op}({', '.join(parts)})"
+
+
+# ---- running both sides
+
+def torch_value(node, env, memo):
+    """The node's value in PyTorch; env maps input and parameter names to tensors."""
+    if id(node) in memo:
+        return memo[id(node)]
+    op = node.op
+    if op == "input":
+        value = env[node.ref.name]
+    elif op == "param":
+        value = env[node.ref]
+    elif op in ("const", "default"):
+        value = torch.tensor(float(node.ref))
+    elif op == "call":
+        # a body may differentiate by a parameter (grad(y, a)) even when its argument is a constant
+        args = [a if a.requires_grad else a.detach().requires_grad_() for a in
+                (torch_value(a, env, memo) for a in node.args)]
+        value = torch_value(node.ref.body, {**env, **dict(zip(node.ref.params, args))}, {})
+    else:
+        args = [torch_value(a, env, memo) for a in node.args]
+        if op in CALCULUS:
+            value = CALCULUS[op](*args)
+        elif op == "index":
+            value = args[0][node.params["key"]]
+        elif op in COMPARISONS:
+            value = COMPARISONS[op](*args).to(torch.float64)
+        else:
+            value = (OPERATORS.get(op) or TORCH[op])(*args, **torch_params(op, node.params))
+    memo[id(node)] = value
+    return value
+
+
+def run_torch(root, wrt):
+    """{"value": ..., input name: gradient, ...} as far as it got, and the error that stopped it."""
+    results = {}
+    try:
+        env = {i.name: torch.tensor(i.value, requires_grad=True) for i in inputs_of(root)}
+        y = torch_value(root, env, {})
+        results["value"] = y.detach().numpy()
+        leaves = [env[n] for n in wrt]
+        grads = torch.autograd.grad(y, leaves, allow_unused=True) if y.requires_grad else [None] * len(leaves)
+        results.update({n: np.zeros(x.shape) if g is None else g.detach().numpy() for n, x, g in zip(wrt, leaves, grads)})
+        return results, None
+    except Exception as e:          # noqa: BLE001 — any failure is an outcome to compare
+        return results, f"{type(e).__name__}: {e}"
+
+
+def run_gradcli(text, at, wrt):
+    try:
+        r = gradcli.grad(text, at=at, wrt=wrt)
+        return {"value": r.value, **{n: r.grads[n] for n in wrt}}, None
+    except Exception as e:          # noqa: BLE001 — any failure is an outcome to compare
+        error = f"{type(e).__name__}: {e}"
+    try:
+        return {"value": gradcli.evaluate(text, at=at).value}, error
+    except Exception:               # noqa: BLE001
+        return {}, error
+
+
+def _kind(x):
+    return "nan" if np.isnan(x) else "inf" if x == np.inf else "-inf" if x == -np.inf else "number"
+
+
+def differ(mine, theirs):
+    """None if the arrays agree, else how they differ."""
+    a, b = np.asarray(mine, dtype=float), np.asarray(theirs, dtype=float)
+    if a.shape != b.shape:
+        return "shapes differ"
+    bad = ~np.isclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True)
+    if not bad.any():
+        return None
+    pairs = sorted({(_kind(x), _kind(y)) for x, y in zip(a[bad], b[bad])}, key=lambda p: p[0] == p[1])
+    k_mine, k_theirs = pairs[0]
+    return "values differ" if k_mine == k_theirs else f"gradcli {k_mine}, torch {k_theirs}"
+
+
+@dataclass
+class Mismatch:
+    program: Program            # the program under test (the shrinker works on it)
+    text: str                   # the program that shows the mismatch (the second-order one for second order)
+    at: dict                    # its inputs
+    quantity: str               # "value" or the input whose gradient differs
+    order: int                  # the derivative order of that quantity
+    kind: str
+    mine: object                # gradcli's array, or its error
+    theirs: object              # PyTorch's
+
+    @property
+    def signature(self):
+        node = culprit(self.program.root)
+        label = f"{node.op} ({OPERATOR_NAMES[node.op]})" if node.op in OPERATOR_NAMES else \
+            {"call": "user function", "index": "indexing"}.get(node.op, node.op)
+        return label, ORDERS[min(self.order, len(ORDERS) - 1)], self.kind
+
+
+def compare(program, root, wrt, with_value):
+    text = Renderer(root).program()
+    at = {i.name: i.value for i in inputs_of(root)}
+    mine, my_error = run_gradcli(text, at, wrt)
+    theirs, their_error = run_torch(root, wrt)
+    base = order_of(root)
+    for q in (["value"] if with_value else []) + wrt:
+        if q not in mine and q not in theirs:
+            return "both failed"
+        if q not in mine:
+            kind, a, b = "gradcli error", my_error, theirs[q]
+        elif q not in theirs:
+            kind, a, b = "torch error", mine[q], their_error
+        else:
+            kind, a, b = differ(mine[q], theirs[q]), mine[q], theirs[q]
+        if kind:
+            return Mismatch(program, text, at, q, base + (q != "value"), kind, a, b)
+    return "agree"
+
+
+def second_order(root, inputs, which):
+    """sum(grad(root, x) * dx) + ...: its gradient is the Hessian of root times the directions."""
+    terms = []
+    for inp in inputs:
+        if which != "all" and inp.name != which[0]:
+            continue
+        var = Node("input", shape=inp.value.shape, ref=inp)
+        g = Node("grad", (root, var), shape=var.shape, wrapper=True)
+        if which == "all" or which[1]:
+            d = Node("input", shape=var.shape, ref=Input("d" + inp.name, inp.direction, inp.direction))
+            g = Node("*", (g, d), shape=var.shape, wrapper=True)
+        terms.append(Node("sum", (g,), wrapper=True))
+    return reduce(lambda a, b: Node("+", (a, b), wrapper=True), terms) if terms else None
+
+
+def check(program):
+    """A Mismatch, or "agree", or "both failed"."""
+    inputs = inputs_of(program.root)
+    wrt = [i.name for i in inputs]
+    outcome = compare(program, program.root, wrt, with_value=True)
+    if outcome != "agree" or program.second is None:
+        return outcome
+    root2 = second_order(program.root, inputs, program.second)
+    return compare(program, root2, wrt, with_value=False) if root2 is not None else outcome
+
+
+# ---- shrinking
+
+def probes(node, rng):
+    """Scalar programs that test node: itself, sum(node), sum(node * w)."""
+    if node.shape == ():
+        return [Program(node)]
+    w = Node("input", shape=node.shape, ref=Input("w0", np.round(rng.normal(size=node.shape), 1),
+                                                    np.round(rng.normal(size=node.shape), 1)))
+    times = Node("*", (node, w), shape=node.shape, wrapper=True)
+    return [Program(Node("sum", (node,), wrapper=True)), Program(Node("sum", (times,), wrapper=True))]
+
+
+def _inlinable(fn):
+    return not any(n.op in CALCULUS and n.args[1].op == "param" for n in walk(fn.body))
+
+
+def inline(program):
+    """The program with its user functions inlined where that means the same."""
+    def swap(n):
+        if n.op != "call" or not _inlinable(n.ref):
+            return None
+        args = dict(zip(n.ref.params, (rewrite(a, swap) for a in n.args)))
+        return rewrite(n.ref.body, lambda b: args[b.ref] if b.op == "param" else None)
+    return Program(rewrite(program.root, swap), program.second)
+
+
+def locate(m, rng):
+    """The smallest failing subexpression: descend while a probe of an operand fails."""
+    flat = inline(m.program)
+    if flat.root is not m.program.root:
+        outcome = check(flat)
+        m = outcome if isinstance(outcome, Mismatch) else m
+    while True:
+        for child in operands(culprit(m.program.root)):
+            if child.op in LEAVES:
+                continue
+            found = next((o for o in map(check, probes(child, rng)) if isinstance(o, Mismatch)), None)
+            if found:
+                m = found
+                break
+        else:
+            return m
+
+
+def _fresh_name(root):
+    taken = {i.name for i in inputs_of(root)}
+    return next(f"x{k}" for k in itertools.count(1) if f"x{k}" not in taken)
+
+
+def simpler(m, rng):
+    """Candidate programs smaller or plainer than m's."""
+    program, root = m.program, m.program.root
+    if m.order >= 2 and program.second == "all" and m.quantity != "value" and m.text != Renderer(root).program():
+        yield Program(root, (m.quantity, False))
+        yield Program(root, (m.quantity, True))
+    memo = {}
+    try:
+        torch_value(root, {i.name: torch.tensor(i.value, requires_grad=True) for i in inputs_of(root)}, memo)
+    except Exception:               # noqa: BLE001 — nothing to freeze then
+        memo = {}
+    target = culprit(root)
+    inner = [n for n in walk(root, into_bodies=False) if n.op not in LEAVES and not n.wrapper and n is not target
+             and id(n) in memo]
+    for n in sorted(inner, key=lambda n: -len(walk(n))):        # freeze an operand into an input
+        value = memo[id(n)].detach().numpy().copy()
+        frozen = Node("input", shape=n.shape, ref=Input(_fresh_name(root), value, np.round(rng.normal(size=n.shape), 1)))
+        yield Program(rewrite(root, lambda x, n=n, f=frozen: f if x is n else None), program.second)
+    for inp in inputs_of(root):                                  # rounder inputs
+        for value, direction in ((np.round(inp.value, 1), inp.direction), (np.round(inp.value), inp.direction),
+                                 (inp.value, np.round(inp.direction))):
+            if not (np.array_equal(value, inp.value) and np.array_equal(direction, inp.direction)):
+                new = replace(inp, value=value, direction=direction)
+                yield Program(rewrite(root, lambda x, i=inp, new=new: replace(x, ref=new) if x.ref is i else None),
+                              program.second)
+
+
+def simplify(m, rng):
+    while True:
+        for candidate in simpler(m, rng):
+            outcome = check(candidate)
+            if isinstance(outcome, Mismatch) and outcome.signature == m.signature:
+                m = outcome
+                break
+        else:
+            return m
+
+
+# ---- differences gradcli documents
+
+def _axis_of_scalar(node, m):
+    op = BUILTINS.get(node.op)
+    axis = op is not None and any(p.kind in ("axis", "axis1") and node.params.get(p.name, p.default) is not None
+                                  for p in op.params)
+    return axis and node.args[0].shape == () and m.kind == "gradcli error" and "axis" in str(m.mine)
+
+
+def _squeeze_wide_axis(node, m):
+    axis = node.params.get("axis")
+    return node.op == "squeeze" and axis is not None and m.kind == "gradcli error" and \
+        any(node.args[0].shape[a] != 1 for a in np.atleast_1d(axis))
+
+
+def _prod_two_zeros(node, m):
+    if node.op != "prod" or m.order < 2:
+        return False
+    x = torch_value(node.args[0], {i.name: torch.tensor(i.value) for i in inputs_of(node)}, {}).detach().numpy()
+    axis = node.params.get("axis")
+    return bool(((x == 0).sum(axis=None if axis is None else tuple(np.atleast_1d(axis))) >= 2).any())
+
+
+EXPLAINED = {
+    "an axis of a 0-d array: an error in gradcli, as in NumPy; torch accepts dim 0 and -1": _axis_of_scalar,
+    "squeeze of an axis whose size is not 1: an error in gradcli, as in NumPy; torch leaves it": _squeeze_wide_axis,
+    "prod's second derivative with two zeros along the axes is taken as 0 (README)": _prod_two_zeros,
+}
+
+
+def explanation(m):
+    node = culprit(m.program.root)
+    return next((why for why, applies in EXPLAINED.items() if applies(node, m)), None)
+
+
+# ---- the run
+
+_shrunk = Counter()             # full shrinks done in this process, per signature
+
+
+def _init_worker():
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
+    warnings.simplefilter("ignore")
+    np.seterr(all="ignore")
+
+
+def _show(v):
+    return v if isinstance(v, str) else np.array2string(np.asarray(v, dtype=float), precision=6, separator=", ")
+
+
+def reproducer(m):
+    verb = "eval" if m.quantity == "value" else "grad"
+    at = " ".join(f'--at {n}="{array_text(v)}"' for n, v in m.at.items())
+    what = "value" if m.quantity == "value" else f"d/d{m.quantity}"
+    return {"command": f'gradcli {verb} "{m.text}" {at} --json'.replace("  ", " "),
+            "mine": f"{what} = {_show(m.mine)}", "theirs": f"{what} = {_show(m.theirs)}"}
+
+
+def test_program(seed, index):
+    """One program: ("agree" | "both failed" | "explained" | "mismatch", detail, builtins it used)."""
+    rng = np.random.default_rng([seed, index])
+    program = Generator(rng).program()
+    used = {n.op for n in walk(program.root) if n.op in BUILTINS}
+    outcome = check(program)
+    if not isinstance(outcome, Mismatch):
+        return outcome, None, used
+    m = locate(outcome, rng)
+    why = explanation(m)
+    if why:
+        return "explained", why, used
+    if _shrunk[m.signature] < SHRINK_PER_SIGNATURE:
+        _shrunk[m.signature] += 1
+        m = simplify(m, rng)
+        return "mismatch", (m.signature, reproducer(m)), used
+    return "mismatch", (m.signature, None), used
+
+
+def run_chunk(task):
+    seed, start, stop = task
+    return [test_program(seed, i) for i in range(start, stop)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--programs", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--show", type=int, default=20, help="mismatch categories shown with a reproducer")
+    args = parser.parse_args(argv)
+
+    _init_worker()
+    _, left_out = cases()           # built once, before the workers fork
+    tasks = [(args.seed, s, min(s + CHUNK, args.programs)) for s in range(0, args.programs, CHUNK)]
+    counts, explained, used = Counter(), Counter(), Counter()
+    found = defaultdict(lambda: {"programs": 0, "reproducer": None})
+    start, last = time.perf_counter(), 0.0
+    pool = multiprocessing.get_context("fork").Pool(args.jobs, _init_worker) if args.jobs > 1 else None
+    results = pool.imap_unordered(run_chunk, tasks) if pool else map(run_chunk, tasks)
+    for batch in results:
+        for status, detail, ops in batch:
+            counts[status] += 1
+            used.update(ops)
+            if status == "explained":
+                explained[detail] += 1
+            elif status == "mismatch":
+                signature, repro = detail
+                entry = found[signature]
+                entry["programs"] += 1
+                if repro and (entry["reproducer"] is None or len(repro["command"]) < len(entry["reproducer"]["command"])):
+                    entry["reproducer"] = repro
+        elapsed = time.perf_counter() - start
+        done = sum(counts.values())
+        if elapsed - last > 10 or done == args.programs:
+            last = elapsed
+            print(f"  {done:>6}/{args.programs} programs  {counts['mismatch']} mismatches in {len(found)} categories"
+                  f"  {elapsed:5.0f} s", flush=True)
+    if pool:
+        pool.close()
+    summary(args, counts, explained, found, used, left_out, time.perf_counter() - start)
+    return 1 if found else 0
+
+
+def summary(args, counts, explained, found, used, left_out, elapsed):
+    total = sum(counts.values())
+    print(f"\n{total} programs in {elapsed:.0f} s (seed {args.seed}, {args.jobs} job{'s' * (args.jobs > 1)})")
+    print(f"  agreeing               {counts['agree'] + counts['both failed']:>6}"
+          f"   ({counts['both failed']} of them an error on both sides)")
+    print(f"  explained differences  {counts['explained']:>6}")
+    for why, n in explained.most_common():
+        print(f"      {n:>6}  {why}")
+    print(f"  unexplained mismatches {counts['mismatch']:>6}   in {len(found)} categories")
+    never = sorted(set(BUILTINS) - set(used) - set(left_out) - set(CALCULUS))
+    for name, why in sorted(left_out.items()):
+        print(f"  not compared: {name} ({why})")
+    if never:
+        print(f"  never generated: {', '.join(never)}")
+    ranked = sorted(found.items(), key=lambda kv: -kv[1]["programs"])
+    for i, ((label, order, kind), entry) in enumerate(ranked, 1):
+        print(f"\n{i:>3}. {label} · {order} · {kind} — {entry['programs']} program{'s' * (entry['programs'] > 1)}")
+        repro = entry["reproducer"]
+        if i <= args.show and repro:
+            print(f"     {repro['command']}\n     gradcli: {repro['mine']}\n     torch:   {repro['theirs']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The checks generated from the op table, as functions that return what
+failed (an empty list when all is well), so that tests/test_ops.py asserts
+them per op and example, and tests/test_mutation.py shows that each fails
+when its op's forward or rule is perturbed.
+
+- forward: the op against its row's independent reference;
+- first: autograd's gradient of <op(x), w> against central differences;
+- second: the gradient of <grad, v> against central differences of autograd;
+- kinks: PyTorch's one-sided values, pinned in the row;
+- singular: PyTorch's values and first and second derivatives at singular
+  points (zeros, ties, domain edges), generated once into tests/data."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from gradcli.autograd import Tensor, gradients
+from gradcli.backend import make_backend
+from gradcli.gradcheck import check_function
+from gradcli.ops.core import F, call, with_defaults
+from tests.conftest import DATA
+from tests.opcases import example_inputs
+
+FORWARD_RTOL, FORWARD_ATOL = 1e-12, 1e-14
+FIRST_TOL, SECOND_TOL = 1e-5, 1e-4
+SINGULAR = DATA / "singular_torch.json"
+
+
+def _run(op, arrays, params, bk):
+    ts = [Tensor(bk.asarray(a), bk, requires_grad=diff) for a, diff in arrays]
+    for t in ts:
+        t.key = "in"
+    return ts, call(op, *ts, bk=bk, **params)
+
+
+def _sum(t):
+    return F.sum(t, axis=None, keepdims=False)
+
+
+def _weights(shape, seed=7):
+    return np.random.default_rng(seed).normal(size=shape)
+
+
+def forward(op, shapes, params) -> list[str]:
+    arrays = example_inputs(op, shapes, np.random.default_rng(0))
+    _, out = _run(op, arrays, params, make_backend())
+    want = op.reference(*(a for a, _ in arrays), **with_defaults(op, params, len(shapes[0]) if shapes else 0))
+    got = out.numpy()
+    if got.shape != np.shape(want):
+        return [f"{op.name}: shape {got.shape}, the reference's {np.shape(want)}"]
+    if not np.allclose(got, want, rtol=FORWARD_RTOL, atol=FORWARD_ATOL, equal_nan=True):
+        return [f"{op.name}: value {got.tolist()} vs the reference's {np.asarray(want).tolist()}"]
+    return []
+
+
+def first(op, shapes, params) -> list[str]:
+    rng = np.random.default_rng(0)
+    arrays = example_inputs(op, shapes, rng)
+    bk = make_backend()
+    ts, out = _run(op, arrays, params, bk)
+    w = _weights(out.shape)
+    diff = [i for i, (_, d) in enumerate(arrays) if d]
+    grads = gradients(_sum(out * Tensor.constant(w, bk)), [ts[i] for i in diff])
+    autos = [grads[id(ts[i])].numpy() if id(ts[i]) in grads else np.zeros(shapes[i]) for i in diff]
+
+    def f(values):
+        inputs = [(values[diff.index(i)] if i in diff else a, d) for i, (a, d) in enumerate(arrays)]
+        _, o = _run(op, inputs, params, make_backend())
+        return float(np.sum(o.numpy() * w))
+
+    results = check_function(f, [arrays[i][0] for i in diff], autos, [str(i) for i in diff], tol=FIRST_TOL)
+    return [f"{op.name} input {r.name}: autograd {r.autograd} vs numeric {r.numeric}" for r in results if not r.ok]
+
+
+def second(op, shapes, params) -> list[str]:
+    """d/dx of <grad f(x), v>, by autograd twice vs finite differences of autograd once."""
+    rng = np.random.default_rng(1)
+    arrays = example_inputs(op, shapes, rng)
+    diff = [i for i, (_, d) in enumerate(arrays) if d]
+    bk = make_backend()
+    w = _weights(call(op, *[Tensor(bk.asarray(a), bk) for a, _ in arrays], bk=bk, **params).shape)
+    vs = [np.random.default_rng(10 + i).normal(size=shapes[i]) for i in diff]
+
+    def inner(ts, bk, create_graph):
+        out = call(op, *ts, bk=bk, **params)
+        gs = gradients(_sum(out * Tensor.constant(w, bk)), [ts[i] for i in diff], create_graph=create_graph)
+        total = Tensor.constant(0.0, bk)
+        for i, v in zip(diff, vs):
+            if id(ts[i]) in gs:
+                total = total + _sum(gs[id(ts[i])] * Tensor.constant(v, bk))
+        return total
+
+    ts = [Tensor(bk.asarray(a), bk, requires_grad=d) for a, d in arrays]
+    s = inner(ts, bk, create_graph=True)
+    twice = gradients(s, [ts[i] for i in diff]) if s.requires_grad else {}
+    autos = [twice[id(ts[i])].numpy() if id(ts[i]) in twice else np.zeros(shapes[i]) for i in diff]
+
+    def f(values):
+        b = make_backend()
+        inputs = [(values[diff.index(i)] if i in diff else a, d) for i, (a, d) in enumerate(arrays)]
+        return inner([Tensor(b.asarray(a), b, requires_grad=d) for a, d in inputs], b, create_graph=False).item()
+
+    results = check_function(f, [arrays[i][0] for i in diff], autos, [str(i) for i in diff], tol=SECOND_TOL)
+    return [f"{op.name} input {r.name}: second order {r.autograd} vs numeric {r.numeric}"
+            for r in results if not r.ok]
+
+
+def derivatives(op, values, params) -> dict:
+    """sum(op(values)), its gradient g_i for each input, and the gradient of
+    sum_i sum(g_i) (the second order), as host arrays: what the singular
+    points record from PyTorch."""
+    bk = make_backend()
+    with bk.watching():                 # 1/0 and the like are PyTorch's numbers here, not warnings
+        return _derivatives(bk, op, values, params)
+
+
+def _derivatives(bk, op, values, params):
+    ts = [Tensor(bk.asarray(v), bk, requires_grad=True) for v in values]
+    s = _sum(call(op, *ts, bk=bk, **params))
+    gs = gradients(s, ts, create_graph=True)
+    firsts = [gs[id(t)] if id(t) in gs else Tensor(bk.xp.zeros_like(t.data), bk) for t in ts]
+    total = Tensor.constant(0.0, bk)
+    for g in firsts:
+        total = total + _sum(g)
+    twice = gradients(total, ts) if total.requires_grad else {}
+    return {"value": s.numpy(), "grad": [g.numpy() for g in firsts],
+            "second": [twice[id(t)].numpy() if id(t) in twice else np.zeros(np.shape(v))
+                       for t, v in zip(ts, values)]}
+
+
+def kinks(op) -> list[str]:
+    """At a kink the gradient is PyTorch's one-sided choice, pinned by the table."""
+    out = []
+    for values, params, expected in op.kinks:
+        got = derivatives(op, values, params)["grad"]
+        for i, (g, want) in enumerate(zip(got, expected)):
+            if not np.allclose(g, want, rtol=0, atol=1e-12):
+                out.append(f"{op.name} at {values}: gradient {i} is {g.tolist()}, PyTorch's {want}")
+    return out
+
+
+def singular_data() -> dict:
+    return json.loads(SINGULAR.read_text()) if SINGULAR.exists() else {}
+
+
+def singular(op, data=None) -> list[str]:
+    """Each singular point of the row against PyTorch's recorded numbers, to
+    the order the row claims agreement (1: value and gradient; 2: also the
+    second derivatives)."""
+    data = singular_data() if data is None else data
+    out = []
+    for i, (values, params, order) in enumerate(op.singular):
+        want = data.get(f"{op.name}/{i}")
+        if want is None or json.dumps([want["values"], want["params"]]) != json.dumps([values, params]):
+            out.append(f"{op.name}/{i}: no PyTorch numbers for this point: run tests/data/make_singular_refs.py")
+            continue
+        got = derivatives(op, values, params)
+        checks = [("value", [got["value"]], [want["value"]])]
+        checks.append(("gradient", got["grad"], want["grad"]))
+        if order >= 2:
+            checks.append(("second derivative", got["second"], want["second"]))
+        for what, gots, wants in checks:
+            for g, w in zip(gots, wants):
+                if not np.allclose(g, np.asarray(w, dtype=float), rtol=1e-12, atol=1e-12, equal_nan=True):
+                    out.append(f"{op.name} at {values} {params}: {what} {np.asarray(g).tolist()}, "
+                               f"PyTorch's {w}")
+    return out
+
