@@ -53,8 +53,8 @@ from gradcli.ops.core import ALIASES, TENSOR_KINDS
 
 RTOL = ATOL = 1e-9
 POOL = ((), (1,), (2,), (3,), (2, 2), (3, 3), (2, 3), (3, 1), (1, 3), (2, 1, 3))   # every array's shape
-MAX_DEPTH = 4
-P_LEAF = 0.25          # an operand is an input or a constant before the depth runs out
+MAX_DEPTH = 5
+P_LEAF = 0.3           # an operand below the top two levels is an input or a constant before the depth runs out
 P_SHARE = 0.08         # an operand reuses a subexpression already made (a binding in the text)
 P_REUSE = 0.6          # a leaf reuses an input of its shape
 P_SINGULAR = 0.35      # an input is drawn at a singular point
@@ -113,6 +113,7 @@ TORCH = {
     "matmul": torch.matmul, "mm": torch.mm, "dot": torch.dot, "outer": torch.outer, "transpose": _transpose,
     "trace": torch.trace, "det": torch.linalg.det, "inv": torch.linalg.inv, "diag": torch.diag,
     "reshape": lambda x, shape: torch.reshape(x, shape), "flatten": torch.flatten,
+    "permute": lambda x, dims: x.permute(dims),
     "squeeze": lambda x, axis: torch.squeeze(x) if axis is None else torch.squeeze(x, axis),
     "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
     "concat": lambda *xs, axis: torch.cat(xs, axis), "stack": lambda *xs, axis: torch.stack(xs, axis),
@@ -153,7 +154,7 @@ CHOICES = {             # values tried for a non-tensor parameter, by name (axes
     "keepdims": (False, True), "p": (1.0, 2.0, 3.0, math.inf, 0.5, 1.5), "correction": (0, 1, 2),
     "dim0": (0, 1, -1), "dim1": (0, 1, -1), "shape": SHAPES, "value": (0.0, 0.5, -2.0), "n": (1, 2, 3),
     "m": (2, 3), "start": (0.0, 1.0, 3.0), "stop": (2.0, 3.5), "step": (0.5, 1.0), "a": (0.0, -1.0),
-    "b": (1.0, 2.5),
+    "b": (1.0, 2.5), "dims": ((), (0,), (1, 0), (0, 1), (2, 0, 1), (0, 2, 1), (2, 1, 0)),
 }
 KEYS = ((0,), (-1,), (1,), (slice(1, None),), (slice(None, 2),), (slice(None, None, 2),), (slice(None), 0),
         (slice(None), -1), (0, slice(1, None)))
@@ -217,7 +218,7 @@ def torch_params(name, params):
     op = BUILTINS.get(name)
     if op is None:
         return params
-    return {p.name: params.get(p.name, p.default) for p in op.params if p.kind not in TENSOR_KINDS}
+    return {p.name: params.get(p.name, () if p.variadic else p.default) for p in op.params if p.kind not in TENSOR_KINDS}
 
 
 def _meta_shape(name, case):
@@ -251,7 +252,7 @@ def cases():
         for case in generated:
             try:
                 out = _meta_shape(name, case)
-            except (RuntimeError, ValueError, TypeError, IndexError):
+            except Exception:       # noqa: BLE001 — torch rejects these operands: not a case
                 continue
             if out in POOL:
                 by_shape[out][name].append(case)
@@ -295,6 +296,7 @@ class Program:
 LEAVES = ("input", "param", "const", "default")
 METHOD, ALIAS, KEYWORD, STARSTAR, MINUS, SPREAD, BIND = (1 << i for i in range(7))
 INPUT_NAMES = ("x", "y", "z", "w", "u", "v", "p", "q", "r", "s", "t")
+FUNCTION_NAMES = ("f", "g", "f3", "f4", "f5", "f6", "f7", "f8")
 CONSTANTS = {"real": (0, 1, 2, -1, 0.5, 3), "positive": (0.5, 1, 2, 3), "unit": (0.5, -0.5, 0), "gt1": (1.5, 2),
              "nonzero": (2, -1, 0.5), "wellposed": (2,), "exponent": (0, 1, 2, 3, 0.5, -1, -2, 1.5)}
 EDGES = {"real": (0.0,), "positive": (0.0, 1.0), "unit": (-1.0, 1.0), "gt1": (1.0,), "nonzero": (0.0,),
@@ -353,7 +355,7 @@ class Generator:
         return Program(self.apply((), MAX_DEPTH, Scope()))
 
     def node(self, shape, depth, scope, domain="real"):
-        if depth <= 0 or self.rng.random() < P_LEAF:
+        if depth <= 0 or depth < MAX_DEPTH - 1 and self.rng.random() < P_LEAF:
             return self.leaf(shape, scope, domain)
         if scope.made[shape] and self.rng.random() < P_SHARE:
             return self.pick(scope.made[shape])
@@ -559,44 +561,40 @@ def _key_text(key):
     return ", ".join(map(part, key))
 
 
-class Renderer:
-    """Program text: definitions of the user functions, a binding for each shared
-    subexpression (and some others), then the result."""
+def render(root):
+    """Program text: the user functions' definitions, a binding for each shared
+    subexpression (and a few others), then the result."""
+    functions = {}
+    for n in walk(root):
+        if n.op == "call" and id(n.ref) not in functions:
+            functions[id(n.ref)] = (n.ref, FUNCTION_NAMES[len(functions)])
+    names = {key: name for key, (_, name) in functions.items()}
+    uses = Counter(id(a) for n in walk(root, into_bodies=False) for a in n.args)
+    bound = [n for n in walk(root, into_bodies=False)
+             if n.op not in LEAVES and n is not root and (uses[id(n)] > 1 or n.style & BIND)]
+    labels = {id(n): f"h{i + 1}" for i, n in enumerate(bound)}
+    lines = [f"{name}({', '.join(fn.params)}) = {Text(names, {}).of(fn.body)}" for fn, name in functions.values()]
+    text = Text(names, labels)
+    lines += [f"{labels[id(n)]} = {text.of(n, define=True)}" for n in bound]
+    result = text.of(root)
+    lines.append(f"({result})" if result.startswith("-") else result)
+    return "; ".join(lines)
 
-    def __init__(self, root):
-        self.names, self.functions = {}, {}
-        uses = Counter(id(a) for n in walk(root, into_bodies=False) for a in n.args)
-        for n in walk(root, into_bodies=False):
-            if n.op not in LEAVES and n is not root and (uses[id(n)] > 1 or n.style & BIND):
-                self.names[id(n)] = n
-        for n in walk(root):
-            if n.op == "call" and id(n.ref) not in self.functions:
-                self.functions[id(n.ref)] = ("f", "g", "f3", "f4", "f5", "f6")[len(self.functions)]
-        self.root = root
 
-    def program(self):
-        lines = []
-        for fn in {id(n.ref): n.ref for n in walk(self.root) if n.op == "call"}.values():
-            body = Renderer.__new__(Renderer)
-            body.names, body.functions = {}, self.functions
-            lines.append(f"{self.functions[id(fn)]}({', '.join(fn.params)}) = {body.text(fn.body, 0)}")
-        bound = [n for n in walk(self.root, into_bodies=False) if id(n) in self.names]
-        labels = {id(n): f"h{i + 1}" for i, n in enumerate(bound)}
-        for n in bound:
-            lines.append(f"{labels[id(n)]} = {self.expr(n, labels)[0]}")
-        result = self.text(self.root, 0, labels)
-        lines.append(f"({result})" if result.startswith("-") else result)
-        return "; ".join(lines)
+class Text:
+    """Expressions as text, parenthesised by precedence; bound subexpressions by their names."""
 
-    def text(self, node, need, labels=None):
-        labels = labels or {}
-        if id(node) in labels and id(node) in self.names:
-            return labels[id(node)]
-        text, prec = self.expr(node, labels)
+    def __init__(self, functions, labels):
+        self.functions, self.labels = functions, labels
+
+    def of(self, node, need=0, define=False):
+        if id(node) in self.labels and not define:
+            return self.labels[id(node)]
+        text, prec = self.expr(node)
         return text if prec >= need else f"({text})"
 
-    def expr(self, node, labels):
-        op, t = node.op, lambda n, need: self.text(n, need, labels)
+    def expr(self, node):
+        op, t = node.op, self.of
         if op == "input":
             return node.ref.name, PREC["atom"]
         if op == "param":
@@ -614,27 +612,29 @@ class Renderer:
         if op == "index":
             return f"{t(node.args[0], PREC['atom'])}[{_key_text(node.params['key'])}]", PREC["atom"]
         if op == "call":
-            return f"{self.functions[id(node.ref)]}({', '.join(t(a, 0) for a in node.args)})", PREC["atom"]
+            return f"{self.functions[id(node.ref)]}({', '.join(t(a) for a in node.args)})", PREC["atom"]
         if op in CALCULUS:
-            return f"{op}({t(node.args[0], 0)}, {t(node.args[1], 0)})", PREC["atom"]
+            return f"{op}({t(node.args[0])}, {t(node.args[1])})", PREC["atom"]
         if op == "neg" and node.style & MINUS:
             return "-" + t(node.args[0], PREC["unary"]), PREC["unary"]
         if op == "transpose" and not node.params and node.style & METHOD:
-            return t(node.args[0], PREC["atom"]) + ".T", PREC["atom"]
-        return self.call(node, t), PREC["atom"]
+            return self.receiver(node.args[0]) + ".T", PREC["atom"]
+        return self.call(node), PREC["atom"]
 
-    def call(self, node, t):
+    def call(self, node):
+        """A builtin's call: positional arguments until one is left out, keywords (some in
+        PyTorch's spelling) after that or by choice, and some as a method: x.sum(0)."""
         op = BUILTINS[node.op]
         args, parts, positional = list(node.args), [], True
         for p in op.params:
             if p.kind == "tensors":
-                text, args = "[" + ", ".join(t(a, 0) for a in args) + "]", []
+                text, args = "[" + ", ".join(self.of(a) for a in args) + "]", []
             elif p.kind in TENSOR_KINDS:
                 arg = args.pop(0)
                 if arg.op == "default":
                     positional = False
                     continue
-                text = t(arg, 0)
+                text = self.of(arg)
             elif p.name in node.params:
                 value = node.params[p.name]
                 spread = p.variadic and node.style & SPREAD and value
@@ -645,10 +645,13 @@ class Renderer:
                 continue
             name = SPELLING.get(p.name, p.name) if node.style & ALIAS else p.name
             parts.append(text if positional else f"{name}={text}")
-        receiver = op.params[0].kind in ("T", "mask") and node.style & METHOD and node.args
-        if receiver:
-            return f"{t(node.args[0], PREC['atom'])}.{node.op}({', '.join(parts[1:])})"
+        if op.params[0].kind in ("T", "mask") and node.style & METHOD:
+            return f"{self.receiver(node.args[0])}.{node.op}({', '.join(parts[1:])})"
         return f"{node.op}({', '.join(parts)})"
+
+    def receiver(self, node):
+        text = self.of(node, PREC["atom"])
+        return f"({text})" if node.op == "const" else text        # 2.log() would read as the number 2.
 
 
 # ---- running both sides
@@ -737,6 +740,7 @@ class Mismatch:
     kind: str
     mine: object                # gradcli's array, or its error
     theirs: object              # PyTorch's
+    second: bool                # found by the second-order check
 
     @property
     def signature(self):
@@ -747,7 +751,7 @@ class Mismatch:
 
 
 def compare(program, root, wrt, with_value):
-    text = Renderer(root).program()
+    text = render(root)
     at = {i.name: i.value for i in inputs_of(root)}
     mine, my_error = run_gradcli(text, at, wrt)
     theirs, their_error = run_torch(root, wrt)
@@ -762,7 +766,7 @@ def compare(program, root, wrt, with_value):
         else:
             kind, a, b = differ(mine[q], theirs[q]), mine[q], theirs[q]
         if kind:
-            return Mismatch(program, text, at, q, base + (q != "value"), kind, a, b)
+            return Mismatch(program, text, at, q, base + (q != "value"), kind, a, b, root is not program.root)
     return "agree"
 
 
@@ -844,7 +848,7 @@ def _fresh_name(root):
 def simpler(m, rng):
     """Candidate programs smaller or plainer than m's."""
     program, root = m.program, m.program.root
-    if m.order >= 2 and program.second == "all" and m.quantity != "value" and m.text != Renderer(root).program():
+    if m.second and program.second == "all":
         yield Program(root, (m.quantity, False))
         yield Program(root, (m.quantity, True))
     memo = {}
@@ -891,7 +895,7 @@ def _axis_of_scalar(node, m):
 def _squeeze_wide_axis(node, m):
     axis = node.params.get("axis")
     return node.op == "squeeze" and axis is not None and m.kind == "gradcli error" and \
-        any(node.args[0].shape[a] != 1 for a in np.atleast_1d(axis))
+        any((node.args[0].shape or (1,))[a] != 1 for a in np.atleast_1d(axis))
 
 
 def _prod_two_zeros(node, m):
@@ -932,9 +936,9 @@ def _show(v):
 
 def reproducer(m):
     verb = "eval" if m.quantity == "value" else "grad"
-    at = " ".join(f'--at {n}="{array_text(v)}"' for n, v in m.at.items())
+    at = [f'--at {n}="{array_text(v)}"' for n, v in m.at.items()]
     what = "value" if m.quantity == "value" else f"d/d{m.quantity}"
-    return {"command": f'gradcli {verb} "{m.text}" {at} --json'.replace("  ", " "),
+    return {"command": " ".join(["gradcli", verb, f'"{m.text}"', *at, "--json"]),
             "mine": f"{what} = {_show(m.mine)}", "theirs": f"{what} = {_show(m.theirs)}"}
 
 
@@ -1011,7 +1015,7 @@ def summary(args, counts, explained, found, used, left_out, elapsed):
     for why, n in explained.most_common():
         print(f"      {n:>6}  {why}")
     print(f"  unexplained mismatches {counts['mismatch']:>6}   in {len(found)} categories")
-    never = sorted(set(BUILTINS) - set(used) - set(left_out) - set(CALCULUS))
+    never = sorted(set(BUILTINS) - set(used) - set(left_out))
     for name, why in sorted(left_out.items()):
         print(f"  not compared: {name} ({why})")
     if never:

@@ -60,8 +60,13 @@ def compare(replay: Replay, y, session, wrt: list[str] | None, tol: float) -> li
     """Autograd's gradient of y (a scalar result of replay.run()) against finite
     differences, for the inputs of wrt (keys), or every input y depends on.
     Each difference reruns the program with one input moved, found by its key."""
-    grads = api.differentiate(y, session, wrt)
     inputs = {t.key: t for t in session.inputs}
+    inner = [k for k in wrt or () if k not in inputs]
+    if inner:
+        raise UsageError(f"--wrt {inner[0]}: check compares gradients with respect to inputs, and "
+                         f"'{inner[0]}' is an intermediate", hint="finite differences move an input; "
+                         "use gradcli grad --wrt for the gradient at an intermediate")
+    grads = api.differentiate(y, session, wrt)
     keys = list(grads)
 
     def f(values):

@@ -238,10 +238,13 @@ def test_installed_script_no_escape_codes_when_piped():
     assert p.returncode == 2 and "Traceback" not in p.stderr and "did you mean" not in p.stdout
 
 
-def test_broken_pipe_is_silent():
-    p = subprocess.run(f"{sys.executable} -m gradcli functions | head -1", shell=True, capture_output=True,
-                       text=True, timeout=60)
-    assert p.stderr == "" and p.stdout.strip()
+@pytest.mark.parametrize("args", ["eval 'arange(1000)' --json", "functions"])
+def test_broken_pipe_is_silent(args):
+    """The reader is gone before the first byte (`| true`), so every write
+    meets the closed pipe, for JSON and for rich's display alike."""
+    script = f"{sys.executable} -m gradcli {args} | true; exit ${{PIPESTATUS[0]}}"
+    p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stderr == ""
 
 
 def test_lazily_imported_commands_exist_under_their_names():

@@ -16,7 +16,7 @@ def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool 
     if opts.json:
         jsonout.dump(jsonout.result_document(source, value, y.shape, bk.dtype_name, grads))
         return
-    opts.out.print(summary(value, y.shape, bk.dtype_name, grads, opts.precision))
+    opts.out.print(summary(value, y.shape, bk.dtype_name, grads, opts.precision, intermediates(session, grads)))
     if with_graph:
         from gradcli.report import snapshot
         opts.out.print()
@@ -32,11 +32,19 @@ def draw(graph, precision, depth=None, full=False, width=80):
                       max_nodes=None if full else (tree.NODES if depth is None else None))
 
 
-def summary(value, shape, dtype: str, grads: dict | None, precision: int) -> Text:
-    """value and one line per gradient, aligned; a matrix keeps its rows."""
+def intermediates(session, grads: dict | None) -> set:
+    """The keys of grads that name computed bindings, not inputs (--wrt z)."""
+    inputs = {t.key for t in session.inputs}
+    return {k for k in grads or () if k not in inputs}
+
+
+def summary(value, shape, dtype: str, grads: dict | None, precision: int, inner: set = frozenset()) -> Text:
+    """value and one line per gradient, aligned; a matrix keeps its rows.
+    The gradients keyed in inner are at intermediate nodes, and say so."""
     rows = [("value", "bold", fmt.array(value, precision, oneline=False), f"{fmt.shape(shape)} {dtype}")]
     for name, g in (grads or {}).items():
-        rows.append((f"∂/∂{name}", "bold green", fmt.array(g, precision, oneline=False), fmt.shape(g.shape)))
+        rows.append((f"∂/∂{name}", "bold green", fmt.array(g, precision, oneline=False),
+                     fmt.shape(g.shape) + ("  intermediate" if name in inner else "")))
     label_w = max(len(r[0]) for r in rows)
     value_w = max(len(line) for r in rows for line in r[2].splitlines())
     out = Text()

@@ -33,7 +33,8 @@ def grad(repl, arg, text, line0, col0):
             from gradcli.render import jsonout
             repl.dump_json(jsonout.result_document(expr.strip(), bk.to_host(y.data), y.shape, bk.dtype_name, grads))
             return
-        out.print(console.summary(bk.to_host(y.data), y.shape, bk.dtype_name, grads, opts.precision))
+        out.print(console.summary(bk.to_host(y.data), y.shape, bk.dtype_name, grads, opts.precision,
+                                  console.intermediates(repl.session, grads)))
         if not grads:
             out.print("(it depends on no input: bind one, e.g. x = ones(2))", style="dim", markup=False)
         out.print()
@@ -74,6 +75,10 @@ def check(repl, arg, text, line0, col0):
     keys = None
     if wrt:
         chosen = [t for t in repl.session.inputs if t.key in wrt]
+        if len(chosen) < len(wrt):
+            inner = next(k for k in wrt if k not in {t.key for t in chosen})
+            raise UsageError(f"wrt {inner}: :check compares gradients with respect to inputs, and '{inner}' "
+                             "is an intermediate", hint=":grad ... wrt gives its gradient")
         for t in chosen:
             if id(t) not in twin:
                 raise UsageError(f"wrt {t.key}: no binding of the session reads this input any more")
@@ -121,16 +126,17 @@ def _wrt(repl, arg: str) -> tuple[str, list[str]]:
         value = session.env.get(name)
         if isinstance(value, Tensor) and value.is_input:
             out.append(value.key)
-        elif name in keys:
+        elif name in keys or isinstance(value, Tensor):     # an input's key, or an intermediate (its cotangent)
             out.append(name)
         else:
-            known = ", ".join(n for n, v in session.env.items()
-                              if isinstance(v, Tensor) and v.is_input) or "none yet"
-            raise UsageError(f"wrt {name}: '{name}' is not an input (inputs: {known})",
-                             hint="an input is a name bound to a value that no other name feeds: x = ones(2)")
+            known = ", ".join(n for n, v in session.env.items() if isinstance(v, Tensor)) or "none yet"
+            raise UsageError(f"wrt {name}: '{name}' is not a binding (bindings: {known})",
+                             hint="bind it first: x = ones(2), or z = 4*x*x")
     return m.group("expr"), out
 
 
 def _clear_grads(repl):
-    for t in repl.session.inputs:
-        t.grad = None
+    from gradcli.autograd import Tensor
+    for t in [*repl.session.inputs, *repl.session.env.values()]:
+        if isinstance(t, Tensor):
+            t.grad = None
