@@ -113,7 +113,16 @@ def test_grad_with_wrt_reports_only_those_inputs():
     assert "∂/∂w" in io_.out and "∂/∂x" not in io_.out
     assert "w  input  (2,)  [1, 2]  grad [1, 1]" in io_.out
     assert feed(repl, ":grad sum(x*w) wrt q") == [False]
-    assert "wrt q: 'q' is not an input (inputs: x, w)" in io_.err
+    assert "wrt q: 'q' is not a binding (bindings: x, w)" in io_.err
+
+
+def test_grad_wrt_an_intermediate_and_then_without():
+    """:grad ... wrt z gives the cotangent at z, drawn at its node; the next tree is clean."""
+    repl, io_ = make()
+    assert feed(repl, "x = ones(2)", "z = 4*x*x", ":grad norm(z) wrt z") == [True] * 3
+    assert "intermediate" in io_.out and "z = mul  (2,)  [4, 4]  grad [0.7071, 0.7071]" in io_.out
+    assert feed(repl, ":grad norm(z)") == [True]
+    assert io_.out.count("grad [0.7071, 0.7071]") == 1
 
 
 def test_grad_of_non_scalar_points_at_the_expression():
