@@ -75,7 +75,7 @@ def run_program(source: str, session: Session, origin: str | None = None, progra
     if not program.statements:
         raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)").locate(source, origin)
     value = None
-    with session.bk.watching():
+    with session.evaluating():
         for stmt in program.statements:
             try:
                 value = session.execute(stmt, source)
@@ -122,13 +122,14 @@ def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
         raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}", y.span,
                              hint="use jacobian(y, x) for all partial derivatives, or reduce it: sum(...), mean(...)")
     xs = targets(y, session, wrt)
-    autograd.backward(y, list(xs.values()))
+    with session.evaluating():
+        autograd.backward(y, list(xs.values()))
     return {key: session.bk.to_host(x.grad) for key, x in xs.items()}
 
 
 def _result(source, session, y, grads=None) -> Result:
     bk = session.bk
-    return Result(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, y, session, list(bk.events))
+    return Result(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, y, session, list(session.ctx.events))
 
 
 def _inputs(at, inputs) -> dict:

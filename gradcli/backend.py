@@ -18,7 +18,7 @@ import contextlib
 import math
 import warnings
 
-from gradcli.errors import DeviceError, UsageError
+from gradcli.errors import ComputeError, DeviceError, GradcliError, ShapeError, UsageError
 
 DTYPES = ("float64", "float32")
 DEVICES = ("cpu", "cuda")
@@ -29,8 +29,10 @@ CTK_HINT = ("CuPy needs the CUDA libraries of its wheel: pip install 'cupy-cuda1
 
 class Backend:
     """One run's arrays on NumPy: the namespace, the dtype, the random
-    generator, and the floating-point events (log(-1), 0/0) seen while
-    computing. CupyBackend overrides what CuPy spells differently."""
+    generator, floating-point event flags and the library's errors, in
+    gradcli's terms. Where in the program an event happened is the
+    evaluation's business (autograd.context), not the backend's.
+    CupyBackend overrides what CuPy spells differently."""
 
     name = "cpu"
 
@@ -42,10 +44,6 @@ class Backend:
         self.dtype = getattr(xp, dtype)
         self.dtype_name = dtype
         self.rng = numpy.random.default_rng(seed)   # on the host, whatever the device
-        self.events: list[tuple[str, str, object]] = []   # (op, what, span)
-        self.span = None                  # the source span being evaluated, for events
-        self.op = None                    # the operation running, for events
-        self._watching = False
 
     # ---- moving arrays: the only ways onto and off the device
     def asarray(self, value):
@@ -93,26 +91,27 @@ class Backend:
         draw = self.rng.random if kind == "uniform" else self.rng.standard_normal
         return self.from_host(draw(shape))
 
-    # ---- floating-point events
+    # ---- floating-point events and library errors
     @contextlib.contextmanager
-    def watching(self):
-        """Record (not print) overflow, 0/0, log(-1)... with the operation
-        (self.op, set by the engine) and the source span that met them."""
-        if self._watching:             # already inside: a whole program is watched once
-            yield
-            return
-
-        def record(what, _flag):
-            self.events.append((self.op, what, self.span))
+    def floating_point_events(self, record):
+        """Call record(what) on overflow, 0/0, log(-1)... (underflow is quiet)."""
         # NumPy's Python-level RuntimeWarnings ("Mean of empty slice") repeat
         # what the floating-point flags already record: they stay quiet.
         with self.xp.errstate(all="call", under="ignore", call=record), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            self._watching = True
-            try:
-                yield
-            finally:
-                self._watching = False
+            yield
+
+    def translate(self, e: Exception, op: str, arrays) -> GradcliError:
+        """The library's error from op's forward, as a gradcli error."""
+        shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+        if type(e).__name__ == "LinAlgError":       # NumPy's and CuPy's: a singular matrix
+            return ComputeError(f"{op}: {str(e).lower() or 'linear algebra error'}")
+        if isinstance(e, (ValueError, IndexError)):
+            if "broadcast" in str(e):
+                return ShapeError(f"{op}: shapes {shapes} cannot be broadcast together",
+                                  hint="NumPy's rule: trailing axes must be equal or 1")
+            return ShapeError(f"{op}: {e}" + (f" (shapes {shapes})" if shapes else ""))
+        return ComputeError(f"{op}: {e}")          # MemoryError and the like
 
 
 class CupyBackend(Backend):
@@ -136,7 +135,7 @@ class CupyBackend(Backend):
         return special.erf(x)
 
     @contextlib.contextmanager
-    def watching(self):
+    def floating_point_events(self, record):
         # CuPy keeps no floating-point flags: on the GPU nan and inf appear
         # in the results without a warning. A singular matrix is an error, as
         # with NumPy (CuPy skips that check unless asked: it costs a sync).

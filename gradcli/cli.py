@@ -217,7 +217,7 @@ def prepare(opts: Options, program, file, at):
 
 def print_warnings(opts: Options, session, source, origin) -> None:
     from gradcli.render import diagnostics
-    for w in diagnostics.warnings(session.bk.events, source, origin):
+    for w in diagnostics.warnings(session.ctx.events, source, origin):
         opts.err.print(w)
 
 

@@ -149,14 +149,14 @@ def trace(y, session, source: str) -> Explanation:
                              hint="reduce it first, e.g. sum(...), mean(...) or norm(...)")
     xs = autograd.reaches(y, session.inputs)
     taken: list = []                    # (node, i, parent, contribution, summed), in the engine's order
-    events = len(bk.events)
+    events = len(session.ctx.events)
     grads = autograd.gradients(y, xs, keep_all=True, record=lambda *step: taken.append(step))
     order = autograd.toposort(y) if xs else []
     labels = _labels(order, y)
     host = bk.to_host
     incoming: dict[int, list] = {}
     steps: dict[int, Step] = {}
-    with grad_mode(False), bk.watching():
+    with grad_mode(False), session.evaluating():
         for t, i, p, c, summed in taken:
             names = _param_names(t)
             step = steps.get(id(t))
@@ -175,7 +175,7 @@ def trace(y, session, source: str) -> Explanation:
             step.sends.append(send)
             incoming.setdefault(id(p), []).append((step.label, send))
     steps = list(steps.values())
-    del bk.events[events:]          # the engine's own pass has reported these already
+    del session.ctx.events[events:]     # the engine's own pass has reported these already
     for sends in incoming.values():
         for k, (_, s) in enumerate(sends, 1):
             s.use, s.uses = k, len(sends)

@@ -6,6 +6,7 @@ call. Evaluation uses an explicit stack, so nesting depth costs no Python
 recursion."""
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from collections import ChainMap
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from gradcli import ast
 from gradcli.autograd import Tensor, apply, scope
+from gradcli.autograd.context import Context
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
 from gradcli.ops.core import ALIASES, whole
@@ -56,6 +58,7 @@ class Session:
 
     def __init__(self, bk, overrides: dict | None = None):
         self.bk = bk
+        self.ctx = Context()              # spans, the running op and floating-point events
         self.overrides = overrides or {}  # input key -> value used instead (check perturbs inputs so)
         self.env: dict[str, object] = {}
         self.inputs: list[Tensor] = []
@@ -86,12 +89,18 @@ class Session:
         self.fixed.add(name)
         return self.add_input(name, value)
 
+    @contextlib.contextmanager
+    def evaluating(self):
+        """This run's context current, its floating-point events watched."""
+        with self.ctx, self.ctx.watching(self.bk):
+            yield
+
     # ---- statements
     def execute(self, stmt: ast.Node, source: str) -> Tensor | None:
         """Run one statement; a result's value is returned, bindings give None."""
         self.source = source
         try:
-            with self.bk.watching():
+            with self.evaluating():
                 return self._execute(stmt, source)
         except GradcliError as e:
             raise e.locate(source)
@@ -161,7 +170,7 @@ class Session:
                 _, node, env, seq, n = task
                 args = vals[len(vals) - n:]
                 del vals[len(vals) - n:]
-                self.bk.span = node.span
+                self.ctx.span = node.span
                 if isinstance(node, ast.Call) and isinstance(fn := self._lookup_function(node, env), Function):
                     local = self._enter(fn, node, args, active)
                     tasks.append(("leave",))

@@ -16,6 +16,7 @@ import json
 import numpy as np
 
 from gradcli.autograd import Tensor, gradients
+from gradcli.autograd.context import Context
 from gradcli.backend import make_backend
 from gradcli.gradcheck import check_function
 from gradcli.ops.core import F, call, with_defaults
@@ -110,8 +111,8 @@ def derivatives(op, values, params) -> dict:
     """sum(op(values)), its gradient g_i for each input, and the gradient of
     sum_i sum(g_i) (the second order), as host arrays: what the singular
     points record from PyTorch."""
-    bk = make_backend()
-    with bk.watching():                 # 1/0 and the like are PyTorch's numbers here, not warnings
+    bk, ctx = make_backend(), Context()
+    with ctx, ctx.watching(bk):         # 1/0 and the like are PyTorch's numbers here, not warnings
         return _derivatives(bk, op, values, params)
 
 

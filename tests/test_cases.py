@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -41,6 +42,25 @@ def argv(rec):
     return out
 
 
+def warned_ops(err: str) -> set:
+    """The operations the warnings on stderr name ("warning: the gradient of sqrt: ...")."""
+    return {m.group(1) for m in re.finditer(r"^warning: (?:the gradient of )?(\w+):", err, re.M)}
+
+
+def spelled_ops(program: str) -> set:
+    """The operations a program spells: by name, a synonym or an operator."""
+    from gradcli.interpret import _BINARY, _COMPARE
+    from gradcli.ops import SYNONYMS, TABLE
+    names = {n for n in re.findall(r"[A-Za-z_]\w*", program)}
+    ops = {n for n in names if n in TABLE} | {SYNONYMS[n] for n in names if n in SYNONYMS}
+    ops |= {op for sym, op in {**_BINARY, **_COMPARE, "^": "pow"}.items() if sym in program}
+    if "-" in program:
+        ops.add("neg")
+    if "[" in program:
+        ops.add("getitem")
+    return ops
+
+
 VALUES = load("public.jsonl")
 ERRORS = load("errors.jsonl")
 
@@ -56,6 +76,7 @@ def test_value_case(cli, rec):
                                rtol=RTOL, atol=ATOL)
     if rec.get("warn"):
         assert "warning" in r.err
+    assert warned_ops(r.err) <= spelled_ops(rec["program"]), r.err
     if rec.get("grads") is None:
         assert "grads" not in doc
         return

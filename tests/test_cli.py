@@ -254,3 +254,24 @@ def test_lazily_imported_commands_exist_under_their_names():
     ctx = click.Context(main)
     for name in main.lazy:
         assert main.get_command(ctx, name).name == name
+
+
+def test_a_warning_met_by_a_gradient_rule_names_its_op_and_place(cli, tmp_path):
+    """sqrt's rule divides by 2·sqrt(0): the warning is sqrt's gradient, at
+    sqrt(x) on line 2, not a 'div' the user never wrote at the last line."""
+    program = tmp_path / "p.grad"
+    program.write_text("x = 0.0\ny = sqrt(x)\nz = y * 2\nz + 1\n")
+    r = cli("grad", "-f", str(program))
+    assert r.code == 0
+    assert r.err.splitlines()[:4] == [
+        "warning: the gradient of sqrt: division by zero (the result has inf)",
+        f" --> {program}:2:5", " 2 | y = sqrt(x)", "   |     ^^^^^^^"]
+    assert r.err.count("warning:") == 1
+
+
+@pytest.mark.parametrize("program, at, op", [("sqrt(x)", "x=0", "sqrt"), ("sum(log(x))", "x=[0, 1]", "log"),
+                                             ("sum(x^0.5)", "x=[0, 1]", "pow")])
+def test_every_warning_names_an_op_of_the_program(cli, program, at, op):
+    r = cli("grad", program, "--at", at)
+    assert r.code == 0 and f"warning: the gradient of {op}: division by zero" in r.err, r.err
+    assert "warning: div" not in r.err and "of div" not in r.err

@@ -9,8 +9,9 @@ import contextlib
 import threading
 from functools import partial
 
+from gradcli.autograd import context
 from gradcli.autograd.tensor import Tensor, functional
-from gradcli.errors import ComputeError, GradcliError, NotScalarError, ShapeError
+from gradcli.errors import GradcliError, NotScalarError
 
 class _State(threading.local):
     enabled = True      # record operations (off inside a first-order backward pass)
@@ -49,28 +50,22 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     """Run op forward on the inputs' arrays and record it in the graph."""
     bk = params.pop("bk", None) or inputs[0].bk
     arrays = [t.data for t in inputs]
-    bk.op = op.name
+    ctx = context.current()
+    if ctx is not None:
+        ctx.op = op.name
     try:
         data = op.forward(bk, *arrays, **params)
     except GradcliError:
         raise
-    except (ValueError, IndexError) as e:
-        if type(e).__name__ == "LinAlgError":       # NumPy's and CuPy's: a singular matrix
-            raise ComputeError(f"{op.name}: {str(e).lower() or 'linear algebra error'}") from None
-        shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
-        if "broadcast" in str(e):
-            raise ShapeError(f"{op.name}: shapes {shapes} cannot be broadcast together",
-                             hint="NumPy's rule: trailing axes must be equal or 1") from None
-        raise ShapeError(f"{op.name}: {e}" + (f" (shapes {shapes})" if shapes else "")) from None
-    except Exception as e:          # MemoryError and the like
-        raise ComputeError(f"{op.name}: {e}") from None
+    except Exception as e:          # the array library's, MemoryError and the like
+        raise bk.translate(e, op.name, arrays) from None
     if not hasattr(data, "dtype") or data.dtype != bk.dtype:
         data = bk.asarray(data)
     requires = _state.enabled and any(d and t.requires_grad
                                       for t, d in zip(inputs, op.differentiable(len(inputs))))
     out = Tensor(data, bk, op=op, parents=inputs, params=params, requires_grad=requires,
                  const=all(t.const for t in inputs))
-    out.span = bk.span
+    out.span = ctx.node_span if ctx is not None else None
     out.scope = _state.scope
     return out
 
@@ -142,23 +137,31 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     for t in order:
         if id(t) in wanted or any(id(p) in leads for p in t.parents):
             leads.add(id(t))
-    with grad_mode(create_graph), y.bk.watching():
-        for t in reversed(order):
-            g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
-            if g is None or t.op is None:
-                continue
-            diff = t.op.differentiable(len(t.parents))
-            for i, (p, d) in enumerate(zip(t.parents, diff)):
-                if not (d and (constants or p.requires_grad) and id(p) in leads):
+    # While a node's rules run, the context points at that node: an event is
+    # its gradient's, and the nodes recorded carry its span.
+    ctx = context.current() or context.Context()
+    outer = ctx.rule
+    with ctx, grad_mode(create_graph), ctx.watching(y.bk):
+        try:
+            for t in reversed(order):
+                g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
+                if g is None or t.op is None:
                     continue
-                c = t.op.rule(i)(g, t, *t.parents, **t.params)
-                if c is None:
-                    continue
-                summed = unbroadcast(c, p.shape)
-                if record is not None:
-                    record(t, i, p, c, summed)
-                prev = grads.get(id(p))
-                grads[id(p)] = summed if prev is None else prev + summed
+                ctx.rule = t
+                diff = t.op.differentiable(len(t.parents))
+                for i, (p, d) in enumerate(zip(t.parents, diff)):
+                    if not (d and (constants or p.requires_grad) and id(p) in leads):
+                        continue
+                    c = t.op.rule(i)(g, t, *t.parents, **t.params)
+                    if c is None:
+                        continue
+                    summed = unbroadcast(c, p.shape)
+                    if record is not None:
+                        record(t, i, p, c, summed)
+                    prev = grads.get(id(p))
+                    grads[id(p)] = summed if prev is None else prev + summed
+        finally:
+            ctx.rule = outer
     return grads
 
 

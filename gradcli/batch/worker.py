@@ -102,7 +102,7 @@ def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | 
     from gradcli.errors import GradcliError
     from gradcli.render.format import jsonable
     bk = session.bk
-    first_event = len(bk.events)
+    first_event = len(session.ctx.events)
     value = session.execute(stmt, text)
     if value is None:
         return None
@@ -118,7 +118,7 @@ def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | 
         except GradcliError as e:
             # The value stands; the record still counts as a failure.
             record["error"] = error_fields(e)
-    warnings = _warnings(bk.events[first_event:])
+    warnings = _warnings(session.ctx.events[first_event:])
     if warnings:
         record["warnings"] = warnings
     return record
@@ -151,10 +151,4 @@ def _explain_failed_name(e, lines: list[str], failed: dict) -> None:
 
 def _warnings(events) -> list[str]:
     """Floating-point events (log(-1), 0/0) as short messages, once each."""
-    from gradcli.render.diagnostics import describe
-    out = []
-    for op, what, _span in events:
-        message = describe(op, what)
-        if message not in out:
-            out.append(message)
-    return out
+    return list(dict.fromkeys(event.message for event in events))

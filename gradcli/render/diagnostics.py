@@ -51,28 +51,12 @@ def plain(err: GradcliError, level: str = "error") -> str:
 
 
 def warnings(events, source: str | None, origin: str | None = None) -> list[Text]:
-    """One message per distinct floating-point event (op, what, where)."""
-    seen, out = set(), []
-    for op, what, span in events:
-        key = (op, what, span)
-        if key in seen:
-            continue
-        seen.add(key)
-        w = GradcliError(describe(op, what), span)
-        if source is not None and span is not None:
+    """One message per distinct floating-point event (autograd.context.Event)."""
+    out = []
+    for event in dict.fromkeys(events):
+        w = GradcliError(event.message, event.span)
+        if source is not None and event.span is not None:
             w.locate(source, origin)
         out.append(render(w, "warning"))
     return out
 
-
-_WHAT = {
-    "invalid value": "invalid value (the result has nan)",
-    "divide by zero": "division by zero (the result has inf)",
-    "overflow": "overflow (the result has inf)",
-    "underflow": "underflow",
-}
-
-
-def describe(op: str, what: str) -> str:
-    """A floating-point event in words: "log: invalid value (the result has nan)"."""
-    return f"{op}: {_WHAT.get(what, what)}"

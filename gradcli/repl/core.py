@@ -248,14 +248,14 @@ class Repl:
     def flush_warnings(self):
         from gradcli.errors import GradcliError
         from gradcli.render import diagnostics
-        events, seen = self.session.bk.events, set()
-        for op, what, span in events:
-            if (op, what, span) in seen:
+        events, seen = self.session.ctx.events, set()
+        for event in events:
+            if event in seen:
                 continue
-            seen.add((op, what, span))
-            w = GradcliError("", span).locate(self.doc.source(""))
-            w = self._localize(w) if span is not None else w
-            for message in diagnostics.warnings([(op, what, w.span)], w.source, w.origin):
+            seen.add(event)
+            w = GradcliError("", event.span).locate(self.doc.source(""))
+            w = self._localize(w) if event.span is not None else w
+            for message in diagnostics.warnings([event._replace(span=w.span)], w.source, w.origin):
                 self.err.print(message)
         events.clear()
 
