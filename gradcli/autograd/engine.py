@@ -10,7 +10,7 @@ import threading
 from functools import partial
 
 from gradcli.autograd import context
-from gradcli.autograd.tensor import Tensor, functional
+from gradcli.autograd.tensor import Tensor, table
 from gradcli.errors import GradcliError, NotScalarError
 
 class _State(threading.local):
@@ -169,7 +169,7 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Undo broadcasting: the one place it is done, for every rule."""
     if g.shape == shape:
         return g
-    return functional().sum_to(g, shape=shape)
+    return table().sum_to(g, shape=shape)
 
 
 def backward(y: Tensor, inputs, keep_all: bool = False) -> dict[int, Tensor]:
@@ -180,28 +180,3 @@ def backward(y: Tensor, inputs, keep_all: bool = False) -> dict[int, Tensor]:
         g = grads.get(id(x))
         x.grad = g.data if g is not None else y.bk.xp.zeros_like(x.data)
     return grads
-
-
-def grad(y: Tensor, x: Tensor) -> Tensor:
-    """d y / d x as a differentiable tensor of x's shape."""
-    g = gradients(y, [x], create_graph=True).get(id(x))
-    if g is None:
-        return functional().zeros_like(x)
-    return g
-
-
-def jacobian(y: Tensor, x: Tensor) -> Tensor:
-    """d y / d x, shape y.shape + x.shape, one reverse pass per element of y."""
-    F = functional()
-    flat = F.reshape(y, shape=(-1,))
-    rows = [grad(flat[i], x) for i in range(y.size)]
-    if not rows:                        # y has no elements: neither has its Jacobian
-        return F.zeros(shape=y.shape + x.shape, bk=x.bk)
-    return F.reshape(F.stack(*rows, axis=0), shape=y.shape + x.shape)
-
-
-def hessian(y: Tensor, x: Tensor) -> Tensor:
-    if y.size != 1:
-        raise NotScalarError(f"hessian needs a scalar, but the expression has shape {y.shape}",
-                             hint="reduce it first (sum, mean, norm)")
-    return jacobian(grad(y, x), x)

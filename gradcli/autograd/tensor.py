@@ -8,12 +8,14 @@ _ids = itertools.count()
 _F = None
 
 
-def functional():
-    """The op table's F, imported on first use (the table imports this module)."""
+def install(functional) -> None:
+    """The op table's F (gradcli.ops installs it): the operations that tensor
+    operators and the engine's unbroadcast run. autograd imports no op table."""
     global _F
-    if _F is None:
-        from gradcli.ops import F
-        _F = F
+    _F = functional
+
+
+def table():
     return _F
 
 
@@ -83,7 +85,7 @@ class Tensor:
         return other if isinstance(other, Tensor) else Tensor.constant(other, self.bk)
 
     def _call(self, name, *args):
-        return getattr(functional(), name)(*args)
+        return getattr(_F, name)(*args)
 
     def __add__(self, o): return self._call("add", self, self._wrap(o))
     def __radd__(self, o): return self._call("add", self._wrap(o), self)
@@ -98,7 +100,7 @@ class Tensor:
     def __rpow__(self, o): return self._call("pow", self._wrap(o), self)
     def __neg__(self): return self._call("neg", self)
     def __getitem__(self, key):
-        return functional().getitem(self, key=key if isinstance(key, tuple) else (key,))
+        return _F.getitem(self, key=key if isinstance(key, tuple) else (key,))
     def __lt__(self, o): return self._call("lt", self, self._wrap(o))
     def __le__(self, o): return self._call("le", self, self._wrap(o))
     def __gt__(self, o): return self._call("gt", self, self._wrap(o))

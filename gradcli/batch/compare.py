@@ -152,7 +152,7 @@ class CompareSink(Sink):
     def _say(self, summary: dict) -> None:
         from rich.text import Text
 
-        from gradcli.batch.display import duration, plural
+        from gradcli.batch.records import duration, plural
         t = Text(f"compared {plural(summary['compared'], 'record')}: ")
         t.append("no drift" if not self.drifts else f"{len(self.drifts):,} drifted",
                  style="bold green" if not self.drifts else "bold red")

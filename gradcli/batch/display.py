@@ -3,6 +3,7 @@ each error drawn where it happened, the summary line, and a progress bar on
 a terminal while a long batch runs."""
 from __future__ import annotations
 
+from gradcli.batch.records import duration, plural, summary_line
 from gradcli.batch.sinks import Sink
 
 PROGRESS_MIN_FILES = 20         # fewer files finish before a bar is worth drawing
@@ -39,24 +40,6 @@ class DisplaySink(Sink):
         if self.wrote:
             console.print(Text(f"wrote {tally.results + tally.failures:,} records to {self.wrote}", style="dim"))
         console.print(summary_line(tally))
-
-
-def summary_line(tally):
-    """'13 files, 44 results, 0 failures in 507 ms'."""
-    from rich.text import Text
-    t = Text()
-    t.append(f"{plural(tally.files, 'file')}, {plural(tally.results, 'result')}, ")
-    t.append(plural(tally.failures, "failure"), style="bold red" if tally.failures else "bold green")
-    t.append(f" in {duration(tally.seconds)}", style="dim")
-    return t
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' * (n != 1)}"
-
-
-def duration(s: float) -> str:
-    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
 
 
 # ---- the progress bar

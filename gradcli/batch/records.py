@@ -82,3 +82,21 @@ class Tally:
 def summary_doc(tally: Tally) -> dict:
     return {"files": tally.files, "results": tally.results, "failures": tally.failures,
             "seconds": round(tally.seconds, 6)}
+
+
+def summary_line(tally):
+    """'13 files, 44 results, 0 failures in 507 ms'."""
+    from rich.text import Text
+    t = Text()
+    t.append(f"{plural(tally.files, 'file')}, {plural(tally.results, 'result')}, ")
+    t.append(plural(tally.failures, "failure"), style="bold red" if tally.failures else "bold green")
+    t.append(f" in {duration(tally.seconds)}", style="dim")
+    return t
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def duration(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"

@@ -38,7 +38,7 @@ class JsonlSink(Sink):
             self.fh.flush()
 
     def close(self, tally):
-        from gradcli.batch.display import summary_line
+        from gradcli.batch.records import summary_line
         if self.owned:
             self.fh.close()
         elif tally.failures:
@@ -70,8 +70,7 @@ class JsonSink(Sink):
             self.records.extend(result["records"])
 
     def close(self, tally):
-        from gradcli.batch.display import summary_line
-        from gradcli.batch.records import summary_doc
+        from gradcli.batch.records import summary_doc, summary_line
         from gradcli.render import jsonout
         doc = {"results": self.records} if self.keep else {}
         jsonout.dump({**doc, "summary": summary_doc(tally)})

@@ -4,11 +4,10 @@ completion and the generated tests all read TABLE."""
 from __future__ import annotations
 
 from gradcli.ops import arith, calculus, create, elementwise, linalg, reduce, shape
-from gradcli.ops.core import ALIASES, F, Op, bind
+from gradcli.ops.core import ALIASES, TABLE, F, Op, bind
 
 FAMILIES = (create, elementwise, arith, reduce, linalg, shape, calculus)
 
-TABLE: dict[str, Op] = {}
 for _family in FAMILIES:
     for _op in _family.OPS:
         assert _op.name not in TABLE, _op.name

@@ -1,25 +1,44 @@
-"""Derivatives inside programs. These builtins run the engine's reverse pass
-with create_graph, so their results are themselves differentiable and nest:
-grad(sum(grad(y, x)), x) is a second derivative."""
+"""Derivatives inside programs, built on the engine's reverse pass with
+create_graph, so their results are themselves differentiable and nest:
+grad(sum(grad(y, x)), x) is a second derivative. They sit above the table
+(they are computed with its operations), not in the engine."""
 from __future__ import annotations
 
-from gradcli import autograd
+from gradcli.autograd import Tensor, gradients
 from gradcli.errors import NotScalarError
-from gradcli.ops.core import Op
+from gradcli.ops.core import F, Op
 
 
-def _grad(y, x):
+def grad(y: Tensor, x: Tensor) -> Tensor:
+    """d y / d x as a differentiable tensor of x's shape."""
     if y.size != 1:
         raise NotScalarError(f"grad: y must be a scalar, but it has shape {y.shape}",
                              hint="reduce it first, e.g. grad(sum(y), x), or use jacobian(y, x)")
-    return autograd.grad(y, x)
+    g = gradients(y, [x], create_graph=True).get(id(x))
+    return F.zeros_like(x) if g is None else g
+
+
+def jacobian(y: Tensor, x: Tensor) -> Tensor:
+    """d y / d x, shape y.shape + x.shape, one reverse pass per element of y."""
+    flat = F.reshape(y, shape=(-1,))
+    rows = [grad(flat[i], x) for i in range(y.size)]
+    if not rows:                        # y has no elements: neither has its Jacobian
+        return F.zeros(shape=y.shape + x.shape, bk=x.bk)
+    return F.reshape(F.stack(*rows, axis=0), shape=y.shape + x.shape)
+
+
+def hessian(y: Tensor, x: Tensor) -> Tensor:
+    if y.size != 1:
+        raise NotScalarError(f"hessian needs a scalar, but the expression has shape {y.shape}",
+                             hint="reduce it first (sum, mean, norm)")
+    return jacobian(grad(y, x), x)
 
 
 OPS = [
-    Op("grad", "y:mask, x:mask", impl=_grad, family="calculus",
+    Op("grad", "y:mask, x:mask", impl=grad, family="calculus",
        doc="dy/dx for a scalar y, shaped like x; differentiable, so it nests"),
-    Op("jacobian", "y:mask, x:mask", impl=autograd.jacobian, family="calculus",
+    Op("jacobian", "y:mask, x:mask", impl=jacobian, family="calculus",
        doc="dy/dx with shape y.shape + x.shape"),
-    Op("hessian", "y:mask, x:mask", impl=autograd.hessian, family="calculus",
+    Op("hessian", "y:mask, x:mask", impl=hessian, family="calculus",
        doc="second derivatives of a scalar y, shape x.shape + x.shape"),
 ]

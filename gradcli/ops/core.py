@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, Callable
 
 from gradcli.autograd.engine import apply
-from gradcli.autograd.tensor import Tensor
+from gradcli.autograd.tensor import Tensor, install
 from gradcli.errors import ArgumentError, ShapeError
 
 # Keyword spellings accepted for PyTorch users.
@@ -269,11 +269,14 @@ def _tensor(v, bk, what):
     raise ArgumentError(f"{what} must be an array or a number")
 
 
+TABLE: dict[str, Op] = {}
+"""Every operation by name, filled by gradcli.ops from the op families."""
+
+
 class _Functional:
     """F.name(*tensors, **params): call table ops from rules and from Python."""
 
     def __getattr__(self, name):
-        from gradcli.ops import TABLE
         op = TABLE[name]
         fn = op.impl if op.impl is not None else partial(call, op)
         setattr(self, name, fn)         # found once; later lookups are plain attributes
@@ -303,3 +306,4 @@ def with_defaults(op, params: dict, ndim: int) -> dict:
 
 
 F = _Functional()
+install(F)

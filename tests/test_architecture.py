@@ -1,0 +1,108 @@
+"""The shape of the code, from the modules' own import statements (at any
+depth, lazy ones included): no module reaches back to itself through
+others, the core (language, interpreter, op table, autograd, backend) never
+imports a terminal library, and autograd never imports the op table."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "gradcli"
+CORE = ("gradcli.ast", "gradcli.parse", "gradcli.interpret", "gradcli.ops", "gradcli.autograd",
+        "gradcli.backend", "gradcli.errors", "gradcli.gradcheck")
+TERMINAL = ("rich", "click", "prompt_toolkit")
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def imports(name: str, path: Path, known) -> set[str]:
+    """The modules name imports: gradcli's own (the most specific module
+    named) and the top-level names of the others."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in known]
+            out |= set(subs) if subs else {base}
+    return {m if m.startswith("gradcli") else m.split(".")[0] for m in out}
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    return {name: {m for m in imports(name, path, known) if m in known or not m.startswith("gradcli")}
+            for name, path in known.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan's, iteratively)."""
+    index, low, on, stack, out, counter = {}, {}, set(), [], [], [0]
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            node, it = work[-1]
+            for nxt in it:
+                if nxt not in edges:
+                    continue
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter[0]
+                    counter[0] += 1
+                    stack.append(nxt)
+                    on.add(nxt)
+                    work.append((nxt, iter(sorted(edges[nxt]))))
+                    break
+                if nxt in on:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        m = stack.pop()
+                        on.discard(m)
+                        component.append(m)
+                        if m == node:
+                            break
+                    if len(component) > 1:
+                        out.append(sorted(component))
+    return out
+
+
+def test_no_module_imports_itself_through_others():
+    assert cycles(graph()) == []
+
+
+def test_the_core_imports_no_terminal_library():
+    offenders = [f"{name} imports {m}" for name, deps in graph().items()
+                 if name.startswith(CORE) for m in deps if m in TERMINAL]
+    assert offenders == []
+
+
+def test_autograd_imports_no_op_table():
+    offenders = [f"{name} imports {m}" for name, deps in graph().items()
+                 if name.startswith("gradcli.autograd") for m in deps if m.startswith("gradcli.ops")]
+    assert offenders == []
+
+
+def test_the_checks_can_fail():
+    """A cycle and a terminal import are found where they exist."""
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert "rich" in imports("gradcli.render.console", PACKAGE / "render" / "console.py", modules())
