@@ -119,8 +119,7 @@ def intermediates(session: Session) -> list[str]:
 
 def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
     if y.size != 1:
-        raise NotScalarError(f"only a scalar result has a gradient, but this result has shape {y.shape}", y.span,
-                             hint="use jacobian(y, x) for all partial derivatives, or reduce it: sum(...), mean(...)")
+        raise NotScalarError.needed_by("the gradient", y.shape, y.span)
     xs = targets(y, session, wrt)
     with session.evaluating():
         autograd.backward(y, list(xs.values()))

@@ -21,8 +21,7 @@ def run(opts, source: str, origin, at: dict, wrt: list[str], tol: float) -> None
     replay = Replay(source, origin, at, opts.seed)
     y, session = replay.run()
     if y.size != 1:
-        raise NotScalarError(f"check needs a scalar result, but this one has shape {y.shape}",
-                             hint="reduce it: sum(...), mean(...)")
+        raise NotScalarError.needed_by("check", y.shape)
     results = compare(replay, y, session, wrt, tol)
     ok = all(r.ok for r in results)
     if opts.json:

@@ -118,37 +118,20 @@ def program_options(f):
 # ---- the boundary
 def boundary(opts: Options, work):
     """Run work(); map every failure to one message and its exit code."""
-    from gradcli.errors import GradcliError
+    from gradcli.errors import GradcliError, classify
     try:
         work()
-    except GradcliError as e:
-        report_error(opts, e)
-        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         opts.err.print("interrupted", style="yellow")
         sys.exit(130)
     except BrokenPipeError:
         _silence_broken_pipe()
-    except MemoryError:
-        report_error(opts, _internal("out of memory: the arrays are too large for this machine", 1))
-        sys.exit(1)
-    except RecursionError:
-        report_error(opts, _internal("the program is nested too deeply", 1))
-        sys.exit(1)
     except Exception as e:          # noqa: BLE001 - one line, never a traceback
-        if os.environ.get("GRADCLI_DEBUG"):
+        if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
             raise
-        report_error(opts, _internal(f"internal error: {type(e).__name__}: {e} "
-                                     "(set GRADCLI_DEBUG=1 for the traceback)", 1))
-        sys.exit(1)
-
-
-def _internal(message, code):
-    from gradcli.errors import GradcliError
-    e = GradcliError(message)
-    e.exit_code = code
-    e.kind = "internal"
-    return e
+        err = classify(e)
+        report_error(opts, err)
+        sys.exit(err.exit_code)
 
 
 def report_error(opts: Options, e) -> None:

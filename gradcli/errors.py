@@ -73,6 +73,30 @@ class ShapeError(ComputeError):
 class NotScalarError(ComputeError):
     kind = "not_scalar"
 
+    @classmethod
+    def needed_by(cls, who: str, shape: tuple, span: Span | None = None) -> NotScalarError:
+        """The one wording: "grad needs a scalar, but this result has shape (2,)"."""
+        return cls(f"{who} needs a scalar, but this result has shape {shape}", span,
+                   hint="reduce it first: sum(...), mean(...), norm(...) or y[0]; "
+                        "jacobian(y, x) gives every partial derivative")
+
 
 class CheckFailed(ComputeError):
     kind = "check_failed"
+
+
+def classify(e: BaseException) -> GradcliError:
+    """Any exception as the error an edge reports (the CLI, the REPL and a
+    batch worker alike): gradcli's own as they are; no memory, nesting too
+    deep, and anything else (a bug) as one line of kind "internal", exit 1."""
+    if isinstance(e, GradcliError):
+        return e
+    if isinstance(e, MemoryError):
+        message = "out of memory: the arrays are too large for this machine"
+    elif isinstance(e, RecursionError):
+        message = "the program is nested too deeply"
+    else:
+        message = f"internal error: {type(e).__name__}: {e} (set GRADCLI_DEBUG=1 for the traceback)"
+    err = GradcliError(message)
+    err.kind = "internal"
+    return err

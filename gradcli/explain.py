@@ -145,8 +145,7 @@ def trace(y, session, source: str) -> Explanation:
 
     bk = session.bk
     if y.size != 1:
-        raise NotScalarError(f"explain needs a scalar result, but this one has shape {y.shape}",
-                             hint="reduce it first, e.g. sum(...), mean(...) or norm(...)")
+        raise NotScalarError.needed_by("explain", y.shape)
     xs = autograd.reaches(y, session.inputs)
     taken: list = []                    # (node, i, parent, contribution, summed), in the engine's order
     events = len(session.ctx.events)

@@ -120,8 +120,7 @@ def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict,
         try:
             y = api.run_program(source, session, origin, program)
             if y.size != 1:
-                raise NotScalarError(f"plot needs a scalar result, but this one has shape {y.shape}",
-                                     hint="reduce it to one number: sum(...), mean(...), norm(...), or y[0]")
+                raise NotScalarError.needed_by("plot", y.shape)
             g = autograd.gradients(y, [xt]).get(id(xt))
         except GradcliError as e:
             if e.kind not in ("syntax", "unknown_name", "usage", "not_scalar"):     # it may depend on the point

@@ -190,7 +190,7 @@ def test_plot_bad_range_with_json_prints_the_error_document():
 def test_plot_needs_a_scalar_result():
     r = gradcli("plot", "x * ones(3)", "--at", "x=0:1")
     clean_failure(r, 1)
-    assert "scalar result" in r.err and "shape (3,)" in r.err
+    assert "plot needs a scalar" in r.err and "shape (3,)" in r.err
 
 
 def test_plot_range_split_keeps_brackets_whole():

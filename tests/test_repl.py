@@ -128,7 +128,7 @@ def test_grad_wrt_an_intermediate_and_then_without():
 def test_grad_of_non_scalar_points_at_the_expression():
     repl, io_ = make()
     assert feed(repl, "x = ones(2)", ":grad 4*x") == [True, False]
-    assert "only a scalar result has a gradient" in io_.err
+    assert "the gradient needs a scalar" in io_.err
     assert "2 | :grad 4*x" in io_.err and "|       ^^^" in io_.err
 
 

@@ -120,8 +120,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     summed being the contribution reduced to the parent's shape."""
     if seed is None:
         if y.size != 1:
-            raise NotScalarError(f"the gradient needs a scalar, but the result has shape {y.shape}",
-                                 hint="reduce it first (sum, mean, norm) or use jacobian")
+            raise NotScalarError.needed_by("the gradient", y.shape)
         seed = Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
     wanted = {id(x) for x in xs}
     # A tensor that needs no gradient (h = round(x)) is still a variable to

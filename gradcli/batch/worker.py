@@ -33,14 +33,13 @@ def evaluate_file(name: str, text: str, settings: dict) -> dict:
     every statement in turn: {"file", "seconds", "records"}. A record per
     result statement and per failed statement; a syntax error is the file's
     one record."""
-    from gradcli.errors import GradcliError
+    from gradcli.errors import classify
     start = time.perf_counter()
     try:
         records = _evaluate(name, text, settings)
-    except GradcliError as e:       # the session itself (a device, a dtype)
-        records = [file_error(name, e.message, e.kind)]
-    except Exception as e:          # noqa: BLE001 - a bug must not take the batch down
-        records = [file_error(name, _unexpected(e).message, "internal")]
+    except Exception as e:          # noqa: BLE001 - the session itself (a device), or a bug: not the batch
+        err = classify(e)
+        records = [file_error(name, err.message, err.kind)]
     return {"file": name, "seconds": time.perf_counter() - start, "records": records}
 
 
@@ -55,7 +54,7 @@ def warm() -> None:
 
 def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
     from gradcli import api, ast
-    from gradcli.errors import GradcliError, UnknownNameError
+    from gradcli.errors import GradcliError, UnknownNameError, classify
     from gradcli.parse import parse
 
     session = api.setup(None, device=settings.get("device", "cpu"), dtype=settings.get("dtype", "float64"),
@@ -65,20 +64,16 @@ def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
     lines = [line.rstrip("\r") for line in text.split("\n")]
     try:
         program = parse(text)
-    except GradcliError as e:
-        return [error_record(name, lines, None, e)]
-    except Exception as e:          # noqa: BLE001 - see _unexpected
-        return [error_record(name, lines, None, _unexpected(e))]
+    except Exception as e:          # noqa: BLE001 - a bug in the parser is this file's record
+        return [error_record(name, lines, None, classify(e))]
     records = []
     failed: dict[str, int] = {}         # name -> line of its binding that failed
     for stmt in program.statements:
         try:
             try:
                 record = _statement(session, stmt, name, text, lines)
-            except GradcliError:
-                raise
             except Exception as e:  # noqa: BLE001 - one statement's bug keeps the others' results
-                raise _unexpected(e) from None
+                raise classify(e) from None
         except GradcliError as e:
             if isinstance(e, UnknownNameError) and e.span is not None:
                 _explain_failed_name(e, lines, failed)
@@ -122,20 +117,6 @@ def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | 
     if warnings:
         record["warnings"] = warnings
     return record
-
-
-def _unexpected(e: BaseException):
-    """Anything that is not a gradcli error, as one (a bug, or no memory)."""
-    from gradcli.errors import GradcliError
-    if isinstance(e, MemoryError):
-        message = "out of memory: the arrays are too large for this machine"
-    elif isinstance(e, RecursionError):
-        message = "the program is nested too deeply"
-    else:
-        message = f"internal error: {type(e).__name__}: {e}"
-    err = GradcliError(message)
-    err.kind = "internal"
-    return err
 
 
 def _explain_failed_name(e, lines: list[str], failed: dict) -> None:

@@ -12,8 +12,7 @@ from gradcli.ops.core import F, Op
 def grad(y: Tensor, x: Tensor) -> Tensor:
     """d y / d x as a differentiable tensor of x's shape."""
     if y.size != 1:
-        raise NotScalarError(f"grad: y must be a scalar, but it has shape {y.shape}",
-                             hint="reduce it first, e.g. grad(sum(y), x), or use jacobian(y, x)")
+        raise NotScalarError.needed_by("grad(y, x)", y.shape)
     g = gradients(y, [x], create_graph=True).get(id(x))
     return F.zeros_like(x) if g is None else g
 
@@ -29,8 +28,7 @@ def jacobian(y: Tensor, x: Tensor) -> Tensor:
 
 def hessian(y: Tensor, x: Tensor) -> Tensor:
     if y.size != 1:
-        raise NotScalarError(f"hessian needs a scalar, but the expression has shape {y.shape}",
-                             hint="reduce it first (sum, mean, norm)")
+        raise NotScalarError.needed_by("hessian(y, x)", y.shape)
     return jacobian(grad(y, x), x)
 
 

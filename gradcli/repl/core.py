@@ -92,7 +92,7 @@ class Repl:
         return doctext.incomplete(text)
 
     def feed(self, text: str, first: int | None = None) -> bool:
-        from gradcli.errors import GradcliError
+        from gradcli.errors import GradcliError, classify
         first = self.lines_read + 1 if first is None else first
         self.lines_read = first + text.count("\n")
         try:
@@ -104,18 +104,12 @@ class Repl:
             elif stripped:
                 self.run(text, self.origin, first, echo=True)
             return True
-        except GradcliError as e:
-            self._report(e)
-        except RecursionError:
-            self._report(_error("the expression is nested too deeply"))
-        except MemoryError:
-            self._report(_error("out of memory: the arrays are too large for this machine"))
         except (Quit, KeyboardInterrupt):
             raise
         except Exception as e:          # noqa: BLE001 - one line, never a traceback
-            if os.environ.get("GRADCLI_DEBUG"):
+            if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
                 raise
-            self._report(_error(f"internal error: {type(e).__name__}: {e} (set GRADCLI_DEBUG=1 for the traceback)"))
+            self._report(classify(e))
         finally:
             self.flush_warnings()
         self.failures += 1
@@ -304,10 +298,3 @@ class Repl:
                          "input" if isinstance(value, Tensor) and value.is_input else
                          "intermediate" if isinstance(value, Tensor) else "tuple")
         return out
-
-
-def _error(message: str):
-    from gradcli.errors import GradcliError
-    e = GradcliError(message)
-    e.kind = "internal"
-    return e

@@ -64,8 +64,7 @@ def check(repl, arg, text, line0, col0):
     expr, wrt = _wrt(repl, arg)
     stmt, y, source = _expression(repl, expr, text, line0, col0)
     if y.size != 1:
-        raise NotScalarError(f"check needs a scalar result, but this one has shape {y.shape}", stmt.span,
-                             hint="reduce it: sum(...), mean(...)").locate(source)
+        raise NotScalarError.needed_by(":check", y.shape, stmt.span).locate(source)
     program, entries = repl.program()
     replay = checking.Replay(program, seed=repl.opts.seed)
     y64, fresh = replay.run()
