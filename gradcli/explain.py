@@ -20,80 +20,10 @@ EXAMPLE = '\b\nExample:\n  gradcli explain "x = ones(2); z = 4*x*x; y = z.norm()
 STEPS = 30          # steps shown without --full
 LABEL = 16          # longest expression used as a node's label; longer ones are #1, #2...
 
-# How each operation reads, with its parameters as placeholders. {a:5} puts
-# the argument in parentheses when it binds more loosely than level 5:
-# 3 comparisons, 4 + and -, 5 * / @, 6 unary minus, 7 ^, 8 calls, indexing
-# and ᵀ, 9 names and numbers.
-FORMS = {
-    "add": ("{a:4} + {b:5}", 4), "sub": ("{a:4} - {b:5}", 4), "mul": ("{a:5}*{b:6}", 5),
-    "div": ("{a:5}/{b:6}", 5), "matmul": ("{a:5} @ {b:6}", 5), "pow": ("{a:8}^{b:7}", 7),
-    "neg": ("-{x:6}", 6), "transpose": ("{x:8}ᵀ", 8), "getitem": ("{x:8}[{key}]", 8),
-    "lt": ("{a:4} < {b:4}", 3), "le": ("{a:4} <= {b:4}", 3), "gt": ("{a:4} > {b:4}", 3),
-    "ge": ("{a:4} >= {b:4}", 3), "eq": ("{a:4} == {b:4}", 3), "ne": ("{a:4} != {b:4}", 3),
-}
-
-# Elementwise operations: the local derivative d(out)/d(argument), per argument.
-# The chain rule then sends g·(local derivative) to that argument.
-LOCAL = {
-    "add": {"a": "1", "b": "1"}, "sub": {"a": "1", "b": "-1"},
-    "mul": {"a": "{b}", "b": "{a}"}, "div": {"a": "1/{b:p}", "b": "-{a:p}/{b:p}²"},
-    "pow": {"a": "{b:p}·{a:p}^({b} - 1)", "b": "{a:p}^{b:p}·log({a})"},
-    "neg": {"x": "-1"}, "abs": {"x": "sign({x})"}, "sqrt": {"x": "1/(2·sqrt({x}))"}, "square": {"x": "2·{x:p}"},
-    "exp": {"x": "exp({x})"}, "expm1": {"x": "exp({x})"}, "log": {"x": "1/{x:p}"}, "log1p": {"x": "1/(1 + {x})"},
-    "log2": {"x": "1/({x:p}·ln 2)"}, "log10": {"x": "1/({x:p}·ln 10)"},
-    "sin": {"x": "cos({x})"}, "cos": {"x": "-sin({x})"}, "tan": {"x": "1 + tan²({x})"},
-    "asin": {"x": "1/sqrt(1 - {x:p}²)"}, "acos": {"x": "-1/sqrt(1 - {x:p}²)"}, "atan": {"x": "1/(1 + {x:p}²)"},
-    "sinh": {"x": "cosh({x})"}, "cosh": {"x": "sinh({x})"}, "tanh": {"x": "1 - tanh²({x})"},
-    "asinh": {"x": "1/sqrt({x:p}² + 1)"}, "acosh": {"x": "1/sqrt({x:p}² - 1)"}, "atanh": {"x": "1/(1 - {x:p}²)"},
-    "sigmoid": {"x": "σ({x})·(1 - σ({x}))"}, "relu": {"x": "1 where {x:p} > 0, else 0"},
-    "softplus": {"x": "σ({x})"}, "erf": {"x": "2/√π·exp(-{x:p}²)"}, "reciprocal": {"x": "-1/{x:p}²"},
-    "maximum": {"a": "1 where {a:p} > {b:p} (½ on a tie), else 0",
-                "b": "1 where {b:p} > {a:p} (½ on a tie), else 0"},
-    "minimum": {"a": "1 where {a:p} < {b:p} (½ on a tie), else 0",
-                "b": "1 where {b:p} < {a:p} (½ on a tie), else 0"},
-    "atan2": {"a": "{b:p}/({a:p}² + {b:p}²)", "b": "-{a:p}/({a:p}² + {b:p}²)"},
-    "where": {"a": "1 where {cond}, else 0", "b": "0 where {cond}, else 1"},
-    "clip": {"x": "1 where {lo:p} ≤ {x:p} ≤ {hi:p}, else 0", "lo": "1 where {x:p} < {lo:p}, else 0",
-             "hi": "1 where {x:p} > {hi:p}, else 0"},
-}
-
-# Every other operation: (its derivative in words, what the chain rule sends),
-# with g the gradient arriving at the node.
-SEND = {
-    "sum": ("1 for every summed element", "g copied to every summed element"),
-    "mean": ("1/{n} for every averaged element", "g/{n} copied to every averaged element"),
-    "prod": ("prod({x})/{x:p}", "g·prod({x})/{x:p}"),
-    "max": ("1 at the largest element (shared on a tie), else 0", "g to the largest element"),
-    "min": ("1 at the smallest element (shared on a tie), else 0", "g to the smallest element"),
-    "norm": ("{x:p}/‖{x}‖", "g·{x:p}/‖{x}‖"),
-    "var": ("2·({x} - mean)/({n} - correction)", "g·2·({x} - mean)/({n} - correction)"),
-    "std": ("({x} - mean)/(({n} - correction)·std)", "g·({x} - mean)/(({n} - correction)·std)"),
-    "logsumexp": ("softmax({x})", "g·softmax({x})"),
-    "softmax": ("s·(δ - s), with s = softmax({x})", "s·(g - sum(g·s)), with s = softmax({x})"),
-    "log_softmax": ("δ - softmax({x})", "g - softmax({x})·sum(g)"),
-    "matmul": {"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")},
-    "mm": {"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")},
-    "dot": {"a": ("{b}", "g·{b:p}"), "b": ("{a}", "g·{a:p}")},
-    "outer": {"a": ("{b}, summed along the rows", "g @ {b:p}"),
-              "b": ("{a}, summed along the columns", "gᵀ @ {a:p}")},
-    "transpose": ("1, with the axes swapped back", "gᵀ"),
-    "trace": ("the identity matrix", "g·I"),
-    "det": ("det({x})·{x:p}⁻ᵀ", "g·det({x})·{x:p}⁻ᵀ"),
-    "inv": ("-{x:p}⁻¹·(·)·{x:p}⁻¹", "-{x:p}⁻ᵀ @ g @ {x:p}⁻ᵀ"),
-    "diag": ("1 on the diagonal", "diag(g)"),
-    "reshape": ("1: the elements only move", "g reshaped back"),
-    "flatten": ("1: the elements only move", "g reshaped back"),
-    "squeeze": ("1: the elements only move", "g reshaped back"),
-    "unsqueeze": ("1: the elements only move", "g reshaped back"),
-    "concat": ("1 on this argument's block", "this argument's block of g"),
-    "stack": ("1 on this argument's slice", "this argument's slice of g"),
-    "getitem": ("1 at [{key}], 0 elsewhere", "g placed at [{key}], zeros elsewhere"),
-    "scatter": ("1 at [{key}]", "g[{key}]"),
-    "broadcast_to": ("1 for every copy", "g summed over the copies"),
-    "sum_to": ("1 for every element summed into it", "g copied back"),
-}
-NORM_P = {1: ("sign({x})", "g·sign({x})"),
-          float("inf"): ("sign at the largest |{x}|, else 0", "g to the largest |{x}|")}
+# How each operation reads and what its derivative is live in its row of
+# the op table (Op.form, Op.explain). In a form, {a:5} puts the argument in
+# parentheses when it binds more loosely than level 5: 3 comparisons, 4 + and
+# -, 5 * / @, 6 unary minus, 7 ^, 8 calls, indexing and ᵀ, 9 names and numbers.
 
 
 # ---- the steps, as plain data
@@ -186,7 +116,7 @@ def trace(y, session, source: str) -> Explanation:
 
 
 class _Label(str):
-    """A node's label, with how tightly it binds (the levels of FORMS).
+    """A node's label, with how tightly it binds (the levels of Op.form).
     In a format string {a:5} parenthesizes it below level 5; {a:p} below 8."""
     level: int = 9
 
@@ -300,7 +230,7 @@ def _expression(t, labels) -> tuple[str, int]:
     names = _param_names(t)
     subs = {n: labels[id(p)] for n, p in zip(names, t.parents)}
     extra = _param_text(t)
-    form = FORMS.get(t.op.name)
+    form = t.op.form
     if form and not (t.op.name == "transpose" and extra):
         return form[0].format(**subs, **extra), form[1]
     args = [str(subs[n]) for n in names] + [f"{k}={v}" for k, v in extra.items()]
@@ -311,16 +241,15 @@ def _rule(t, param: str, subs: dict, label: _Label) -> tuple[str, str, str | Non
     """(the rule, what is sent in terms of g, the local derivative's formula
     for an elementwise operation or None)."""
     d = f"∂{label:9}/∂{subs[param]:9} = "
-    name = t.op.name
-    if name in LOCAL and param in LOCAL[name]:
-        local = LOCAL[name][param].format(**subs)
+    name, entry = t.op.name, t.op.explain
+    if callable(entry):
+        entry = entry(**t.params)
+    if isinstance(entry, dict) and isinstance(entry.get(param), str):      # elementwise: the local derivative
+        local = entry[param].format(**subs)
         if name == "pow" and param == "a" and _NUMBER.match(subs["b"]):
             local = _power_rule(subs["a"], float(subs["b"]))
         how = {"1": "g", "-1": "-g"}.get(local) or f"g·{_label(local, _level(local)):p}"
         return d + local, how, None if local in ("1", "-1") else local
-    entry = SEND.get(name)
-    if name == "norm":
-        entry = NORM_P.get(t.params.get("p", 2), entry)
     if isinstance(entry, dict):
         entry = entry.get(param)
     if entry is None:

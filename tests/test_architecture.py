@@ -106,3 +106,16 @@ def test_the_checks_can_fail():
     """A cycle and a terminal import are found where they exist."""
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert "rich" in imports("gradcli.render.console", PACKAGE / "render" / "console.py", modules())
+
+
+def test_the_readme_lists_every_builtin_and_no_other():
+    """The builtins paragraph of the README's language section names the table's builtins exactly."""
+    import re
+
+    from gradcli.ops import BUILTINS
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("The builtins (`gradcli functions`"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    families = r"(?:creation|elementwise|reductions|linear algebra|shape|calculus)\s+\(`([^`]*)`"
+    listed = {w for group in re.findall(families, paragraph) for w in group.split()}
+    assert listed == set(BUILTINS)

@@ -212,3 +212,9 @@ def test_plot_ylim_zooms_in_and_counts_the_points_off_the_chart():
     assert "f leaves the chart (--ylim) at 40 of 200 points" in r.out
     ticks = [line.split("┤")[0].strip() for line in r.out.splitlines() if "┤" in line]
     assert ticks == ["4", "2", "0", "-2", "-4"]          # round numbers inside -5:5
+
+
+def test_every_differentiable_op_explains_its_derivative():
+    """explain reads each op's derivative from its row; none falls back to 'the rule of ...'."""
+    from gradcli.ops import TABLE
+    assert [op.name for op in TABLE.values() if op.grads is not None and op.explain is None] == []

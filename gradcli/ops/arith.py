@@ -11,11 +11,12 @@ PAIRS = ((((), ()), {}), (((3,), (3,)), {}), (((2, 3), (2, 3)), {}), (((3, 1), (
          (((), (2, 3)), {}))
 
 
-def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, builtin=True, singular=(), *, ref):
+def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, builtin=True, singular=(), *,
+           ref, **row):
     """ref(mp, a, b): the function at two mpmath numbers, the tests' reference."""
     return Op(name, "a, b", forward=forward, grads=rules, doc=doc, family="arith", domain=domain,
               examples=PAIRS, kinks=kinks, smooth=smooth, builtin=builtin, reference=elementwise(ref),
-              singular=singular)
+              singular=singular, **row)
 
 
 def _pow_base_grad(g, y, a, b):
@@ -46,37 +47,53 @@ def _over_r2(g, a, b):
 
 def compare(name, forward, symbol, ref):
     return Op(name, "a:mask, b:mask", forward=forward, doc=f"1 where a {symbol} b, else 0 (not differentiable)",
-              family="compare", builtin=False, examples=PAIRS, reference=elementwise(lambda mp, a, b: ref(a, b)))
+              family="compare", builtin=False, examples=PAIRS, reference=elementwise(lambda mp, a, b: ref(a, b)),
+              form=(f"{{a:4}} {symbol} {{b:4}}", 3))
 
 
 OPS = [
     binary("add", lambda bk, a, b: a + b, (lambda g, y, a, b: g, lambda g, y, a, b: g), "a + b", builtin=False,
-           ref=lambda mp, a, b: a + b),
+           ref=lambda mp, a, b: a + b,
+           form=("{a:4} + {b:5}", 4),
+           explain={"a": "1", "b": "1"}),
     binary("sub", lambda bk, a, b: a - b, (lambda g, y, a, b: g, lambda g, y, a, b: -g), "a - b", builtin=False,
-           ref=lambda mp, a, b: a - b),
+           ref=lambda mp, a, b: a - b,
+           form=("{a:4} - {b:5}", 4),
+           explain={"a": "1", "b": "-1"}),
     binary("mul", lambda bk, a, b: a * b, (lambda g, y, a, b: g * b, lambda g, y, a, b: g * a), "a * b",
-           builtin=False, ref=lambda mp, a, b: a * b),
+           builtin=False, ref=lambda mp, a, b: a * b,
+           form=("{a:5}*{b:6}", 5),
+           explain={"a": "{b}", "b": "{a}"}),
     binary("div", lambda bk, a, b: a / b, (lambda g, y, a, b: g / b, lambda g, y, a, b: -g * y / b), "a / b",
-           "nonzero", builtin=False, singular=(at([0.0, 1.0, 0.0], [0.0, 0.0, 2.0]),), ref=lambda mp, a, b: a / b),
+           "nonzero", builtin=False, singular=(at([0.0, 1.0, 0.0], [0.0, 0.0, 2.0]),), ref=lambda mp, a, b: a / b,
+           form=("{a:5}/{b:6}", 5),
+           explain={"a": "1/{b:p}", "b": "-{a:p}/{b:p}²"}),
     binary("pow", lambda bk, a, b: a ** b,
            (_pow_base_grad, _pow_exponent_grad),
            "a ** b (also a ^ b); the exponent's gradient is a^b·log(a), nan where a < 0", "positive",
            singular=(at([0.0, 0.0, 0.0, 2.0, -1.0], [0.0, 1.0, 2.0, 0.0, 2.0], order=1), at([0.0, 0.0], [0.5, -1.0])),
-           ref=lambda mp, a, b: mp.power(a, b)),
+           ref=lambda mp, a, b: mp.power(a, b),
+           form=("{a:8}^{b:7}", 7),
+           explain={"a": "{b:p}·{a:p}^({b} - 1)", "b": "{a:p}^{b:p}·log({a})"}),
     binary("maximum", lambda bk, a, b: bk.xp.maximum(a, b),
            (lambda g, y, a, b: _larger(g, a, b), lambda g, y, a, b: _larger(g, b, a)),
            "elementwise larger of a and b; a tie gives each half, as in PyTorch",
            kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False,
-           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: max(a, b)),
+           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: max(a, b),
+           explain={"a": "1 where {a:p} > {b:p} (½ on a tie), else 0",
+                    "b": "1 where {b:p} > {a:p} (½ on a tie), else 0"}),
     binary("minimum", lambda bk, a, b: bk.xp.minimum(a, b),
            (lambda g, y, a, b: _larger(g, b, a), lambda g, y, a, b: _larger(g, a, b)),
            "elementwise smaller of a and b; a tie gives each half, as in PyTorch",
            kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False,
-           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: min(a, b)),
+           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: min(a, b),
+           explain={"a": "1 where {a:p} < {b:p} (½ on a tie), else 0",
+                    "b": "1 where {b:p} < {a:p} (½ on a tie), else 0"}),
     binary("atan2", lambda bk, a, b: bk.xp.arctan2(a, b),
            (lambda g, y, a, b: _over_r2(g, a, b) * b, lambda g, y, a, b: -_over_r2(g, a, b) * a),
            "angle of the point (b, a): atan2(y, x)", "nonzero",
-           singular=(at([0.0, 0.0, 1.0], [0.0, -1.0, 0.0], order=1),), ref=lambda mp, a, b: mp.atan2(a, b)),
+           singular=(at([0.0, 0.0, 1.0], [0.0, -1.0, 0.0], order=1),), ref=lambda mp, a, b: mp.atan2(a, b),
+           explain={"a": "{b:p}/({a:p}² + {b:p}²)", "b": "-{a:p}/({a:p}² + {b:p}²)"}),
     compare("lt", lambda bk, a, b: a < b, "<", operator.lt),
     compare("le", lambda bk, a, b: a <= b, "<=", operator.le),
     compare("gt", lambda bk, a, b: a > b, ">", operator.gt),
@@ -87,7 +104,8 @@ OPS = [
        grads=(None, lambda g, y, c, a, b: F.where(c, g, 0.0), lambda g, y, c, a, b: F.where(c, 0.0, g)),
        doc="a where cond is nonzero, else b", family="arith",
        reference=elementwise(lambda mp, c, a, b: a if c else b),
-       examples=((((3,), (3,), (3,)), {}), (((2, 3), (3,), ()), {}))),
+       examples=((((3,), (3,), (3,)), {}), (((2, 3), (3,), ()), {})),
+       explain={"a": "1 where {cond}, else 0", "b": "0 where {cond}, else 1"}),
     Op("clip", "x, lo=-inf, hi=inf", forward=lambda bk, x, lo, hi: bk.xp.minimum(bk.xp.maximum(x, lo), hi),
        grads=(lambda g, y, x, lo, hi: F.where(F.ge(x, lo) * F.le(x, hi), g, 0.0),
               lambda g, y, x, lo, hi: F.where(F.lt(x, lo) * F.le(lo, hi), g, 0.0),
@@ -96,5 +114,7 @@ OPS = [
        family="arith", smooth=False, examples=((((3,), (), ()), {}),),
        reference=elementwise(lambda mp, x, lo, hi: min(max(x, lo), hi)),
        singular=(at([1.0, 2.0, 0.5, 3.0], 1.0, 2.0), at([1.0], 1.0, 1.0)),
-       kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),)),
+       kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),),
+       explain={"x": "1 where {lo:p} ≤ {x:p} ≤ {hi:p}, else 0", "lo": "1 where {x:p} < {lo:p}, else 0",
+                "hi": "1 where {x:p} > {hi:p}, else 0"}),
 ]

@@ -82,6 +82,10 @@ class Op:
     smooth: bool = True                # False: random points may sit on a kink (second order not checked)
     reference: Callable | None = None  # (*host arrays, **params) -> host array: an independent forward (tests)
     singular: tuple = ()               # at(...) points where PyTorch's numbers are pinned (tests/data)
+    form: tuple | None = None          # how it reads infix, for explain: ("{a:4} + {b:5}", binding level)
+    explain: Any = None                # its derivative for explain (see gradcli/explain.py): {param: local
+                                       # derivative} if elementwise, else (derivative, what is sent) or
+                                       # {param: (derivative, sent)}, or a function of the params giving one
     params: tuple = field(default=(), init=False)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)

@@ -128,6 +128,14 @@ def _norm_grad(g, y, x, p, axis, keepdims):
     return restore(_over(g, y, p - 1), x.shape, axis, keepdims) * inner
 
 
+def _norm_explain(p, **_):
+    if p == 1:
+        return "sign({x})", "g·sign({x})"
+    if p == math.inf:
+        return "sign at the largest |{x}|, else 0", "g to the largest |{x}|"
+    return "{x:p}/‖{x}‖", "g·{x:p}/‖{x}‖"
+
+
 def _logsumexp(bk, x, axis, keepdims):
     xp = bk.xp
     m = xp.max(x, axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
@@ -146,37 +154,42 @@ def _log_softmax(bk, x, axis):
 
 
 def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, cases=CASES, kinks=(), singular=(),
-              *, ref):
+              *, ref, **row):
     """ref(mp, values, **params): the reduction of one slice, the tests' reference."""
     return Op(name, f"x, {sig}", forward=forward, grads=(rule,), doc=doc, family="reduce",
               domain=domain, examples=cases, smooth=smooth, kinks=kinks, reference=each_slice(ref),
-              singular=singular)
+              singular=singular, **row)
 
 
 OPS = [
     reduction("sum", lambda bk, x, axis, keepdims: bk.xp.sum(x, axis=axis, keepdims=keepdims),
               lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims), "sum of elements",
-              ref=lambda mp, v: mp.fsum(v)),
+              ref=lambda mp, v: mp.fsum(v),
+              explain=("1 for every summed element", "g copied to every summed element")),
     reduction("mean", lambda bk, x, axis, keepdims: bk.xp.mean(x, axis=axis, keepdims=keepdims),
               lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims) / _count(x.shape, axis),
               "mean of elements",
               singular=(at([0.0, 0.0]),),
-              ref=lambda mp, v: mp.fsum(v) / len(v)),
+              ref=lambda mp, v: mp.fsum(v) / len(v),
+              explain=("1/{n} for every averaged element", "g/{n} copied to every averaged element")),
     reduction("prod", lambda bk, x, axis, keepdims: bk.xp.prod(x, axis=axis, keepdims=keepdims), _prod_grad,
               "product of elements; exact gradients at zeros too, as in PyTorch", smooth=False,
               kinks=((([2.0, 0.0, 3.0],), {}, ([0.0, 6.0, 0.0],)), (([0.0, 5.0, 0.0],), {}, ([0.0, 0.0, 0.0],))),
               singular=(at([0.0, 0.0, 1.0]), at([0.0, 2.0, 3.0]), at([0.0, 0.0, 0.0]),
                         at([[0.0, 2.0], [0.0, 0.0]], axis=(1,))),
-              ref=lambda mp, v: mp.fprod(v)),
+              ref=lambda mp, v: mp.fprod(v),
+              explain=("prod({x})/{x:p}", "g·prod({x})/{x:p}")),
     reduction("max", lambda bk, x, axis, keepdims: bk.xp.max(x, axis=axis, keepdims=keepdims), _extreme_grad,
               "largest element; ties share the gradient evenly (PyTorch's amax)", smooth=False,
               kinks=((([1.0, 1.0],), {}, ([0.5, 0.5],)),),
               singular=(at([1.0, 1.0, 0.0]), at([1.0, math.nan]), at([[1.0, 1.0], [2.0, 1.0]], axis=(0,))),
-              ref=lambda mp, v: max(v)),
+              ref=lambda mp, v: max(v),
+              explain=("1 at the largest element (shared on a tie), else 0", "g to the largest element")),
     reduction("min", lambda bk, x, axis, keepdims: bk.xp.min(x, axis=axis, keepdims=keepdims), _extreme_grad,
               "smallest element; ties share the gradient evenly (PyTorch's amin)", smooth=False,
               singular=(at([0.0, 0.0, 1.0]),),
-              ref=lambda mp, v: min(v)),
+              ref=lambda mp, v: min(v),
+              explain=("1 at the smallest element (shared on a tie), else 0", "g to the smallest element")),
     reduction("norm", lambda bk, x, p, axis, keepdims: _norm(bk, x, p, axis, keepdims), _norm_grad,
               "p-norm (default 2; Frobenius for a matrix with no axis); 0 gradient at a zero norm, as in PyTorch",
               sig="p:float=2, " + AXIS, domain="nonzero",
@@ -184,33 +197,38 @@ OPS = [
               singular=(at([0.0, 0.0], order=1), at([0.0, 0.0], p=1.5, order=1), at([0.0, 1.0], p=1.5),
                         at([0.0, 0.0], p=1.0), at([0.0, 0.0], p=0.5, order=1), at([0.0, 2.0], p=3.0),
                         at([0.0, -2.0], p=math.inf)),
-              ref=reference.norm),
+              ref=reference.norm, explain=_norm_explain),
     reduction("var", lambda bk, x, axis, correction, keepdims: _var(bk, x, axis, correction, keepdims), _var_grad,
               "variance with PyTorch's default correction 1 (pass correction=0 for the population variance)",
               sig="axis:axis=None, correction:int=1, keepdims:bool=False",
               cases=CASES + ((((2, 3),), {"axis": (1,), "correction": 0}),),
               singular=(at([2.0, 2.0, 2.0]), at([1.0]), at([[1.0, 1.0], [1.0, 2.0]], axis=(1,))),
-              ref=reference.variance),
+              ref=reference.variance,
+              explain=("2·({x} - mean)/({n} - correction)", "g·2·({x} - mean)/({n} - correction)")),
     reduction("std", lambda bk, x, axis, correction, keepdims: bk.xp.sqrt(_var(bk, x, axis, correction, keepdims)),
               _std_grad, "standard deviation, correction 1 by default",
               sig="axis:axis=None, correction:int=1, keepdims:bool=False",
               singular=(at([2.0, 2.0, 2.0]), at([[-1.5796305046380446] * 3] * 3, axis=(1,)),
                         at([[1.0, 1.0], [1.0, 2.0]], axis=(1,))),
-              ref=lambda mp, v, correction: mp.sqrt(reference.variance(mp, v, correction))),
+              ref=lambda mp, v, correction: mp.sqrt(reference.variance(mp, v, correction)),
+              explain=("({x} - mean)/(({n} - correction)·std)", "g·({x} - mean)/(({n} - correction)·std)")),
     reduction("logsumexp", lambda bk, x, axis, keepdims: _logsumexp(bk, x, axis, keepdims),
               lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims)
               * F.exp(x - restore(y, x.shape, axis, keepdims)),
               "log(sum(exp(x))), without overflow",
               singular=(at([-math.inf, -math.inf]), at([-math.inf, 0.0])),
-              ref=lambda mp, v: mp.log(mp.fsum(mp.exp(a) for a in v))),
+              ref=lambda mp, v: mp.log(mp.fsum(mp.exp(a) for a in v)),
+              explain=("softmax({x})", "g·softmax({x})")),
     Op("softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _softmax(bk, x, axis),
        grads=(lambda g, y, x, axis: y * (g - F.sum(g * y, axis=(axis,), keepdims=True)),),
        doc="exp(x) / sum(exp(x)) along axis (default the last), without overflow", family="reduce",
        reference=reference.along(reference.softmax),
-       examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}))),
+       examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0})),
+       explain=("s·(δ - s), with s = softmax({x})", "s·(g - sum(g·s)), with s = softmax({x})")),
     Op("log_softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _log_softmax(bk, x, axis),
        grads=(lambda g, y, x, axis: g - F.exp(y) * F.sum(g, axis=(axis,), keepdims=True),),
        doc="log(softmax(x)) along axis, computed stably", family="reduce",
        reference=reference.along(reference.log_softmax),
-       examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}))),
+       examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0})),
+       explain=("δ - softmax({x})", "g - softmax({x})·sum(g)")),
 ]
