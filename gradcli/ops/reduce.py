@@ -15,37 +15,38 @@ CASES = ((((3,),), {}), (((2, 3),), {"axis": (0,)}), (((2, 3),), {"axis": (1,), 
          (((2, 3, 2),), {"axis": (0, 2)}), (((2, 3),), {}))
 
 
-def restore(g, shape, axis, keepdims):
-    """Give a reduction's cotangent back the reduced dimensions, broadcast to shape."""
-    if not keepdims:
-        axes = range(len(shape)) if axis is None else axis
-        kept = [1 if i in axes else n for i, n in enumerate(shape)]
-        g = F.reshape(g, shape=tuple(kept))
-    return F.broadcast_to(g, shape=tuple(shape))
+def shaped(rule):
+    """A reduction's rule as its row declares it: rule(g, y, x, axis, **params)
+    gets g already broadcast to x's shape, and y with the reduced axes kept
+    as 1s (so that it broadcasts against x); keepdims is taken care of."""
+    def restored(g, y, x, axis, keepdims, **params):
+        if not keepdims:
+            axes = range(x.ndim) if axis is None else axis
+            kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+            g, y = F.reshape(g, shape=kept), F.reshape(y, shape=kept)
+        return rule(F.broadcast_to(g, shape=x.shape), y, x, axis, **params)
+    return restored
 
 
 def _count(shape, axis):
     return math.prod(shape) if axis is None else math.prod(shape[i] for i in axis)
 
 
-def _extreme_grad(g, y, x, axis, keepdims):
+def _extreme_grad(g, y, x, axis):
     # PyTorch's evenly_distribute_backward: tied extremes share the gradient
     # evenly, a nan extreme is the nans', and the others get exactly 0 (where,
     # not a mask's product, so an infinite g gives them 0, not nan).
-    top = restore(y, x.shape, axis, keepdims)
-    mask = F.eq(x, top) + F.ne(x, x) * F.ne(top, top)
-    share = restore(g, x.shape, axis, keepdims) / restore(F.sum(mask, axis=axis, keepdims=keepdims), x.shape, axis,
-                                                          keepdims)
-    return F.where(mask, share, 0.0)
+    mask = F.eq(x, y) + F.ne(x, x) * F.ne(y, y)
+    return F.where(mask, g / F.sum(mask, axis=axis, keepdims=True), 0.0)
 
 
-def _prod_grad(g, y, x, axis, keepdims):
+def _prod_grad(g, y, x, axis):
     # d y / d x_j is the product of the other elements (PyTorch's
     # prod_backward): y / x_j when no element is 0; otherwise multiplied out
     # with no division, so that every higher derivative is exact too.
     if not x.bk.any(x.data == 0):
-        return restore(g * y, x.shape, axis, keepdims) / x
-    return restore(g, x.shape, axis, keepdims) * _others(x, axis)
+        return g * y / x
+    return g * _others(x, axis)
 
 
 def _others(x, axis):
@@ -81,15 +82,15 @@ def _var(bk, x, axis, correction, keepdims):
     return bk.xp.sum(d * d, axis=axis, keepdims=keepdims) / _dof(x.shape, axis, correction)
 
 
-def _var_grad(g, y, x, axis, correction, keepdims):
+def _var_grad(g, y, x, axis, correction):
     d = _deviations(x, axis, lambda v: F.mean(v, axis=axis, keepdims=True))
     dof = _dof(x.shape, axis, correction)
-    return restore(g, x.shape, axis, keepdims) * d * (2 / dof if dof else math.inf)
+    return g * d * (2 / dof if dof else math.inf)
 
 
-def _std_grad(g, y, x, axis, correction, keepdims):
+def _std_grad(g, y, x, axis, correction):
     # PyTorch's std_backward: var's rule with g / (2·std), 0 where std is 0.
-    return _var_grad(_over(g, y, 1) / 2, y, x, axis, correction, keepdims)
+    return _var_grad(_over(g, y, 1) / 2, y, x, axis, correction)
 
 
 def _over(g, y, power):
@@ -112,12 +113,12 @@ def _norm(bk, x, p, axis, keepdims):
     return xp.sum(a ** p, axis=axis, keepdims=keepdims) ** (1 / p)
 
 
-def _norm_grad(g, y, x, p, axis, keepdims):
+def _norm_grad(g, y, x, axis, p):
     # PyTorch's norm_backward, term for term (so its higher derivatives agree too).
     if p == math.inf:
-        return _extreme_grad(g, y, F.abs(x), axis, keepdims) * F.sign(x)
+        return _extreme_grad(g, y, F.abs(x), axis) * F.sign(x)
     if p == 1:
-        return restore(g, x.shape, axis, keepdims) * F.sign(x)
+        return g * F.sign(x)
     if p >= 2:
         inner = x if p == 2 else x * F.abs(x) ** (p - 2)
     elif p > 1:
@@ -125,7 +126,7 @@ def _norm_grad(g, y, x, p, axis, keepdims):
     else:                                   # |x|^(p-1) is infinite at 0: masked there
         zero = F.eq(x, 0)
         inner = F.where(zero, 0.0, F.sign(x) * F.where(zero, 1.0, F.abs(x)) ** (p - 1))
-    return restore(_over(g, y, p - 1), x.shape, axis, keepdims) * inner
+    return _over(g, y, p - 1) * inner
 
 
 def _norm_explain(p, **_):
@@ -156,18 +157,18 @@ def _log_softmax(bk, x, axis):
 def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, cases=CASES, kinks=(), singular=(),
               *, ref, **row):
     """ref(mp, values, **params): the reduction of one slice, the tests' reference."""
-    return Op(name, f"x, {sig}", forward=forward, grads=(rule,), doc=doc, family="reduce",
+    return Op(name, f"x, {sig}", forward=forward, grads=(shaped(rule),), doc=doc, family="reduce",
               domain=domain, examples=cases, smooth=smooth, kinks=kinks, reference=each_slice(ref),
               singular=singular, **row)
 
 
 OPS = [
     reduction("sum", lambda bk, x, axis, keepdims: bk.xp.sum(x, axis=axis, keepdims=keepdims),
-              lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims), "sum of elements",
+              lambda g, y, x, axis: g, "sum of elements",
               ref=lambda mp, v: mp.fsum(v),
               explain=("1 for every summed element", "g copied to every summed element")),
     reduction("mean", lambda bk, x, axis, keepdims: bk.xp.mean(x, axis=axis, keepdims=keepdims),
-              lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims) / _count(x.shape, axis),
+              lambda g, y, x, axis: g / _count(x.shape, axis),
               "mean of elements",
               singular=(at([0.0, 0.0]),),
               ref=lambda mp, v: mp.fsum(v) / len(v),
@@ -213,8 +214,7 @@ OPS = [
               ref=lambda mp, v, correction: mp.sqrt(reference.variance(mp, v, correction)),
               explain=("({x} - mean)/(({n} - correction)·std)", "g·({x} - mean)/(({n} - correction)·std)")),
     reduction("logsumexp", lambda bk, x, axis, keepdims: _logsumexp(bk, x, axis, keepdims),
-              lambda g, y, x, axis, keepdims: restore(g, x.shape, axis, keepdims)
-              * F.exp(x - restore(y, x.shape, axis, keepdims)),
+              lambda g, y, x, axis: g * F.exp(x - y),
               "log(sum(exp(x))), without overflow",
               singular=(at([-math.inf, -math.inf]), at([-math.inf, 0.0])),
               ref=lambda mp, v: mp.log(mp.fsum(mp.exp(a) for a in v)),
