@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import operator
 
-from gradcli.ops.core import F, Op, at
+from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.reference import elementwise
 
-PAIRS = ((((), ()), {}), (((3,), (3,)), {}), (((2, 3), (2, 3)), {}), (((3, 1), (1, 4)), {}),
-         (((), (2, 3)), {}))
+PAIRS = (case((), ()), case((3,), (3,)), case((2, 3), (2, 3)), case((3, 1), (1, 4)),
+         case((), (2, 3)))
 
 
 def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, builtin=True, singular=(), *,
@@ -104,14 +104,14 @@ OPS = [
        grads=(None, lambda g, y, c, a, b: F.where(c, g, 0.0), lambda g, y, c, a, b: F.where(c, 0.0, g)),
        doc="a where cond is nonzero, else b", family="arith",
        reference=elementwise(lambda mp, c, a, b: a if c else b),
-       examples=((((3,), (3,), (3,)), {}), (((2, 3), (3,), ()), {})),
+       examples=(case((3,), (3,), (3,)), case((2, 3), (3,), ())),
        explain={"a": "1 where {cond}, else 0", "b": "0 where {cond}, else 1"}),
     Op("clip", "x, lo=-inf, hi=inf", forward=lambda bk, x, lo, hi: bk.xp.minimum(bk.xp.maximum(x, lo), hi),
        grads=(lambda g, y, x, lo, hi: F.where(F.ge(x, lo) * F.le(x, hi), g, 0.0),
               lambda g, y, x, lo, hi: F.where(F.lt(x, lo) * F.le(lo, hi), g, 0.0),
               lambda g, y, x, lo, hi: F.where(F.gt(F.where(F.ge(x, lo), x, lo), hi), g, 0.0)),
        doc="x limited to [lo, hi] (None for no bound); the gradient passes at the bounds, as in PyTorch's clamp",
-       family="arith", smooth=False, examples=((((3,), (), ()), {}),),
+       family="arith", smooth=False, examples=(case((3,), (), ()),),
        reference=elementwise(lambda mp, x, lo, hi: min(max(x, lo), hi)),
        singular=(at([1.0, 2.0, 0.5, 3.0], 1.0, 2.0), at([1.0], 1.0, 1.0)),
        kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),),

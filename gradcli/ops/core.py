@@ -77,7 +77,7 @@ class Op:
     builtin: bool = True               # callable from the language (else internal to rules)
     family: str = ""
     domain: str = "real"               # where its tests draw inputs: real, positive, unit, gt1, nonzero
-    examples: tuple = ()               # test shapes and params: ((shape, ...), {param: value})
+    examples: tuple = ()               # case(...)s: the input shapes and parameters its tests run on
     kinks: tuple = ()                  # ((input values...), params, (expected gradients...))
     smooth: bool = True                # False: random points may sit on a kink (second order not checked)
     reference: Callable | None = None  # (*host arrays, **params) -> host array: an independent forward (tests)
@@ -121,6 +121,11 @@ class Op:
 
     def signature(self) -> str:
         return f"{self.name}({', '.join(str(p) for p in self.params)})"
+
+
+def case(*shapes, **params) -> tuple:
+    """An example a row's tests are run on: its inputs' shapes and its parameters."""
+    return shapes, params
 
 
 def at(*values, order: int = 2, **params) -> tuple:

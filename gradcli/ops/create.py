@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradcli.errors import ArgumentError
 from gradcli.ops import reference
-from gradcli.ops.core import Op
+from gradcli.ops.core import Op, case
 
 
 def _arange(bk, start, stop, step):
@@ -27,7 +27,7 @@ def _eye(bk, n, m):
 
 def creation(name, sig, forward, doc, example, ref):
     """example: the parameters the tests call it with; ref(**params): the tests' reference."""
-    return Op(name, sig, forward=forward, doc=doc, family="create", examples=(((), example),), reference=ref)
+    return Op(name, sig, forward=forward, doc=doc, family="create", examples=(case(**example),), reference=ref)
 
 
 OPS = [
@@ -53,9 +53,9 @@ OPS = [
              "standard normal random numbers, reproducible with --seed", {"shape": (2, 3)},
              reference.drawn("standard_normal")),
     Op("tensor", "x:mask", forward=lambda bk, x: x, doc="an array from a (nested) list: tensor([[1, 2], [3, 4]])",
-       family="create", examples=((((2, 3),), {}),), reference=reference.same),
+       family="create", examples=(case((2, 3)),), reference=reference.same),
     Op("zeros_like", "x:mask", forward=lambda bk, x: bk.xp.zeros_like(x), doc="zeros of x's shape",
-       family="create", examples=((((2, 3),), {}),), reference=lambda x: reference.filled(x.shape, 0.0)),
+       family="create", examples=(case((2, 3)),), reference=lambda x: reference.filled(x.shape, 0.0)),
     Op("ones_like", "x:mask", forward=lambda bk, x: bk.xp.ones_like(x), doc="ones of x's shape",
-       family="create", examples=((((2, 3),), {}),), reference=lambda x: reference.filled(x.shape, 1.0)),
+       family="create", examples=(case((2, 3)),), reference=lambda x: reference.filled(x.shape, 1.0)),
 ]

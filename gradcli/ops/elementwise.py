@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-from gradcli.ops.core import F, Op, at
+from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.reference import elementwise
 
-_UNARY = ((),), {}
-SHAPES = (((),), {}), (((3,),), {}), (((2, 3),), {})
+SHAPES = case(()), case((3,)), case((2, 3))
 
 
 def unary(name, forward, rule, doc, domain="real", kinks=(), smooth=True, singular=(), *, ref, **row):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradcli.errors import ShapeError
 from gradcli.ops import reference
-from gradcli.ops.core import F, Op
+from gradcli.ops.core import F, Op, case
 
 
 def _swap(t):
@@ -88,14 +88,14 @@ def _trace(bk, x):
     return bk.xp.trace(x)
 
 
-MM = ((((2, 3), (3, 4)), {}),)
-SQUARE = ((((3, 3),), {}),)
+MM = (case((2, 3), (3, 4)),)
+SQUARE = (case((3, 3)),)
 
 OPS = [
     Op("matmul", "a, b", forward=_matmul, grads=(_matmul_grad_a, _matmul_grad_b),
        reference=reference.matmul,
        doc="matrix product a @ b, NumPy's rules for 1-D and batched operands", family="linalg",
-       examples=MM + ((((3,), (3, 2)), {}), (((2, 3), (3,)), {}), (((3,), (3,)), {}), (((2, 2, 3), (3, 2)), {})),
+       examples=MM + (case((3,), (3, 2)), case((2, 3), (3,)), case((3,), (3,)), case((2, 2, 3), (3, 2))),
        form=("{a:5} @ {b:6}", 5),
        explain={"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")}),
     Op("mm", "a, b", forward=_checked("mm", 2, 2), grads=(_matmul_grad_a, _matmul_grad_b),
@@ -104,24 +104,24 @@ OPS = [
        explain={"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")}),
     Op("dot", "a, b", forward=_checked("dot", 1, 1), grads=(_matmul_grad_a, _matmul_grad_b),
        reference=reference.matmul,
-       doc="inner product of two vectors", family="linalg", examples=((((3,), (3,)), {}),),
+       doc="inner product of two vectors", family="linalg", examples=(case((3,), (3,)),),
        explain={"a": ("{b}", "g·{b:p}"), "b": ("{a}", "g·{a:p}")}),
     Op("outer", "a, b", forward=lambda bk, a, b: bk.xp.outer(a, b),
        reference=reference.outer,
        grads=(lambda g, y, a, b: g @ b, lambda g, y, a, b: F.transpose(g) @ a),
-       doc="outer product of two vectors", family="linalg", examples=((((3,), (2,)), {}),),
+       doc="outer product of two vectors", family="linalg", examples=(case((3,), (2,)),),
        explain={"a": ("{b}, summed along the rows", "g @ {b:p}"),
                 "b": ("{a}, summed along the columns", "gᵀ @ {a:p}")}),
     Op("transpose", "x, dim0:int=None, dim1:int=None", forward=_transpose,
        reference=reference.transpose,
        grads=(lambda g, y, x, dim0, dim1: F.transpose(g, dim0=dim0, dim1=dim1),),
        doc="reverse the axes (x.T), or swap two: transpose(x, 0, 1)", family="linalg",
-       examples=((((2, 3),), {"dim0": None, "dim1": None}), (((2, 3, 4),), {"dim0": 0, "dim1": 2})),
+       examples=(case((2, 3), dim0=None, dim1=None), case((2, 3, 4), dim0=0, dim1=2)),
        form=("{x:8}ᵀ", 8),
        explain=("1, with the axes swapped back", "gᵀ")),
     Op("trace", "x", forward=_trace, grads=(lambda g, y, x: g * F.eye(n=x.shape[0], m=x.shape[1], bk=x.bk),),
        reference=reference.trace,
-       doc="sum of the diagonal", family="linalg", examples=SQUARE + ((((2, 3),), {}),),
+       doc="sum of the diagonal", family="linalg", examples=SQUARE + (case((2, 3)),),
        explain=("the identity matrix", "g·I")),
     Op("det", "x", forward=_square("det", lambda bk, x: bk.xp.linalg.det(x)),
        reference=reference.matrix(lambda mp, m: mp.det(m)),
@@ -136,6 +136,6 @@ OPS = [
     Op("diag", "x", forward=_diag, grads=(_diag_grad,),
        reference=reference.diag,
        doc="a vector's diagonal matrix, or a matrix's diagonal", family="linalg",
-       examples=((((3,),), {}), (((3, 3),), {}), (((2, 3),), {})),
+       examples=(case((3,)), case((3, 3)), case((2, 3))),
        explain=("1 on the diagonal", "diag(g)")),
 ]

@@ -7,12 +7,12 @@ import math
 
 from gradcli.errors import ArgumentError
 from gradcli.ops import reference
-from gradcli.ops.core import F, Op, at
+from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.reference import reduction as each_slice
 
 AXIS = "axis:axis=None, keepdims:bool=False"
-CASES = ((((3,),), {}), (((2, 3),), {"axis": (0,)}), (((2, 3),), {"axis": (1,), "keepdims": True}),
-         (((2, 3, 2),), {"axis": (0, 2)}), (((2, 3),), {}))
+CASES = (case((3,)), case((2, 3), axis=(0,)), case((2, 3), axis=(1,), keepdims=True),
+         case((2, 3, 2), axis=(0, 2)), case((2, 3)))
 
 
 def shaped(rule):
@@ -194,7 +194,7 @@ OPS = [
     reduction("norm", lambda bk, x, p, axis, keepdims: _norm(bk, x, p, axis, keepdims), _norm_grad,
               "p-norm (default 2; Frobenius for a matrix with no axis); 0 gradient at a zero norm, as in PyTorch",
               sig="p:float=2, " + AXIS, domain="nonzero",
-              cases=CASES + ((((3,),), {"p": 1.0}), (((2, 3),), {"p": 3.0, "axis": (1,)})),
+              cases=CASES + (case((3,), p=1.0), case((2, 3), p=3.0, axis=(1,))),
               singular=(at([0.0, 0.0], order=1), at([0.0, 0.0], p=1.5, order=1), at([0.0, 1.0], p=1.5),
                         at([0.0, 0.0], p=1.0), at([0.0, 0.0], p=0.5, order=1), at([0.0, 2.0], p=3.0),
                         at([0.0, -2.0], p=math.inf)),
@@ -202,7 +202,7 @@ OPS = [
     reduction("var", lambda bk, x, axis, correction, keepdims: _var(bk, x, axis, correction, keepdims), _var_grad,
               "variance with PyTorch's default correction 1 (pass correction=0 for the population variance)",
               sig="axis:axis=None, correction:int=1, keepdims:bool=False",
-              cases=CASES + ((((2, 3),), {"axis": (1,), "correction": 0}),),
+              cases=CASES + (case((2, 3), axis=(1,), correction=0),),
               singular=(at([2.0, 2.0, 2.0]), at([1.0]), at([[1.0, 1.0], [1.0, 2.0]], axis=(1,))),
               ref=reference.variance,
               explain=("2·({x} - mean)/({n} - correction)", "g·2·({x} - mean)/({n} - correction)")),
@@ -223,12 +223,12 @@ OPS = [
        grads=(lambda g, y, x, axis: y * (g - F.sum(g * y, axis=(axis,), keepdims=True)),),
        doc="exp(x) / sum(exp(x)) along axis (default the last), without overflow", family="reduce",
        reference=reference.along(reference.softmax),
-       examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0})),
+       examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0)),
        explain=("s·(δ - s), with s = softmax({x})", "s·(g - sum(g·s)), with s = softmax({x})")),
     Op("log_softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _log_softmax(bk, x, axis),
        grads=(lambda g, y, x, axis: g - F.exp(y) * F.sum(g, axis=(axis,), keepdims=True),),
        doc="log(softmax(x)) along axis, computed stably", family="reduce",
        reference=reference.along(reference.log_softmax),
-       examples=((((3,),), {"axis": 0}), (((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0})),
+       examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0)),
        explain=("δ - softmax({x})", "g - softmax({x})·sum(g)")),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gradcli.errors import ShapeError
 from gradcli.ops import reference
-from gradcli.ops.core import F, Op
+from gradcli.ops.core import F, Op, case
 
 
 def _back_to_shape(g, y, x, **_):
@@ -62,7 +62,7 @@ def _stack(bk, *xs, axis):
     return bk.xp.stack(xs, axis=axis)
 
 
-RESHAPE_CASES = ((((2, 3),), {"shape": (3, 2)}), (((6,),), {"shape": (2, -1)}))
+RESHAPE_CASES = (case((2, 3), shape=(3, 2)), case((6,), shape=(2, -1)))
 
 OPS = [
     Op("reshape", "x, *shape:shape", forward=_reshape, grads=(_back_to_shape,),
@@ -71,59 +71,59 @@ OPS = [
        explain=("1: the elements only move", "g reshaped back")),
     Op("flatten", "x", forward=lambda bk, x: bk.xp.reshape(x, (-1,)), grads=(_back_to_shape,),
        reference=lambda x: reference.elements(x, (-1,)),
-       doc="the elements as a vector", family="shape", examples=((((2, 3),), {}),),
+       doc="the elements as a vector", family="shape", examples=(case((2, 3)),),
        explain=("1: the elements only move", "g reshaped back")),
     Op("squeeze", "x, axis:axis=None", forward=_squeeze, grads=(_back_to_shape,),
        reference=lambda x, axis: reference.elements(x, tuple(n for i, n in enumerate(x.shape)
                                                               if n != 1 or axis is not None and i not in axis)),
        doc="drop axes of size 1 (all of them, or those given)", family="shape",
-       examples=((((2, 1, 3),), {}), (((2, 1, 3),), {"axis": (1,)})),
+       examples=(case((2, 1, 3)), case((2, 1, 3), axis=(1,))),
        explain=("1: the elements only move", "g reshaped back")),
     Op("unsqueeze", "x, axis:newaxis", forward=lambda bk, x, axis: bk.xp.expand_dims(x, axis),
        reference=lambda x, axis: reference.elements(x, x.shape[:axis] + (1,) + x.shape[axis:]),
        grads=(_back_to_shape,), doc="insert an axis of size 1", family="shape",
-       examples=((((2, 3),), {"axis": 1}), (((3,),), {"axis": 0})),
+       examples=(case((2, 3), axis=1), case((3,), axis=0)),
        explain=("1: the elements only move", "g reshaped back")),
     Op("permute", "x, *dims:dims", forward=lambda bk, x, dims: bk.xp.transpose(x, dims),
        reference=lambda x, dims: reference.permuted(x, list(dims)),
        grads=(lambda g, y, x, dims: F.permute(g, dims=tuple(sorted(range(x.ndim), key=dims.__getitem__))),),
        doc="the axes in a new order: permute(x, 2, 0, 1) (PyTorch's permute, NumPy's transpose)", family="shape",
        explain=("1, with the axes moved back", "g permuted back"),
-       examples=((((2, 3, 4),), {"dims": (2, 0, 1)}), (((2, 3),), {"dims": (1, 0)}))),
+       examples=(case((2, 3, 4), dims=(2, 0, 1)), case((2, 3), dims=(1, 0)))),
     Op("concat", "xs:tensors, axis:axis1=0", forward=_concat, grads=_concat_piece,
        reference=lambda *xs, axis: reference.joined(xs, axis, new=False),
        doc="join arrays along an existing axis: concat([a, b], axis)", family="shape",
-       examples=((((2, 3), (1, 3)), {"axis": 0}), (((2, 3), (2, 2)), {"axis": 1})),
+       examples=(case((2, 3), (1, 3), axis=0), case((2, 3), (2, 2), axis=1)),
        explain=("1 on this argument's block", "this argument's block of g")),
     Op("stack", "xs:tensors, axis:newaxis=0", forward=_stack, grads=_stack_piece,
        reference=lambda *xs, axis: reference.joined(xs, axis, new=True),
        doc="join same-shaped arrays along a new axis: stack([a, b], axis)", family="shape",
-       examples=((((3,), (3,)), {"axis": 0}), (((3,), (3,)), {"axis": 1})),
+       examples=(case((3,), (3,), axis=0), case((3,), (3,), axis=1)),
        explain=("1 on this argument's slice", "this argument's slice of g")),
     # internal: what rules and the evaluator use
     Op("getitem", "x, key:key", forward=lambda bk, x, key: x[key],
        reference=reference.index,
        grads=(lambda g, y, x, key: F.scatter(g, key=key, shape=x.shape),),
        doc="x[key], NumPy basic indexing", family="shape", builtin=False,
-       examples=((((4,),), {"key": (slice(1, 3),)}), (((3, 4),), {"key": (slice(None), 0)}),
-                 (((3, 4),), {"key": (1, slice(None, None, 2))})),
+       examples=(case((4,), key=(slice(1, 3),)), case((3, 4), key=(slice(None), 0)),
+                 case((3, 4), key=(1, slice(None, None, 2)))),
        form=("{x:8}[{key}]", 8),
        explain=("1 at [{key}], 0 elsewhere", "g placed at [{key}], zeros elsewhere")),
     Op("scatter", "g, key:key, shape:shape", forward=_scatter,
        reference=reference.scatter,
        grads=(lambda g, y, x, key, shape: F.getitem(g, key=key),),
        doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False,
-       examples=((((2,),), {"key": (slice(1, 3),), "shape": (4,)}), (((3,),), {"key": ((0, 2, 0),), "shape": (3,)})),
+       examples=(case((2,), key=(slice(1, 3),), shape=(4,)), case((3,), key=((0, 2, 0),), shape=(3,))),
        explain=("1 at [{key}]", "g[{key}]")),
     Op("broadcast_to", "x, shape:shape", forward=lambda bk, x, shape: bk.xp.copy(bk.xp.broadcast_to(x, shape)),
        reference=reference.broadcast,
        grads=(lambda g, y, x, shape: F.sum_to(g, shape=x.shape),),
        doc="x repeated to shape, as broadcasting does", family="shape",
-       examples=((((3,),), {"shape": (2, 3)}), (((2, 1),), {"shape": (2, 3)})),
+       examples=(case((3,), shape=(2, 3)), case((2, 1), shape=(2, 3))),
        explain=("1 for every copy", "g summed over the copies")),
     Op("sum_to", "x, shape:shape", forward=_sum_to, grads=(lambda g, y, x, shape: F.broadcast_to(g, shape=x.shape),),
        reference=reference.sum_to,
        doc="sum x down to shape (the gradient of broadcasting)", family="shape", builtin=False,
-       examples=((((2, 3),), {"shape": (3,)}), (((2, 3),), {"shape": (2, 1)})),
+       examples=(case((2, 3), shape=(3,)), case((2, 3), shape=(2, 1))),
        explain=("1 for every element summed into it", "g copied back")),
 ]
