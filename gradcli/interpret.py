@@ -17,7 +17,7 @@ from gradcli.autograd import Tensor, apply, scope
 from gradcli.autograd.context import Context
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
-from gradcli.ops.core import ALIASES, whole
+from gradcli.ops.binding import ALIASES, whole
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}

@@ -20,7 +20,8 @@ from gradcli.autograd import Tensor, gradients
 from gradcli.backend import Backend, CupyBackend, available_backends, make_backend
 from gradcli.errors import DeviceError, UsageError
 from gradcli.ops import TABLE, F
-from gradcli.ops.core import TENSOR_KINDS, call
+from gradcli.ops.binding import TENSOR_KINDS
+from gradcli.ops.core import call
 from tests import backends
 from tests.backends import Foreign, StrictArray
 from tests.opcases import example_inputs

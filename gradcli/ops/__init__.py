@@ -4,7 +4,8 @@ completion and the generated tests all read TABLE."""
 from __future__ import annotations
 
 from gradcli.ops import arith, calculus, create, elementwise, linalg, reduce, shape
-from gradcli.ops.core import ALIASES, TABLE, F, Op, bind
+from gradcli.ops.binding import ALIASES, bind
+from gradcli.ops.core import TABLE, F, Op
 
 FAMILIES = (create, elementwise, arith, reduce, linalg, shape, calculus)
 

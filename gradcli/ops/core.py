@@ -1,4 +1,5 @@
-"""What an operation is, and how a call's arguments become its inputs.
+"""What an operation is: a row of the table (ops/binding.py turns a call's
+values into its inputs).
 
 An Op is one row of the table: its name and signature, its forward on the
 backend's arrays, and one gradient rule per tensor input, written with F (the
@@ -16,14 +17,7 @@ from typing import Any, Callable
 
 from gradcli.autograd.engine import apply
 from gradcli.autograd.tensor import Tensor, install
-from gradcli.errors import ArgumentError, ShapeError
-
-# Keyword spellings accepted for PyTorch users.
-ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
-
-# Parameter kinds. Tensor kinds are graph inputs; the rest are plain values.
-TENSOR_KINDS = ("T", "mask", "tensors")
-KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "dims", "int", "float", "bool", "shape", "key")
+from gradcli.ops.binding import KINDS, TENSOR_KINDS, normalize_axis
 
 
 @dataclass(frozen=True)
@@ -133,149 +127,6 @@ def at(*values, order: int = 2, **params) -> tuple:
     hold value, gradient and, to order 2, second derivatives there to
     PyTorch's, recorded in tests/data/singular_torch.json."""
     return values, params, order
-
-
-# ---- turning a call's values into an op's inputs
-def whole(value, what: str) -> int:
-    """A value in an integer position: a whole number, or an error."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, Tensor):
-        if value.size != 1:
-            raise ArgumentError(f"{what} must be a whole number, not an array of shape {value.shape}")
-        value = value.item()
-    if isinstance(value, (int, float)) and float(value).is_integer():
-        return int(value)
-    raise ArgumentError(f"{what} must be a whole number, not {value!r}")
-
-
-def _ints(value, what: str) -> tuple[int, ...]:
-    if isinstance(value, (tuple, list)):
-        return tuple(whole(v, what) for v in value)
-    if isinstance(value, Tensor) and value.ndim == 1:
-        return tuple(whole(v, what) for v in value.numpy().tolist())
-    return (whole(value, what),)
-
-
-def normalize_axis(axis: int, ndim: int, fname: str) -> int:
-    if not -ndim <= axis < max(ndim, 1):
-        raise ShapeError(f"{fname}: axis {axis} is out of range for a {ndim}-D array"
-                         + (f" (valid: {-ndim} to {ndim - 1})" if ndim else " (a scalar has no axes)"))
-    return axis % ndim if ndim else 0
-
-
-def bind(op: Op, args: list, kwargs: dict, bk):
-    """Match a call's values to op's signature: (tensor inputs, params).
-    Tensors are Tensors; tuple/list values arrive as Python tuples."""
-    params = op.params
-    values: dict[str, Any] = {}
-    positional = list(args)
-    for p in params:
-        if p.variadic:
-            values[p.name] = tuple(positional)
-            positional = []
-        elif positional:
-            values[p.name] = positional.pop(0)
-    if positional:
-        most = len(params)
-        raise ArgumentError(f"{op.name}() takes at most {most} argument{'s' * (most != 1)}, "
-                            f"but {len(args)} were given", hint=f"usage: {op.signature()}")
-    for key, v in kwargs.items():
-        name = ALIASES.get(key, key)
-        p = next((p for p in params if p.name == name and not p.variadic), None)
-        if p is None:
-            known = [q.name for q in params if q.kind not in TENSOR_KINDS or not q.required]
-            raise ArgumentError(f"{op.name}() has no keyword '{key}'",
-                                hint=f"usage: {op.signature()}" + (f"; keywords: {', '.join(known)}" if known else ""))
-        if name in values:
-            raise ArgumentError(f"{op.name}() got '{name}' twice", hint=f"usage: {op.signature()}")
-        values[name] = v
-    for p in params:
-        if p.name not in values:
-            if p.required:
-                raise ArgumentError(f"{op.name}() is missing its argument '{p.name}'", hint=f"usage: {op.signature()}")
-            values[p.name] = p.default
-
-    tensors, out = [], {}
-    first = None
-    for p in params:
-        v = values[p.name]
-        what = f"{op.name}()'s {p.name}"
-        if p.kind in ("T", "mask"):
-            if v is None and not p.required and p.default is not None:
-                v = p.default
-            t = _tensor(v, bk, what)
-            tensors.append(t)
-            first = first or t
-        elif p.kind == "tensors":
-            items = v           # a list or tuple of arrays, or one array split along its first axis
-            if isinstance(items, Tensor):
-                items = tuple(items[i] for i in range(items.shape[0])) if items.ndim else (items,)
-            if not items:
-                raise ArgumentError(f"{what} needs at least one array", hint=f"usage: {op.signature()}")
-            ts = [_tensor(i, bk, what) for i in items]
-            tensors.extend(ts)
-            first = first or ts[0]
-        elif p.kind in ("shape", "dims"):
-            items = v if p.variadic else (v,)
-            if len(items) == 1 and (isinstance(items[0], tuple) or isinstance(items[0], Tensor) and items[0].ndim == 1):
-                items = items[0]
-                items = tuple(items.numpy().tolist()) if isinstance(items, Tensor) else items
-            out[p.name] = tuple(whole(i, f"{what}") for i in items)
-            if p.kind == "dims":        # an order of first's axes
-                ndim = first.ndim if first is not None else 0
-                out[p.name] = tuple(normalize_axis(a, ndim, op.name) for a in out[p.name])
-                if sorted(out[p.name]) != list(range(ndim)):
-                    raise ArgumentError(f"{what} must give each axis of a {ndim}-D array once, "
-                                        f"not {tuple(whole(i, what) for i in items)}",
-                                        hint=f"usage: {op.signature()}")
-            elif any(n < 0 for n in out[p.name]) and op.name != "reshape":
-                raise ArgumentError(f"{op.name}(): a shape cannot have negative sizes: {out[p.name]}")
-        elif p.kind in ("axis", "axis1", "newaxis"):
-            if v is None:
-                out[p.name] = None
-                continue
-            ndim = (first.ndim if first is not None else 0) + (p.kind == "newaxis")
-            axes = tuple(normalize_axis(a, ndim, op.name) for a in _ints(v, f"{what} (an axis)"))
-            if p.kind != "axis":
-                if len(axes) != 1:
-                    raise ArgumentError(f"{what} is one axis, not {len(axes)}")
-                axes = axes[0]
-            elif len(set(axes)) != len(axes):
-                raise ArgumentError(f"{what} repeats an axis: {axes}")
-            out[p.name] = axes
-        elif p.kind == "int":
-            out[p.name] = None if v is None else whole(v, what)
-        elif p.kind == "float":
-            if isinstance(v, Tensor):
-                if v.size != 1:
-                    raise ArgumentError(f"{what} must be a number, not an array of shape {v.shape}")
-                v = v.item()
-            if v is not None and not isinstance(v, (int, float)):
-                raise ArgumentError(f"{what} must be a number")
-            out[p.name] = None if v is None else float(v)
-        elif p.kind == "bool":
-            if isinstance(v, Tensor) and v.size == 1:
-                v = bool(v.item())
-            if not isinstance(v, bool):
-                raise ArgumentError(f"{what} must be True or False")
-            out[p.name] = v
-        else:
-            out[p.name] = v
-    return tensors, out
-
-
-def _tensor(v, bk, what):
-    if isinstance(v, Tensor):
-        return v
-    if isinstance(v, bool) or v is None:
-        raise ArgumentError(f"{what} must be an array or a number, not {v}")
-    if isinstance(v, (int, float)):
-        return Tensor.constant(v, bk)
-    if isinstance(v, tuple):
-        items = [_tensor(i, bk, what) for i in v]
-        return F.stack(*items, axis=0)
-    raise ArgumentError(f"{what} must be an array or a number")
 
 
 TABLE: dict[str, Op] = {}
