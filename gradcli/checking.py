@@ -1,40 +1,17 @@
 """`gradcli check` and the REPL's :check: a program's autograd gradient
 against central finite differences of the whole program, input by input,
-always in float64. `compare` computes the comparisons, `show` prints them and
-`verdict` turns a disagreement into the error; each caller adds its own
-framing (the CLI's JSON document, the REPL's names for its inputs)."""
+always in float64 on the CPU. `compare` computes the comparisons and
+`verdict` turns a disagreement into the error; render/check.py shows them,
+and each caller adds its own framing (the CLI's JSON document, the REPL's
+names for its inputs)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rich.table import Table
-from rich.text import Text
-
 from gradcli import api
-from gradcli.errors import CheckFailed, NotScalarError, UsageError
+from gradcli.errors import CheckFailed, UsageError
 from gradcli.gradcheck import check_function
 from gradcli.render import format as fmt
-from gradcli.render import jsonout
-
-
-def run(opts, source: str, origin, at: dict, wrt: list[str], tol: float) -> None:
-    replay = Replay(source, origin, at, opts.seed)
-    y, session = replay.run()
-    if y.size != 1:
-        raise NotScalarError.needed_by("check", y.shape)
-    results = compare(replay, y, session, wrt, tol)
-    ok = all(r.ok for r in results)
-    if opts.json:
-        jsonout.dump({"program": source, "ok": ok, "tol": tol, "inputs": {
-            r.name: {"autograd": fmt.jsonable(r.autograd), "numeric": fmt.jsonable(r.numeric),
-                     "abs_err": r.abs_err, "rel_err": r.rel_err, "ok": r.ok,
-                     "kinks": [list(k[0]) for k in r.kinks]} for r in results}})
-    else:
-        show(opts.out, y.item(), results, tol, opts.precision)
-    if not results:
-        raise UsageError("the result depends on no input, so there is no gradient to check",
-                         hint="bind an input with --at NAME=EXPR")
-    verdict(results, tol)
 
 
 @dataclass
@@ -71,27 +48,6 @@ def compare(replay: Replay, y, session, wrt: list[str] | None, tol: float) -> li
     def f(values):
         return replay.run(dict(zip(keys, values)))[0].item()
     return check_function(f, [inputs[k].numpy() for k in keys], [grads[k] for k in keys], keys, tol)
-
-
-def show(out, value: float, results: list, tol: float, precision: int) -> None:
-    """The comparisons as a table on the console out, then the kinks."""
-    p = precision
-    out.print(Text.assemble(("value  ", "bold"), fmt.number(value, p)))
-    table = Table(box=None, padding=(0, 2), header_style="bold")
-    for col in ("input", "autograd", "numeric", "max abs err", "max rel err", ""):
-        table.add_column(col, no_wrap=col not in ("autograd", "numeric"))
-    for r in results:
-        table.add_row(r.name, fmt.array(r.autograd, p, oneline=False), fmt.array(r.numeric, p, oneline=False),
-                      f"{r.abs_err:.2e}", f"{r.rel_err:.2e}",
-                      Text("ok", style="green") if r.ok else Text("MISMATCH", style="bold red"))
-    out.print(table)
-    for r in results:
-        for idx, left, right in r.kinks:
-            where = f"{r.name}[{', '.join(map(str, idx))}]" if idx else r.name
-            out.print(Text(f"kink at {where}: slope {fmt.number(left, p)} from the left, "
-                           f"{fmt.number(right, p)} from the right", style="yellow"))
-    if all(r.ok for r in results):
-        out.print(Text(f"gradients agree within {tol:g}", style="green"))
 
 
 def verdict(results: list, tol: float, hint: str | None = None) -> None:

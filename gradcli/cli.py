@@ -1,16 +1,22 @@
-"""The command line: the only place (with the repl and batch packages) that prints
-or exits. One boundary turns gradcli errors into messages and exit codes.
-Heavy imports (numpy, lark, rich) wait until a command runs."""
+"""The command line: the root command and its commands. What they share
+with the REPL and batch (options, consoles, the error boundary) is in
+gradcli/edge.py; what they compute is in the modules they call, and how it
+looks in gradcli/render/."""
 from __future__ import annotations
 
 import gc
-import os
 import sys
-from dataclasses import dataclass, field
 
 import click
 
 from gradcli import __version__
+from gradcli.errors import UsageError
+
+STEPS = 30          # explain: the steps shown without --full
+POINTS = 121        # plot: the range in 120 equal steps, ends included
+HEIGHT = 16         # plot: rows of the chart (4 braille dots each)
+from gradcli.edge import (Options, boundary, common_options, options_from, parse_at, prepare, print_warnings,
+                          program_options, read_program, report_error, silence_broken_pipe)
 
 EXAMPLES = """
 \b
@@ -22,186 +28,6 @@ Examples:
   gradcli graph "norm(4*x*x)" --at x="ones(2)" --format dot | dot -Tsvg > g.svg
   gradcli run samples/ --jsonl
 """
-
-
-@dataclass
-class Options:
-    dtype: str = "float64"
-    device: str = "cpu"
-    seed: int = 0
-    precision: int = 4
-    json: bool = False
-    no_color: bool = False
-    _out: object = field(default=None, repr=False)
-    _err: object = field(default=None, repr=False)
-
-    @property
-    def out(self):
-        """The rich console on stdout (no escape codes when not a terminal)."""
-        if self._out is None:
-            self._out = _console(self, sys.stdout)
-        return self._out
-
-    @property
-    def err(self):
-        if self._err is None:
-            self._err = _console(self, sys.stderr)
-        return self._err
-
-
-class _TrimmedLines:
-    """A text stream that drops the spaces rich pads table cells with at the
-    ends of lines (they show up in copies, diffs and golden files)."""
-    _TRAILING = None
-
-    def __init__(self, file):
-        self.file = file
-
-    def write(self, text: str) -> int:
-        if _TrimmedLines._TRAILING is None:
-            import re
-            _TrimmedLines._TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)(?=\n)")
-        return self.file.write(_TrimmedLines._TRAILING.sub(r"\1", text))
-
-    def __getattr__(self, name):
-        return getattr(self.file, name)
-
-
-def _console(opts: Options, file):
-    from rich.console import Console
-    no_color = opts.no_color or bool(os.environ.get("NO_COLOR"))
-    # Messages on stderr are not hard-wrapped (a wrapped caret line would point
-    # at the wrong column); the terminal wraps them if it must.
-    # markup=False: values such as "[nan, 0]" must print as they are.
-    console = Console(file=_TrimmedLines(file), no_color=no_color, highlight=False, markup=False,
-                      soft_wrap=file is sys.stderr, emoji=False, color_system=None if no_color else "auto")
-    console.on_broken_pipe = _raise_broken_pipe     # rich would exit 1; the boundary exits 0
-    return console
-
-
-def _raise_broken_pipe():
-    raise BrokenPipeError
-
-
-def common_options(f):
-    """--dtype --device --seed --precision --json --no-color, on every command."""
-    decorators = [
-        click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
-                     help="Floating-point precision of the computation."),
-        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
-                     help="cpu (NumPy) or cuda (CuPy, the [cuda] extra)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of rand() and randn()."),
-        click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
-                     help="Digits shown (display only; JSON has full precision)."),
-        click.option("--json", "json_", is_flag=True, help="Print one JSON document instead of the display."),
-        click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is honoured too)."),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
-
-
-def options_from(kw: dict) -> Options:
-    return Options(kw.pop("dtype"), kw.pop("device"), kw.pop("seed"), kw.pop("precision"),
-                   kw.pop("json_"), kw.pop("no_color"))
-
-
-def program_options(f):
-    """PROGRAM (or - for stdin, or -f FILE) and --at NAME=EXPR."""
-    f = click.option("--at", "at", multiple=True, metavar="NAME=EXPR",
-                     help="Bind an input: an expression, or @FILE (.npy .csv .txt .json).")(f)
-    f = click.option("-f", "--file", "file", type=click.Path(dir_okay=False), default=None,
-                     help="Read the program from a file.")(f)
-    return click.argument("program", required=False)(f)
-
-
-# ---- the boundary
-def boundary(opts: Options, work):
-    """Run work(); map every failure to one message and its exit code."""
-    from gradcli.errors import GradcliError, classify
-    try:
-        work()
-    except KeyboardInterrupt:
-        opts.err.print("interrupted", style="yellow")
-        sys.exit(130)
-    except BrokenPipeError:
-        _silence_broken_pipe()
-    except Exception as e:          # noqa: BLE001 - one line, never a traceback
-        if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
-            raise
-        err = classify(e)
-        report_error(opts, err)
-        sys.exit(err.exit_code)
-
-
-def report_error(opts: Options, e) -> None:
-    from gradcli.render import diagnostics
-    opts.err.print(diagnostics.render(e))
-    if opts.json:
-        from gradcli.render import jsonout
-        jsonout.dump(jsonout.error_document(e))
-
-
-def _silence_broken_pipe():
-    # `gradcli ... | head`: stop quietly, and keep Python from complaining at exit.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass
-    sys.exit(0)
-
-
-def read_program(program: str | None, file: str | None) -> tuple[str, str | None]:
-    """The program's text and where it came from (for error locations)."""
-    from gradcli.errors import InputFileError, UsageError
-    if file is not None:
-        if program is not None:
-            raise UsageError("give the program as an argument or with -f FILE, not both")
-        try:
-            with open(file, encoding="utf-8") as fh:
-                return fh.read(), file
-        except FileNotFoundError:
-            raise InputFileError(f"{file}: no such file") from None
-        except UnicodeDecodeError:
-            raise InputFileError(f"{file}: not a text file in UTF-8") from None
-        except OSError as e:
-            raise InputFileError(f"{file}: {e.strerror}") from None
-    if program is None:
-        raise UsageError("no program given", hint='gradcli grad "norm(4*x*x)" --at x="ones(2)"; '
-                                                  "or - to read it from stdin, or -f FILE")
-    if program == "-":
-        return sys.stdin.read(), "<stdin>"
-    return program, None
-
-
-def parse_at(at: tuple[str, ...]) -> dict[str, object]:
-    """NAME=EXPR pairs; EXPR may be @FILE."""
-    from gradcli import inputs
-    from gradcli.errors import UsageError
-    out = {}
-    for item in at:
-        name, eq, value = item.partition("=")
-        name = name.strip()
-        if not eq or not name or not value.strip():
-            raise UsageError(f"--at {item!r}: expected NAME=EXPR", hint='e.g. --at x="ones(2)" or --at w=@w.npy')
-        out[name] = inputs.load(value.strip()[1:]) if value.strip().startswith("@") else value
-    return out
-
-
-def prepare(opts: Options, program, file, at):
-    """Parse options, bind inputs, run the program: (source, session, result tensor)."""
-    from gradcli import api
-    source, origin = read_program(program, file)
-    session = api.setup(parse_at(at), device=opts.device, dtype=opts.dtype, seed=opts.seed)
-    y = api.run_program(source, session, origin)
-    return source, origin, session, y
-
-
-def print_warnings(opts: Options, session, source, origin) -> None:
-    from gradcli.render import diagnostics
-    for w in diagnostics.warnings(session.ctx.events, source, origin):
-        opts.err.print(w)
 
 
 # ---- the commands
@@ -225,8 +51,6 @@ class LazyGroup(click.Group):
     lazy = {
         "run": ("gradcli.batch:command", "Every result of every program file, in bulk (--jsonl, --jobs)."),
         "repl": ("gradcli.repl:command", "An interactive session (also bare gradcli on a terminal)."),
-        "explain": ("gradcli.explain:command", "The backward pass, one chain-rule step at a time, in numbers."),
-        "plot": ("gradcli.plot:command", "f and its derivative over a range (--at x=A:B), in the terminal."),
     }
 
     def list_commands(self, ctx):
@@ -252,7 +76,7 @@ class LazyGroup(click.Group):
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except BrokenPipeError:
-            _silence_broken_pipe()
+            silence_broken_pipe()
         sys.exit(0)
 
     def format_commands(self, ctx, formatter):
@@ -346,10 +170,23 @@ def graph_command(program, file, at, format_, grads, depth, full, **kw):
     opts = options_from(kw)
 
     def work():
-        from gradcli import graphs
+        from gradcli import autograd
+        from gradcli.render import console, graph, jsonout
+        from gradcli.report import snapshot
+        if opts.json and format_ != "json":
+            raise UsageError(f"--json prints the graph as JSON: give --format json or --json, not --format {format_}")
         source, origin, session, y = prepare(opts, program, file, at)
         print_warnings(opts, session, source, origin)
-        graphs.show(opts, source, y, session, format_, grads, depth, full)
+        node_grads = None
+        if grads and y.size == 1:
+            node_grads = autograd.backward(y, autograd.reaches(y, session.inputs), keep_all=True)
+        if opts.json or format_ == "json":
+            jsonout.dump(graph.to_json(snapshot(y, fold=False, node_grads=node_grads), source))
+        elif format_ == "dot":
+            opts.out.file.write(graph.to_dot(snapshot(y, node_grads=node_grads), opts.precision))
+        else:
+            opts.out.print(console.draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full,
+                                        opts.out.width))
     boundary(opts, work)
 
 
@@ -365,8 +202,25 @@ def check_command(program, file, at, wrt, tol, **kw):
 
     def work():
         from gradcli import checking
+        from gradcli.errors import NotScalarError
+        from gradcli.render import check, jsonout
+        if (opts.device, opts.dtype) != ("cpu", "float64"):
+            raise UsageError("check compares in float64 on the CPU (finite differences need the precision)",
+                             hint="drop --device and --dtype; gradcli grad honours them")
         source, origin = read_program(program, file)
-        checking.run(opts, source, origin, parse_at(at), list(wrt), tol)
+        replay = checking.Replay(source, origin, parse_at(at), opts.seed)
+        y, session = replay.run()
+        if y.size != 1:
+            raise NotScalarError.needed_by("check", y.shape)
+        results = checking.compare(replay, y, session, list(wrt), tol)
+        if opts.json:
+            jsonout.dump(check.to_json(source, results, tol))
+        else:
+            check.show(opts.out, y.item(), results, tol, opts.precision)
+        if not results:
+            raise UsageError("the result depends on no input, so there is no gradient to check",
+                             hint="bind an input with --at NAME=EXPR")
+        checking.verdict(results, tol)
     boundary(opts, work)
 
 
@@ -383,8 +237,63 @@ def functions_command(name, **kw):
     boundary(opts, work)
 
 
+@main.command("explain", epilog='\b\nExample:\n  gradcli explain "x = ones(2); z = 4*x*x; y = z.norm(); y"')
+@program_options
+@click.option("--full", is_flag=True, help=f"Show every step (otherwise the first {STEPS}).")
+@common_options
+def explain_command(program, file, at, full, **kw):
+    """The backward pass, one chain-rule step at a time, in numbers."""
+    opts = options_from(kw)
+
+    def work():
+        from gradcli.explain import trace
+        from gradcli.render import explain, jsonout
+        source, origin, session, y = prepare(opts, program, file, at)
+        ex = trace(y, session, source)
+        print_warnings(opts, session, source, origin)
+        if opts.json:
+            jsonout.dump(explain.to_json(ex))
+        else:
+            explain.show(opts, ex, None if full else STEPS)
+    boundary(opts, work)
+
+
+@main.command("plot", epilog='\b\nExamples:\n  gradcli plot "sin(x)" --at x=-3:3\n'
+                             '  gradcli plot "x^3 - 3*x" --at x=-pi:pi --points 200')
+@program_options
+@click.option("--points", type=click.IntRange(2, 10_000), default=POINTS, show_default=True,
+              help="Points sampled over the range, ends included.")
+@click.option("--height", type=click.IntRange(4, 100), default=HEIGHT, show_default=True,
+              help="Rows of the chart.")
+@click.option("--ylim", metavar="LO:HI", default=None,
+              help="The range of the vertical axis (default: every finite value of f and df/dx).")
+@common_options
+def plot_command(program, file, at, points, height, ylim, **kw):
+    """f and its derivative over a range (--at x=A:B), drawn in the terminal."""
+    opts = options_from(kw)
+
+    def work():
+        import os
+
+        from rich.text import Text
+
+        from gradcli import plot as sampling
+        from gradcli.render import jsonout
+        from gradcli.render import plot as chart
+        source, origin = read_program(program, file)
+        name, lo, hi, fixed, limits = sampling.ranges(at, ylim)
+        s = sampling.sample(opts, source, origin, name, lo, hi, parse_at(fixed), points)
+        if opts.json:
+            jsonout.dump(chart.to_json(s))
+            return
+        color = not (opts.no_color or os.environ.get("NO_COLOR"))
+        opts.out.print(chart.draw(s, opts.out.width, height, opts.precision, color, limits), soft_wrap=True)
+        for line in chart.notes(s, opts.precision, limits):
+            opts.out.print(Text(line, style="dim"))
+    boundary(opts, work)
+
+
 def _usage(e, hint=None):
-    from gradcli.errors import UsageError
     err = UsageError(e.format_message(), hint=hint)
     argv = e.ctx.params if e.ctx is not None else {}
     opts = Options(json=bool(argv.get("json_")) or "--json" in sys.argv[1:], no_color="--no-color" in sys.argv[1:])

@@ -266,7 +266,7 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path):
     from rich.console import Console
 
     from gradcli.batch import display, records, schedule, sources
-    from gradcli.cli import Options
+    from gradcli.edge import Options
     _random_batch(tmp_path, display.PROGRESS_MIN_FILES + 1)
     opts = Options(no_color=True)
     opts._out = Console(file=io.StringIO(), width=100)

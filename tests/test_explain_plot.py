@@ -200,7 +200,7 @@ def test_plot_range_split_keeps_brackets_whole():
 
 
 def test_plot_ticks_are_round_numbers():
-    from gradcli.plot import nice_ticks
+    from gradcli.render.plot import nice_ticks
     assert nice_ticks(-3, 3, 7) == [-3, -2, -1, 0, 1, 2, 3]
     assert nice_ticks(-1.1, 1.1, 5) == [-1, -0.5, 0, 0.5, 1]
     assert nice_ticks(0.0, 1.0, 6) == [0, 0.2, 0.4, 0.6, 0.8, 1]

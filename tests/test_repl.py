@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from gradcli import api
-from gradcli.cli import Options
+from gradcli.edge import Options
 from gradcli.repl import Repl, history_file, interactive
 
 EXAMPLE = "x = ones(2)\nnorm(4*x*x)\n:grad norm(4*x*x)\n"

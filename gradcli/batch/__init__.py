@@ -23,7 +23,7 @@ import sys
 
 import click
 
-from gradcli.cli import boundary, common_options, options_from
+from gradcli.edge import boundary, common_options, options_from
 
 EPILOG = """
 \b

@@ -17,7 +17,7 @@ import sys
 
 import click
 
-from gradcli.cli import boundary, common_options, options_from
+from gradcli.edge import boundary, common_options, options_from
 from gradcli.repl.core import Quit, Repl
 from gradcli.repl.piped import piped
 from gradcli.repl.terminal import history_file, interactive

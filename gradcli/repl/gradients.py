@@ -60,6 +60,7 @@ def check(repl, arg, text, line0, col0):
     from dataclasses import replace
 
     from gradcli import checking
+    from gradcli.render import check
     from gradcli.errors import ComputeError, NotScalarError, UsageError
     expr, wrt = _wrt(repl, arg)
     stmt, y, source = _expression(repl, expr, text, line0, col0)
@@ -87,7 +88,7 @@ def check(repl, arg, text, line0, col0):
         raise UsageError("the expression depends on no input, so there is no gradient to check")
     session_key = {t.key: e.value.key for e, t in zip(entries, fresh.inputs)}
     results = [replace(r, name=session_key[r.name]) for r in results]
-    checking.show(repl.out, y64.item(), results, CHECK_TOLERANCE, repl.opts.precision)
+    check.show(repl.out, y64.item(), results, CHECK_TOLERANCE, repl.opts.precision)
     checking.verdict(results, CHECK_TOLERANCE,
                      hint="a wrong gradient rule, a kink, or a step too coarse for this function")
 

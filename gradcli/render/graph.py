@@ -1,25 +1,8 @@
-"""`gradcli graph`: the graph alone, as a tree, Graphviz DOT or JSON."""
+"""The graph of `gradcli graph` as Graphviz DOT or as JSON (the tree is render/tree.py)."""
 from __future__ import annotations
 
-from gradcli.report import Graph, snapshot
 from gradcli.render import format as fmt
-from gradcli.render import jsonout
-
-
-def show(opts, source, y, session, format_: str, with_grads: bool, depth, full) -> None:
-    node_grads = None
-    if with_grads and y.size == 1:
-        from gradcli import autograd
-        node_grads = autograd.backward(y, autograd.reaches(y, session.inputs), keep_all=True)
-    if opts.json or format_ == "json":
-        graph = snapshot(y, fold=False, node_grads=node_grads)
-        jsonout.dump(to_json(graph, source))
-    elif format_ == "dot":
-        graph = snapshot(y, node_grads=node_grads)
-        opts.out.file.write(to_dot(graph, opts.precision))
-    else:
-        from gradcli.render.console import draw
-        opts.out.print(draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full, opts.out.width))
+from gradcli.report import Graph
 
 
 def to_json(graph: Graph, program: str) -> dict:

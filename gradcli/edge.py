@@ -1,0 +1,191 @@
+"""What every edge shares (the command line, the REPL, batch): the options
+every command takes, the two consoles, reading a program and its inputs, and
+the one boundary that turns any failure into a message and an exit code.
+Heavy imports (numpy, lark, rich) wait until they are needed."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+import click
+
+
+@dataclass
+class Options:
+    dtype: str = "float64"
+    device: str = "cpu"
+    seed: int = 0
+    precision: int = 4
+    json: bool = False
+    no_color: bool = False
+    _out: object = field(default=None, repr=False)
+    _err: object = field(default=None, repr=False)
+
+    @property
+    def out(self):
+        """The rich console on stdout (no escape codes when not a terminal)."""
+        if self._out is None:
+            self._out = _console(self, sys.stdout)
+        return self._out
+
+    @property
+    def err(self):
+        if self._err is None:
+            self._err = _console(self, sys.stderr)
+        return self._err
+
+
+class _TrimmedLines:
+    """A text stream that drops the spaces rich pads table cells with at the
+    ends of lines (they show up in copies, diffs and golden files)."""
+    _TRAILING = None
+
+    def __init__(self, file):
+        self.file = file
+
+    def write(self, text: str) -> int:
+        if _TrimmedLines._TRAILING is None:
+            import re
+            _TrimmedLines._TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)(?=\n)")
+        return self.file.write(_TrimmedLines._TRAILING.sub(r"\1", text))
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def _console(opts: Options, file):
+    from rich.console import Console
+    no_color = opts.no_color or bool(os.environ.get("NO_COLOR"))
+    # Messages on stderr are not hard-wrapped (a wrapped caret line would point
+    # at the wrong column); the terminal wraps them if it must.
+    # markup=False: values such as "[nan, 0]" must print as they are.
+    console = Console(file=_TrimmedLines(file), no_color=no_color, highlight=False, markup=False,
+                      soft_wrap=file is sys.stderr, emoji=False, color_system=None if no_color else "auto")
+    console.on_broken_pipe = _raise_broken_pipe     # rich would exit 1; the boundary exits 0
+    return console
+
+
+def _raise_broken_pipe():
+    raise BrokenPipeError
+
+
+def common_options(f):
+    """--dtype --device --seed --precision --json --no-color, on every command."""
+    decorators = [
+        click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
+                     help="Floating-point precision of the computation."),
+        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+                     help="cpu (NumPy) or cuda (CuPy, the [cuda] extra)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of rand() and randn()."),
+        click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
+                     help="Digits shown (display only; JSON has full precision)."),
+        click.option("--json", "json_", is_flag=True, help="Print one JSON document instead of the display."),
+        click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is honoured too)."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def options_from(kw: dict) -> Options:
+    return Options(kw.pop("dtype"), kw.pop("device"), kw.pop("seed"), kw.pop("precision"),
+                   kw.pop("json_"), kw.pop("no_color"))
+
+
+def program_options(f):
+    """PROGRAM (or - for stdin, or -f FILE) and --at NAME=EXPR."""
+    f = click.option("--at", "at", multiple=True, metavar="NAME=EXPR",
+                     help="Bind an input: an expression, or @FILE (.npy .csv .txt .json).")(f)
+    f = click.option("-f", "--file", "file", type=click.Path(dir_okay=False), default=None,
+                     help="Read the program from a file.")(f)
+    return click.argument("program", required=False)(f)
+
+
+# ---- the boundary
+def boundary(opts: Options, work):
+    """Run work(); map every failure to one message and its exit code."""
+    from gradcli.errors import GradcliError, classify
+    try:
+        work()
+    except KeyboardInterrupt:
+        opts.err.print("interrupted", style="yellow")
+        sys.exit(130)
+    except BrokenPipeError:
+        silence_broken_pipe()
+    except Exception as e:          # noqa: BLE001 - one line, never a traceback
+        if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
+            raise
+        err = classify(e)
+        report_error(opts, err)
+        sys.exit(err.exit_code)
+
+
+def report_error(opts: Options, e) -> None:
+    from gradcli.render import diagnostics
+    opts.err.print(diagnostics.render(e))
+    if opts.json:
+        from gradcli.render import jsonout
+        jsonout.dump(jsonout.error_document(e))
+
+
+def silence_broken_pipe():
+    # `gradcli ... | head`: stop quietly, and keep Python from complaining at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    sys.exit(0)
+
+
+def read_program(program: str | None, file: str | None) -> tuple[str, str | None]:
+    """The program's text and where it came from (for error locations)."""
+    from gradcli.errors import InputFileError, UsageError
+    if file is not None:
+        if program is not None:
+            raise UsageError("give the program as an argument or with -f FILE, not both")
+        try:
+            with open(file, encoding="utf-8") as fh:
+                return fh.read(), file
+        except FileNotFoundError:
+            raise InputFileError(f"{file}: no such file") from None
+        except UnicodeDecodeError:
+            raise InputFileError(f"{file}: not a text file in UTF-8") from None
+        except OSError as e:
+            raise InputFileError(f"{file}: {e.strerror}") from None
+    if program is None:
+        raise UsageError("no program given", hint='gradcli grad "norm(4*x*x)" --at x="ones(2)"; '
+                                                  "or - to read it from stdin, or -f FILE")
+    if program == "-":
+        return sys.stdin.read(), "<stdin>"
+    return program, None
+
+
+def parse_at(at: tuple[str, ...]) -> dict[str, object]:
+    """NAME=EXPR pairs; EXPR may be @FILE."""
+    from gradcli import inputs
+    from gradcli.errors import UsageError
+    out = {}
+    for item in at:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name or not value.strip():
+            raise UsageError(f"--at {item!r}: expected NAME=EXPR", hint='e.g. --at x="ones(2)" or --at w=@w.npy')
+        out[name] = inputs.load(value.strip()[1:]) if value.strip().startswith("@") else value
+    return out
+
+
+def prepare(opts: Options, program, file, at):
+    """Parse options, bind inputs, run the program: (source, session, result tensor)."""
+    from gradcli import api
+    source, origin = read_program(program, file)
+    session = api.setup(parse_at(at), device=opts.device, dtype=opts.dtype, seed=opts.seed)
+    y = api.run_program(source, session, origin)
+    return source, origin, session, y
+
+
+def print_warnings(opts: Options, session, source, origin) -> None:
+    from gradcli.render import diagnostics
+    for w in diagnostics.warnings(session.ctx.events, source, origin):
+        opts.err.print(w)
