@@ -49,7 +49,6 @@ import torch
 
 import gradcli
 from gradcli.ops import BUILTINS
-from gradcli.ops.core import ALIASES, TENSOR_KINDS
 
 RTOL = ATOL = 1e-9
 POOL = ((), (1,), (2,), (3,), (2, 2), (3, 3), (2, 3), (3, 1), (1, 3), (2, 1, 3))   # every array's shape
@@ -61,6 +60,7 @@ P_SINGULAR = 0.35      # an input is drawn at a singular point
 CHUNK = 50             # programs per task handed to a worker
 SHRINK_PER_SIGNATURE = 2    # full shrinks per category and worker; later ones are only located
 ORDERS = ("value", "gradient", "second order", "third order", "fourth order")
+ARRAY_KINDS = ("T", "mask", "tensors")     # parameter kinds of a signature that take arrays
 
 # ---- gradcli's builtins, as PyTorch computes them
 
@@ -77,6 +77,17 @@ def _prod(x, axis, keepdims):
     for a in sorted((a % max(x.ndim, 1) for a in np.atleast_1d(axis)), reverse=True):
         x = torch.prod(x, int(a), keepdim=keepdims)
     return x
+
+
+def _extreme(whole, along):
+    # With no axis torch.max(x) selects with masked_fill (0 where the mask is off, whatever the
+    # gradient); along axes amax/amin multiply by the mask. Both share the gradient between ties.
+    def fn(x, axis, keepdims):
+        if axis is None:
+            out = whole(x)
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        return along(x, axis, keepdims)
+    return fn
 
 
 def _transpose(x, dim0, dim1):
@@ -101,9 +112,7 @@ TORCH = {
     "sum": lambda x, axis, keepdims: torch.sum(x, _dims(x, axis), keepdims),
     "mean": lambda x, axis, keepdims: torch.mean(x, _dims(x, axis), keepdims),
     "prod": _prod,
-    # amax/amin share the gradient evenly between ties (torch.max(x, dim) would pick one)
-    "max": lambda x, axis, keepdims: torch.amax(x, _dims(x, axis), keepdims),
-    "min": lambda x, axis, keepdims: torch.amin(x, _dims(x, axis), keepdims),
+    "max": _extreme(torch.max, torch.amax), "min": _extreme(torch.min, torch.amin),
     "norm": lambda x, p, axis, keepdims: torch.linalg.vector_norm(x, p, axis, keepdims),
     "var": lambda x, axis, correction, keepdims: torch.var(x, axis, correction=correction, keepdim=keepdims),
     "std": lambda x, axis, correction, keepdims: torch.std(x, axis, correction=correction, keepdim=keepdims),
@@ -175,7 +184,7 @@ class Case:
 
 def _axes(ndim):
     ints = tuple(range(-max(ndim, 1), max(ndim, 1)))
-    return (None,) + ints + tuple(itertools.combinations(range(ndim), 2)) + ((tuple(range(ndim)),) if ndim > 2 else ())
+    return (None, ()) + ints + tuple(itertools.combinations(range(ndim), 2)) + ((tuple(range(ndim)),) if ndim > 2 else ())
 
 
 def _param_values(p, ndim):
@@ -199,7 +208,7 @@ def _builtin_cases(op):
         else:
             kind = "exponent" if (op.name, p.name) == ("pow", "b") else p.kind
             per_param.append([(Arg(kind, s),) for s in POOL] + ([] if p.required else [(Arg("default", (), p.default),)]))
-    others = [p for p in op.params if p.kind not in TENSOR_KINDS]
+    others = [p for p in op.params if p.kind not in ARRAY_KINDS]
     for combo in itertools.product(*per_param):
         args = tuple(itertools.chain.from_iterable(combo))
         ndim = len(args[0].shape) if args else 0
@@ -218,7 +227,7 @@ def torch_params(name, params):
     op = BUILTINS.get(name)
     if op is None:
         return params
-    return {p.name: params.get(p.name, () if p.variadic else p.default) for p in op.params if p.kind not in TENSOR_KINDS}
+    return {p.name: params.get(p.name, () if p.variadic else p.default) for p in op.params if p.kind not in ARRAY_KINDS}
 
 
 def _meta_shape(name, case):
@@ -231,8 +240,9 @@ def _meta_shape(name, case):
 
 @cache
 def cases():
-    """out shape -> production -> [Case]; and the builtins left out, with why."""
-    by_shape = defaultdict(lambda: defaultdict(list))
+    """out shape -> production -> [[Case]] grouped by operand shapes (drawn group first, so
+    that no shapes dominate through their many parameters); and the builtins left out, with why."""
+    grouped = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     left_out = dict(NOT_COMPARED)
     candidates = {name: _operator_cases(name) for name in OPERATORS}
     candidates["index"] = (Case((Arg("T", s),), {"key": k}) for s in POOL for k in KEYS)
@@ -242,7 +252,7 @@ def cases():
         if name not in TORCH:
             left_out[name] = "no PyTorch mapping in bench/torch_diff.py"
             continue
-        unknown = [p.name for p in op.params if p.kind not in TENSOR_KINDS and p.kind not in ("axis", "axis1", "newaxis")
+        unknown = [p.name for p in op.params if p.kind not in ARRAY_KINDS and p.kind not in ("axis", "axis1", "newaxis")
                    and p.name not in CHOICES]
         if unknown:
             left_out[name] = f"no values to try for parameter {', '.join(unknown)}"
@@ -255,7 +265,8 @@ def cases():
             except Exception:       # noqa: BLE001 — torch rejects these operands: not a case
                 continue
             if out in POOL:
-                by_shape[out][name].append(case)
+                grouped[out][name][tuple(a.shape for a in case.args)].append(case)
+    by_shape = {out: {name: list(groups.values()) for name, groups in names.items()} for out, names in grouped.items()}
     return by_shape, left_out
 
 
@@ -377,7 +388,7 @@ class Generator:
         elif name in CALCULUS:
             node = self.calculus(name, shape, depth, scope)
         else:
-            case = self.pick(cases()[0][shape][name])
+            case = self.pick(self.pick(cases()[0][shape][name]))
             domain = BUILTINS[name].domain if name in BUILTINS else "positive" if name == "^" else "real"
             args = tuple(self.operand(a, depth - 1, scope, domain) for a in case.args)
             style = int(self.rng.integers(BIND)) | (BIND if self.rng.random() < 0.1 else 0)
@@ -395,7 +406,7 @@ class Generator:
     def mask(self, shape, depth, scope):
         if self.rng.random() < 0.25:
             return self.node(shape, depth, scope)
-        a, b = self.pick(cases()[0][shape]["+"]).args
+        a, b = self.pick(self.pick(cases()[0][shape]["+"])).args
         op = self.pick(list(COMPARISONS))
         return Node(op, (self.node(a.shape, depth - 1, scope), self.node(b.shape, depth - 1, scope)), shape=shape)
 
@@ -483,18 +494,6 @@ def inputs_of(root):
     return list(found.values())
 
 
-def order_of(node):
-    """How many grad/jacobian/hessian calls nest at most: the derivative order of the value."""
-    memo = {}
-
-    def depth(n):
-        if id(n) not in memo:
-            inner = [depth(a) for a in operands(n)] + ([depth(n.ref.body)] if n.op == "call" else [])
-            memo[id(n)] = (n.op in CALCULUS) + max(inner, default=0)
-        return memo[id(n)]
-    return depth(node)
-
-
 def rewrite(root, swap):
     """A copy of the tree with swap(n) in place of every node n for which it is not None."""
     memo, bodies = {}, {}
@@ -527,7 +526,7 @@ def culprit(root):
 # ---- program text
 
 PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "@": 3, "unary": 4, "^": 5, "atom": 6}
-SPELLING = {v: k for k, v in ALIASES.items()}       # axis -> dim, keepdims -> keepdim, as PyTorch spells them
+SPELLING = {"axis": "dim", "keepdims": "keepdim"}   # keywords as PyTorch spells them
 
 
 def number(v):
@@ -629,7 +628,7 @@ class Text:
         for p in op.params:
             if p.kind == "tensors":
                 text, args = "[" + ", ".join(self.of(a) for a in args) + "]", []
-            elif p.kind in TENSOR_KINDS:
+            elif p.kind in ARRAY_KINDS:
                 arg = args.pop(0)
                 if arg.op == "default":
                     positional = False
@@ -686,19 +685,24 @@ def torch_value(node, env, memo):
     return value
 
 
+def leaves(root):
+    return {i.name: torch.tensor(i.value, requires_grad=True) for i in inputs_of(root)}
+
+
 def run_torch(root, wrt):
-    """{"value": ..., input name: gradient, ...} as far as it got, and the error that stopped it."""
-    results = {}
+    """{"value": ..., input name: gradient, ...} as far as it got, the error that stopped it,
+    and every node's tensor."""
+    results, memo = {}, {}
     try:
-        env = {i.name: torch.tensor(i.value, requires_grad=True) for i in inputs_of(root)}
-        y = torch_value(root, env, {})
-        results["value"] = y.detach().numpy()
-        leaves = [env[n] for n in wrt]
-        grads = torch.autograd.grad(y, leaves, allow_unused=True) if y.requires_grad else [None] * len(leaves)
-        results.update({n: np.zeros(x.shape) if g is None else g.detach().numpy() for n, x, g in zip(wrt, leaves, grads)})
-        return results, None
+        env = leaves(root)
+        y = torch_value(root, env, memo)
+        results["value"] = y.numpy(force=True)
+        xs = [env[n] for n in wrt]
+        grads = torch.autograd.grad(y, xs, allow_unused=True) if y.requires_grad else [None] * len(xs)
+        results.update({n: np.zeros(x.shape) if g is None else g.numpy(force=True) for n, x, g in zip(wrt, xs, grads)})
+        return results, None, memo
     except Exception as e:          # noqa: BLE001 — any failure is an outcome to compare
-        return results, f"{type(e).__name__}: {e}"
+        return results, f"{type(e).__name__}: {e}", memo
 
 
 def run_gradcli(text, at, wrt):
@@ -736,26 +740,25 @@ class Mismatch:
     text: str                   # the program that shows the mismatch (the second-order one for second order)
     at: dict                    # its inputs
     quantity: str               # "value" or the input whose gradient differs
-    order: int                  # the derivative order of that quantity
+    order: int                  # 0 value, 1 gradient, 2 second order: derivatives taken through the culprit
     kind: str
     mine: object                # gradcli's array, or its error
     theirs: object              # PyTorch's
-    second: bool                # found by the second-order check
+    operands: list              # the culprit's operands, as PyTorch computed them (None where it did not)
 
     @property
     def signature(self):
         node = culprit(self.program.root)
         label = f"{node.op} ({OPERATOR_NAMES[node.op]})" if node.op in OPERATOR_NAMES else \
             {"call": "user function", "index": "indexing"}.get(node.op, node.op)
-        return label, ORDERS[min(self.order, len(ORDERS) - 1)], self.kind
+        return label, ORDERS[self.order], self.kind
 
 
 def compare(program, root, wrt, with_value):
     text = render(root)
     at = {i.name: i.value for i in inputs_of(root)}
     mine, my_error = run_gradcli(text, at, wrt)
-    theirs, their_error = run_torch(root, wrt)
-    base = order_of(root)
+    theirs, their_error, memo = run_torch(root, wrt)
     for q in (["value"] if with_value else []) + wrt:
         if q not in mine and q not in theirs:
             return "both failed"
@@ -766,7 +769,13 @@ def compare(program, root, wrt, with_value):
         else:
             kind, a, b = differ(mine[q], theirs[q]), mine[q], theirs[q]
         if kind:
-            return Mismatch(program, text, at, q, base + (q != "value"), kind, a, b, root is not program.root)
+            node = culprit(program.root)
+            values = [memo[id(a)].numpy(force=True) if id(a) in memo and a.op != "default" else None
+                      for a in node.args]
+            if any(v is not None and not np.isfinite(v).all() for v in values):
+                kind += " at a nan/inf operand"
+            order = (root is not program.root) + (q != "value")
+            return Mismatch(program, text, at, q, order, kind, a, b, values)
     return "agree"
 
 
@@ -848,25 +857,21 @@ def _fresh_name(root):
 def simpler(m, rng):
     """Candidate programs smaller or plainer than m's."""
     program, root = m.program, m.program.root
-    if m.second and program.second == "all":
+    if m.order == 2 and program.second == "all":
         yield Program(root, (m.quantity, False))
         yield Program(root, (m.quantity, True))
-    memo = {}
-    try:
-        torch_value(root, {i.name: torch.tensor(i.value, requires_grad=True) for i in inputs_of(root)}, memo)
-    except Exception:               # noqa: BLE001 — nothing to freeze then
-        memo = {}
+    memo = run_torch(root, [])[2]
     target = culprit(root)
     inner = [n for n in walk(root, into_bodies=False) if n.op not in LEAVES and not n.wrapper and n is not target
              and id(n) in memo]
     for n in sorted(inner, key=lambda n: -len(walk(n))):        # freeze an operand into an input
-        value = memo[id(n)].detach().numpy().copy()
+        value = memo[id(n)].numpy(force=True).copy()
         frozen = Node("input", shape=n.shape, ref=Input(_fresh_name(root), value, np.round(rng.normal(size=n.shape), 1)))
         yield Program(rewrite(root, lambda x, n=n, f=frozen: f if x is n else None), program.second)
     for inp in inputs_of(root):                                  # rounder inputs
         for value, direction in ((np.round(inp.value, 1), inp.direction), (np.round(inp.value), inp.direction),
                                  (inp.value, np.round(inp.direction))):
-            if not (np.array_equal(value, inp.value) and np.array_equal(direction, inp.direction)):
+            if not (np.array_equal(value, inp.value, equal_nan=True) and np.array_equal(direction, inp.direction)):
                 new = replace(inp, value=value, direction=direction)
                 yield Program(rewrite(root, lambda x, i=inp, new=new: replace(x, ref=new) if x.ref is i else None),
                               program.second)
@@ -883,33 +888,68 @@ def simplify(m, rng):
             return m
 
 
-# ---- differences gradcli documents
+# ---- differences gradcli documents: the README's table "Where gradcli and PyTorch differ, on purpose"
 
-def _axis_of_scalar(node, m):
-    op = BUILTINS.get(node.op)
-    axis = op is not None and any(p.kind in ("axis", "axis1") and node.params.get(p.name, p.default) is not None
-                                  for p in op.params)
-    return axis and node.args[0].shape == () and m.kind == "gradcli error" and "axis" in str(m.mine)
+def _reduced(node):
+    """The axes a reduction node reduces (None: all); torch lets a 0-d array have axis 0 or -1."""
+    axis = node.params.get("axis")
+    return None if axis is None or node.args[0].shape == () else tuple(np.atleast_1d(axis))
+
+
+def _norm_at_zero(node, m):
+    x = m.operands[0]
+    return node.op == "norm" and node.params.get("p", 2) == 2 and m.order == 2 and "torch nan" in m.kind \
+        and x is not None and bool((np.abs(x).max(axis=_reduced(node)) == 0).any())
+
+
+def _atan2_at_origin(node, m):
+    a, b = m.operands[:2] if len(m.operands) == 2 else (None, None)
+    return node.op == "atan2" and m.order == 2 and "torch nan" in m.kind and a is not None and b is not None \
+        and bool(((a == 0) & (b == 0)).any())
+
+
+def _power_with_input_exponent(node, m):
+    base = m.operands[0] if m.operands else None
+    return node.op in ("pow", "^") and node.args[1].op != "const" and m.order == 2 and "torch nan" in m.kind \
+        and base is not None and bool((base == 0).any())
+
+
+def _spread_of_equal_elements(node, m):
+    x = m.operands[0] if m.operands else None
+    return node.op in ("var", "std") and x is not None and bool((np.ptp(x, axis=_reduced(node)) == 0).any())
+
+
+def _infinite_gradient_into_extreme(node, m):
+    extremes = [n for n in walk(node, into_bodies=False) if n.op in ("max", "min") and n.params.get("axis") is not None]
+    if m.order != 1 or "torch nan" not in m.kind or not extremes:
+        return False
+    memo = {}
+    y = torch_value(m.program.root, leaves(m.program.root), memo)
+    outs = [memo[id(n)] for n in extremes if id(n) in memo and memo[id(n)].requires_grad]
+    cotangents = torch.autograd.grad(y, outs, allow_unused=True) if outs else ()
+    return any(c is not None and bool(torch.isinf(c).any()) for c in cotangents)
+
+
+def _no_axes(node, m):
+    return node.params.get("axis") == ()
 
 
 def _squeeze_wide_axis(node, m):
-    axis = node.params.get("axis")
-    return node.op == "squeeze" and axis is not None and m.kind == "gradcli error" and \
-        any((node.args[0].shape or (1,))[a] != 1 for a in np.atleast_1d(axis))
-
-
-def _prod_two_zeros(node, m):
-    if node.op != "prod" or m.order < 2:
-        return False
-    x = torch_value(node.args[0], {i.name: torch.tensor(i.value) for i in inputs_of(node)}, {}).detach().numpy()
-    axis = node.params.get("axis")
-    return bool(((x == 0).sum(axis=None if axis is None else tuple(np.atleast_1d(axis))) >= 2).any())
+    axis = _reduced(node)
+    return node.op == "squeeze" and m.kind == "gradcli error" and axis is not None and \
+        any(node.args[0].shape[a] != 1 for a in axis)
 
 
 EXPLAINED = {
-    "an axis of a 0-d array: an error in gradcli, as in NumPy; torch accepts dim 0 and -1": _axis_of_scalar,
-    "squeeze of an axis whose size is not 1: an error in gradcli, as in NumPy; torch leaves it": _squeeze_wide_axis,
-    "prod's second derivative with two zeros along the axes is taken as 0 (README)": _prod_two_zeros,
+    "axis=(): no axis reduced (NumPy), torch every axis": _no_axes,
+    "norm (p = 2) at a zero norm: second derivative 0, torch nan": _norm_at_zero,
+    "atan2 at the origin: second derivatives 0, torch nan": _atan2_at_origin,
+    "a^b at a = 0 with an exponent that is not a literal: finite second derivatives, torch nan":
+        _power_with_input_exponent,
+    "var/std of equal elements: exactly 0 and gradient 0, torch a rounding error": _spread_of_equal_elements,
+    "max/min along an axis under an infinite gradient: 0 where not selected, torch nan":
+        _infinite_gradient_into_extreme,
+    "squeeze of an axis whose size is not 1: an error, torch leaves x unchanged": _squeeze_wide_axis,
 }
 
 

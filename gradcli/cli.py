@@ -269,7 +269,7 @@ def explain_command(program, file, at, full, **kw):
               help="The range of the vertical axis (default: every finite value of f and df/dx).")
 @common_options
 def plot_command(program, file, at, points, height, ylim, **kw):
-    """f and its derivative over a range (--at x=A:B), drawn in the terminal."""
+    """f and its derivative over a range (--at x=A:B), in the terminal."""
     opts = options_from(kw)
 
     def work():

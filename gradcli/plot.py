@@ -9,7 +9,6 @@ import math
 from dataclasses import dataclass
 
 
-
 @dataclass
 class Samples:
     program: str
