@@ -197,7 +197,7 @@ def graph_command(program, file, at, format_, grads, depth, full, **kw):
               help="Largest accepted error, relative to max(1, |gradient|).")
 @common_options
 def check_command(program, file, at, wrt, tol, **kw):
-    """Autograd's gradient against central finite differences (exit 1 if they differ)."""
+    """Autograd against finite differences (exit 1 if they differ)."""
     opts = options_from(kw)
 
     def work():
