@@ -119,3 +119,14 @@ def test_the_readme_lists_every_builtin_and_no_other():
     families = r"(?:creation|elementwise|reductions|linear algebra|shape|calculus)\s+\(`([^`]*)`"
     listed = {w for group in re.findall(families, paragraph) for w in group.split()}
     assert listed == set(BUILTINS)
+
+
+def test_a_batch_worker_imports_no_rich():
+    """Workers compute records; only the parent draws them."""
+    import subprocess
+    import sys
+    code = ("import sys\nfrom gradcli.batch import worker\nworker.warm()\n"
+            "r = worker.evaluate_file('a.grad', 'x = ones(2)\\nsum(log(x - 1))\\nnorm(y)\\n', {})\n"
+            "assert len(r['records']) == 2, r\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "[]", p.stdout + p.stderr

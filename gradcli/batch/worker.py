@@ -48,7 +48,7 @@ def warm() -> None:
     the first file in this process, so that its time is its own."""
     from gradcli import api  # noqa: F401
     from gradcli.parse import parse
-    from gradcli.render import diagnostics, format  # noqa: F401
+    from gradcli.render import format  # noqa: F401
     parse("0")                          # builds (or loads) the parser
 
 
