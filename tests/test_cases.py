@@ -49,11 +49,11 @@ def warned_ops(err: str) -> set:
 
 def spelled_ops(program: str) -> set:
     """The operations a program spells: by name, a synonym or an operator."""
-    from gradcli.interpret import _BINARY, _COMPARE
+    from gradcli.evaluator import BINARY, COMPARE
     from gradcli.ops import SYNONYMS, TABLE
     names = {n for n in re.findall(r"[A-Za-z_]\w*", program)}
     ops = {n for n in names if n in TABLE} | {SYNONYMS[n] for n in names if n in SYNONYMS}
-    ops |= {op for sym, op in {**_BINARY, **_COMPARE, "^": "pow"}.items() if sym in program}
+    ops |= {op for sym, op in {**BINARY, **COMPARE, "^": "pow"}.items() if sym in program}
     if "-" in program:
         ops.add("neg")
     if "[" in program:

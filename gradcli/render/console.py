@@ -61,7 +61,7 @@ def summary(value, shape, dtype: str, grads: dict | None, precision: int, inner:
 def functions(opts, name: str | None) -> None:
     """The builtin listing, from the op table."""
     from gradcli.errors import UnknownNameError
-    from gradcli.interpret import resolve_builtin, suggest
+    from gradcli.evaluator import resolve_builtin, suggest
     from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS
     if name:
         op = resolve_builtin(name)

@@ -32,7 +32,7 @@ def show_vars(repl, arg):
     from rich.text import Text
 
     from gradcli.autograd import Tensor
-    from gradcli.interpret import Function
+    from gradcli.evaluator import Function
     from gradcli.render import format as fmt
     env = repl.session.env
     if not env:
@@ -77,7 +77,7 @@ def show_help(repl, arg):
 
     from gradcli.autograd import Tensor
     from gradcli.errors import UnknownNameError
-    from gradcli.interpret import Function, suggest, resolve_builtin
+    from gradcli.evaluator import Function, resolve_builtin, suggest
     from gradcli.ops import BUILTINS, SYNONYMS
     from gradcli.render import format as fmt
     name, say = arg.strip(), repl.out.print

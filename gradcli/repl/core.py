@@ -186,7 +186,7 @@ class Repl:
     def reads(self, node) -> frozenset:
         """Names an expression reads, and those of the user functions it calls
         (their free names are looked up when they are called, that is now)."""
-        from gradcli.interpret import Function
+        from gradcli.evaluator import Function
         if node is None:
             return frozenset()
         names = set(prog.names(node))
@@ -260,7 +260,7 @@ class Repl:
     # ---- :commands
     def _command(self, text: str, first: int):
         from gradcli.errors import UsageError
-        from gradcli.interpret import suggest
+        from gradcli.evaluator import suggest
         m = re.match(r"\s*:(\S*)\s*", text)
         name, arg = m.group(1), text[m.end():].rstrip()
         name = ALIASES.get(name, name)
@@ -291,7 +291,7 @@ class Repl:
     def names(self) -> dict[str, str]:
         """Bound names -> their kind."""
         from gradcli.autograd import Tensor
-        from gradcli.interpret import Function
+        from gradcli.evaluator import Function
         out = {}
         for name, value in self.session.env.items():
             out[name] = ("function" if isinstance(value, Function) else

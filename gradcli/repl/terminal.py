@@ -48,7 +48,7 @@ STYLE = {
 def _make_lexer(repl: Repl):
     from prompt_toolkit.lexers import Lexer
 
-    from gradcli.interpret import CONSTANTS, KEYWORDS, resolve_builtin
+    from gradcli.evaluator import CONSTANTS, KEYWORDS, resolve_builtin
 
     class GradcliLexer(Lexer):
         """Colors as typed: numbers, builtins, bound names, :commands, comments."""
@@ -88,7 +88,7 @@ def _make_completer(repl: Repl):
     from prompt_toolkit.completion import Completer, Completion, PathCompleter
     from prompt_toolkit.document import Document
 
-    from gradcli.interpret import CONSTANTS, KEYWORDS
+    from gradcli.evaluator import CONSTANTS, KEYWORDS
     from gradcli.ops import BUILTINS, SYNONYMS
     paths = PathCompleter(expanduser=True)
 

@@ -1,0 +1,309 @@
+"""Expressions to values, for a Session: one table keyed by AST node type
+gives each kind of node its sub-expressions and how their values combine.
+Evaluation uses an explicit stack, so nesting depth costs no Python
+recursion; user functions are inlined at each call."""
+from __future__ import annotations
+
+import difflib
+import math
+from collections import ChainMap
+from dataclasses import dataclass
+from typing import Callable
+
+from gradcli import ast
+from gradcli.autograd import Tensor, apply, scope
+from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
+from gradcli.ops import BUILTINS, SYNONYMS, F, bind
+from gradcli.ops.binding import ALIASES, whole
+
+CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
+KEYWORDS = {"True": True, "False": False, "None": None}
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
+COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
+_SEQ_KINDS = ("tensors", "shape", "dims", "axis", "axis1", "newaxis")
+
+
+@dataclass
+class Function:
+    """A user function: its definition, inlined at every call."""
+    name: str
+    params: list[str]
+    body: ast.Node
+    span: object
+    source: str
+
+
+@dataclass
+class CallScope:
+    """The nodes one grad()/jacobian()/hessian() call created; drawn as one node."""
+    func: str
+    text: str
+    args: tuple = ()
+
+
+def resolve_builtin(name: str):
+    return BUILTINS.get(SYNONYMS.get(name, name))
+
+
+def suggest(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def describe(value) -> str:
+    if isinstance(value, tuple):
+        return "a tuple"
+    if isinstance(value, Function):
+        return "a function"
+    if isinstance(value, Tensor):
+        return f"an array of shape {value.shape}"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class NodeRule:
+    """children(node): the sub-expressions, in order (None for an empty slice
+    bound); combine(evaluator, node, values, seq, source): the node's value
+    from theirs; sequences(evaluator, node, env, seq): whether each child
+    that is a list is a sequence (a tuple of values, as a shape or the
+    arrays of stack) rather than an array."""
+    children: Callable
+    combine: Callable
+    sequences: Callable | None = None
+
+
+class Evaluator:
+    """The values of a session's expressions."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def eval(self, root: ast.Node, env):
+        """The value of an expression: a Tensor, a tuple, True/False/None."""
+        ctx = self.session.ctx
+        tasks: list = [("eval", root, env, False)]
+        vals: list = []
+        active: list[Function] = []      # user functions being inlined, innermost last
+        node = root
+        try:
+            while tasks:
+                task = tasks.pop()
+                if task[0] == "leave":
+                    active.pop()
+                    continue
+                if task[0] == "eval":
+                    _, node, env, seq = task
+                    if node is None or isinstance(node, (ast.Number, ast.Name)):
+                        vals.append(self._atom(node, env))
+                        continue
+                    rule = NODES[type(node)]
+                    children = rule.children(node)
+                    seqs = rule.sequences(self, node, env, seq) if rule.sequences else (False,) * len(children)
+                    tasks.append(("combine", node, env, seq, len(children)))
+                    tasks.extend(("eval", c, env, s) for c, s in zip(reversed(children), reversed(seqs)))
+                    continue
+                _, node, env, seq, n = task
+                args = vals[len(vals) - n:]
+                del vals[len(vals) - n:]
+                ctx.span = node.span
+                if isinstance(node, ast.Call) and isinstance(fn := self._function(node, env), Function):
+                    local = self._enter(fn, node, args, active)
+                    tasks.append(("leave",))
+                    tasks.append(("eval", fn.body, local, False))
+                    continue
+                source = active[-1].source if active else self.session.source
+                vals.append(NODES[type(node)].combine(self, node, args, seq, source))
+        except GradcliError as e:
+            if e.span is None and node is not None:
+                e.span = node.span
+            if active:                  # the span points into the function's own text
+                e.locate(active[-1].source)
+            raise
+        return vals[-1]
+
+    def _atom(self, node, env):
+        bk = self.session.bk
+        if node is None:
+            return None
+        if isinstance(node, ast.Number):
+            return Tensor.constant(node.value, bk)
+        name = node.id
+        if name in env:
+            value = env[name]
+            if isinstance(value, Function):
+                raise UsageError(f"'{name}' is a function: call it, {name}(...)", node.span)
+            return value
+        if name in CONSTANTS:
+            return Tensor.constant(CONSTANTS[name], bk)
+        if name in KEYWORDS:
+            return KEYWORDS[name]
+        if resolve_builtin(name):
+            raise UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
+        raise UnknownNameError(f"unknown name '{name}'" + suggest(name, [*env, *CONSTANTS]), node.span)
+
+    def _function(self, node, env):
+        """The user function a call names (None for a builtin)."""
+        fn = env.get(node.func) if node.func not in BUILTINS else None
+        if fn is not None and not isinstance(fn, Function):
+            raise UsageError(f"'{node.func}' is {describe(fn)}, not a function", node.func_span or node.span,
+                             hint=f"multiply with '*': {node.func} * (...)")
+        return fn
+
+    def _enter(self, fn: Function, node: ast.Call, args: list, active: list[Function]):
+        """Check a user function call and give its body's environment."""
+        names = [f.name for f in active]
+        if fn.name in names:
+            chain = " -> ".join(names[names.index(fn.name):] + [fn.name])
+            raise UsageError(f"'{fn.name}' calls itself ({chain}); recursion is not supported", node.span)
+        defined = f"defined as {fn.name}({', '.join(fn.params)})"
+        npos = len(args) - len(node.keywords)
+        if npos > len(fn.params):
+            raise ArgumentError(f"{fn.name}() takes {len(fn.params)} argument{'s' * (len(fn.params) != 1)}, "
+                                f"but {npos} were given", node.span, hint=defined)
+        local = dict(zip(fn.params, args[:npos]))
+        for k, v in zip(node.keywords, args[npos:]):
+            if k.name not in fn.params:
+                raise ArgumentError(f"{fn.name}() has no parameter '{k.name}'", k.span, hint=defined)
+            local[k.name] = v
+        missing = [p for p in fn.params if p not in local]
+        if missing:
+            raise ArgumentError(f"{fn.name}() is missing its argument '{missing[0]}'", node.span, hint=defined)
+        active.append(fn)
+        return ChainMap(local, self.session.env)
+
+    def tensor(self, value, node) -> Tensor:
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, tuple):
+            return self.array(list(value), node)
+        raise UsageError(f"expected an array or a number, not {describe(value)}", node.span)
+
+    def array(self, items, node) -> Tensor:
+        """A list literal: one constant array, or a stack when inputs feed it."""
+        bk = self.session.bk
+        items = [self.tensor(i, node) for i in items]
+        shapes = {t.shape for t in items}
+        if len(shapes) > 1:
+            a, b = list(shapes)[:2]
+            raise ShapeError(f"the items of a list must have one shape, got {a} and {b}", node.span)
+        if not items:
+            return Tensor(bk.xp.zeros((0,), dtype=bk.dtype), bk, const=True)
+        if items[0].ndim >= MAX_AXES:
+            raise ShapeError(f"lists nest at most {MAX_AXES} deep (arrays have at most {MAX_AXES} axes)", node.span)
+        if all(t.const and t.op is None for t in items):
+            return Tensor(bk.xp.stack([t.data for t in items]), bk, const=True)
+        return F.stack(*items, axis=0)
+
+    def index(self, node: ast.Index, args) -> Tensor:
+        t = self.tensor(args[0], node)
+        key, pos = [], 1
+        for item in node.items:
+            if isinstance(item, ast.Slice):
+                parts = [None if v is None else whole(v, "a slice bound") for v in args[pos:pos + 3]]
+                pos += 3
+                if parts[2] == 0:
+                    raise ArgumentError("a slice step cannot be 0", item.span)
+                key.append(slice(*parts))
+            else:
+                key.append(whole(args[pos], "an index"))
+                pos += 1
+        if len(key) > t.ndim:
+            raise ShapeError(f"too many indices ({len(key)}) for an array of shape {t.shape}", node.span)
+        for axis, k in enumerate(key):
+            if isinstance(k, int) and not -t.shape[axis] <= k < t.shape[axis]:
+                raise ShapeError(f"index {k} is out of range for axis {axis} of size {t.shape[axis]}",
+                                 node.items[axis].span)
+        return F.getitem(t, key=tuple(key))
+
+    def call(self, node: ast.Call, args, source: str) -> Tensor:
+        op = resolve_builtin(node.func)
+        npos = len(args) - len(node.keywords)
+        kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
+        tensors, params = bind(op, args[:npos], kwargs, self.session.bk)
+        if op.impl is not None:
+            with scope(CallScope(op.name, _source_text(source, node.span), tuple(tensors))):
+                return op.impl(*tensors, **params)
+        return apply(op, *tensors, bk=self.session.bk, **params)
+
+    def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:
+        """A list argument is a sequence where the builtin's parameter takes one (a shape, axes, arrays)."""
+        op = resolve_builtin(node.func)
+        if op is None and not isinstance(self._function(node, env), Function):
+            names = [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function))]
+            what = "method" if node.receiver is not None else "function"
+            raise UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names),
+                                   node.func_span or node.span, hint="gradcli functions lists the builtins")
+        if op is None:
+            return [False] * len(_call_children(node))
+        kind = _param_kinds(op)
+        args = ([node.receiver] if node.receiver is not None else []) + node.args
+        return ([kind(i, None) in _SEQ_KINDS and isinstance(a, ast.List) for i, a in enumerate(args)]
+                + [kind(None, k.name) in _SEQ_KINDS and isinstance(k.value, ast.List) for k in node.keywords])
+
+
+def _param_kinds(op):
+    """(position, keyword) -> the kind of parameter that argument fills."""
+    params = op.params
+
+    def kind(i, name):
+        if name is not None:
+            name = ALIASES.get(name, name)
+            return next((p.kind for p in params if p.name == name), None)
+        for j, p in enumerate(params):
+            if p.variadic or j == i:
+                return p.kind
+        return None
+    return kind
+
+
+def _call_children(node: ast.Call) -> list:
+    return ([node.receiver] if node.receiver is not None else []) + node.args + [k.value for k in node.keywords]
+
+
+def _index_children(node: ast.Index) -> list:
+    return [node.value, *(c for i in node.items
+                          for c in ((i.start, i.stop, i.step) if isinstance(i, ast.Slice) else (i,)))]
+
+
+def _unary(ev, node, args, seq, source):
+    t = ev.tensor(args[0], node)
+    return F.neg(t) if node.op == "-" else t
+
+
+NODES: dict[type, NodeRule] = {
+    ast.List: NodeRule(lambda n: n.items, lambda ev, n, args, seq, src: tuple(args) if seq else ev.array(args, n),
+                       lambda ev, n, env, seq: [seq] * len(n.items)),
+    ast.Tuple: NodeRule(lambda n: n.items, lambda ev, n, args, seq, src: tuple(args),
+                        lambda ev, n, env, seq: [True] * len(n.items)),
+    ast.BinOp: NodeRule(lambda n: [n.left, n.right],
+                        lambda ev, n, args, seq, src: getattr(F, BINARY[n.op])(*(ev.tensor(a, n) for a in args))),
+    ast.Compare: NodeRule(lambda n: [n.left, n.right],
+                          lambda ev, n, args, seq, src: getattr(F, COMPARE[n.op])(*(ev.tensor(a, n) for a in args))),
+    ast.UnaryOp: NodeRule(lambda n: [n.operand], _unary),
+    ast.Transpose: NodeRule(lambda n: [n.value],
+                            lambda ev, n, args, seq, src: F.transpose(ev.tensor(args[0], n), dim0=None, dim1=None)),
+    ast.Index: NodeRule(_index_children, lambda ev, n, args, seq, src: ev.index(n, args)),
+    ast.Call: NodeRule(_call_children, lambda ev, n, args, seq, src: ev.call(n, args, src),
+                       lambda ev, n, env, seq: ev.call_sequences(n, env, seq)),
+}
+
+
+def children(node) -> list:
+    """A node's sub-expressions (for static checks of a statement)."""
+    rule = NODES.get(type(node))
+    return [c for c in rule.children(node) if c is not None] if rule else []
+
+
+def _source_text(source: str, span) -> str:
+    """The text of a one-line span (a grad() call's label)."""
+    if span.line != span.end_line:
+        return "..."
+    start = 0
+    for _ in range(span.line - 1):      # find the line without splitting the whole program
+        start = source.find("\n", start) + 1
+        if start == 0:
+            return "..."
+    end = source.find("\n", start)
+    line = source[start:] if end < 0 else source[start:end]
+    return line[span.column - 1:span.end_column - 1]
