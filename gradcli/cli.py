@@ -4,7 +4,6 @@ gradcli/edge.py; what they compute is in the modules they call, and how it
 looks in gradcli/render/."""
 from __future__ import annotations
 
-import gc
 import sys
 
 import click
@@ -15,8 +14,8 @@ from gradcli.errors import UsageError
 STEPS = 30          # explain: the steps shown without --full
 POINTS = 121        # plot: the range in 120 equal steps, ends included
 HEIGHT = 16         # plot: rows of the chart (4 braille dots each)
-from gradcli.edge import (Options, boundary, common_options, options_from, parse_at, prepare, print_warnings,
-                          program_options, read_program, report_error, silence_broken_pipe)
+from gradcli.edge import (boundary, collecting, common_options, options_from, parse_at, prepare, print_warnings,
+                          program_options, read_program, report_usage, silence_broken_pipe)
 
 EXAMPLES = """
 \b
@@ -59,18 +58,15 @@ class LazyGroup(click.Group):
     def main(self, args=None, prog_name=None, **extra):
         """The console script: click's usage errors get gradcli's message
         format (and the JSON error document with --json), exit code 2."""
-        # A one-shot command builds large acyclic graphs (trees of the parser,
-        # tensors) and then exits; the cyclic collector would only rescan them,
-        # doubling the time of a 100,000-line program.
-        gc.disable()
         extra["standalone_mode"] = False
         try:
-            super().main(args, prog_name or "gradcli", **extra)
+            with collecting(False):         # a one-shot command (edge.collecting says why)
+                super().main(args, prog_name or "gradcli", **extra)
         except click.exceptions.NoSuchOption as e:
-            _usage(e, hint="a program that starts with '-' goes after '--': gradcli eval -- \"-mean(x)\" --at x=..."
-                   if e.option_name and not e.option_name.startswith("--") else None)
+            report_usage(e, hint="a program that starts with '-' goes after '--': gradcli eval -- \"-mean(x)\" "
+                         "--at x=..." if e.option_name and not e.option_name.startswith("--") else None)
         except click.UsageError as e:
-            _usage(e)
+            report_usage(e)
         except click.exceptions.Abort:
             sys.exit(130)
         except click.exceptions.Exit as e:
@@ -291,13 +287,3 @@ def plot_command(program, file, at, points, height, ylim, **kw):
         for line in chart.notes(s, opts.precision, limits):
             opts.out.print(Text(line, style="dim"))
     boundary(opts, work)
-
-
-def _usage(e, hint=None):
-    err = UsageError(e.format_message(), hint=hint)
-    argv = e.ctx.params if e.ctx is not None else {}
-    opts = Options(json=bool(argv.get("json_")) or "--json" in sys.argv[1:], no_color="--no-color" in sys.argv[1:])
-    report_error(opts, err)
-    if e.ctx is not None and not opts.json:
-        opts.err.print(f"Try '{e.ctx.command_path} --help' for help.", style="dim")
-    sys.exit(2)

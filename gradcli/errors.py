@@ -13,6 +13,15 @@ class Span(NamedTuple):
     end_line: int
     end_column: int
 
+    def text(self, lines: list[str]) -> str:
+        """The source under the span, its lines joined by newlines ("" where there is none)."""
+        if not 0 < self.line <= len(lines):
+            return ""
+        part = lines[self.line - 1:self.end_line]
+        part[-1] = part[-1][:self.end_column - 1]
+        part[0] = part[0][self.column - 1:]
+        return "\n".join(part)
+
 
 class GradcliError(Exception):
     exit_code = 1

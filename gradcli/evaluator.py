@@ -222,7 +222,8 @@ class Evaluator:
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
         tensors, params = bind(op, args[:npos], kwargs, self.session.bk)
         if op.impl is not None:
-            with scope(CallScope(op.name, _source_text(source, node.span), tuple(tensors))):
+            text = node.span.text(source.split("\n")) if node.span.line == node.span.end_line else "..."
+            with scope(CallScope(op.name, text, tuple(tensors))):
                 return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.session.bk, **params)
 
@@ -293,17 +294,3 @@ def children(node) -> list:
     """A node's sub-expressions (for static checks of a statement)."""
     rule = NODES.get(type(node))
     return [c for c in rule.children(node) if c is not None] if rule else []
-
-
-def _source_text(source: str, span) -> str:
-    """The text of a one-line span (a grad() call's label)."""
-    if span.line != span.end_line:
-        return "..."
-    start = 0
-    for _ in range(span.line - 1):      # find the line without splitting the whole program
-        start = source.find("\n", start) + 1
-        if start == 0:
-            return "..."
-    end = source.find("\n", start)
-    line = source[start:] if end < 0 else source[start:end]
-    return line[span.column - 1:span.end_column - 1]

@@ -1,58 +1,14 @@
-"""Text to AST. The LALR parser is built once per process (and cached on disk
-by Lark); the AST is built from Lark's tree without recursion, so programs
-nested thousands deep parse as well as flat ones."""
+"""Text to AST (the parser is gradcli/lalr.py's, the error messages
+gradcli/syntax.py's). The AST is built from Lark's tree without recursion, so
+programs nested thousands deep parse as well as flat ones."""
 from __future__ import annotations
 
 import functools
-from importlib import resources
-from pathlib import Path
 
 from gradcli import ast
 from gradcli.errors import Span, SyntaxError_
-
-_OPENERS, _CLOSERS = "([", ")]"
-
-# Terminals as a person would name them, for "expected ..." messages.
-_WORDS = {
-    "NAME": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'",
-    "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "COLON": "':'", "DOT": "'.'",
-    "EQUAL": "'='", "_SEP": "a new statement", "$END": "the end of the program",
-    "ADD_OP": "'+' or '-'", "MUL_OP": "'*', '/' or '@'", "POW_OP": "'**' or '^'",
-    "COMP_OP": "a comparison",
-}
-_EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "ADD_OP"}
-
-
-def _grammar_text() -> str:
-    # In a wheel the grammar ships as gradcli/grammar/; in a source checkout
-    # (editable install, tests) it is the top-level grammar/ folder.
-    packaged = resources.files("gradcli").joinpath("grammar/gradcli.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "gradcli.lark").read_text(encoding="utf-8")
-
-
-class _BracketNewlines:
-    """Post-lexer: a newline inside brackets continues the statement."""
-    always_accept = ("_SEP",)
-
-    def process(self, stream):
-        depth = 0
-        for tok in stream:
-            kind = tok.type
-            if kind == "LPAR" or kind == "LSQB":
-                depth += 1
-            elif kind == "RPAR" or kind == "RSQB":
-                depth = max(0, depth - 1)
-            elif depth and kind == "_SEP" and tok.value != ";":
-                continue
-            yield tok
-
-
-@functools.lru_cache(maxsize=None)
-def _parser():
-    from lark import Lark
-    return Lark(_grammar_text(), parser="lalr", postlex=_BracketNewlines(), cache=True)
+from gradcli.lalr import parser as _parser
+from gradcli.syntax import syntax_error
 
 
 def _tok_span(tok) -> Span:
@@ -71,6 +27,9 @@ def _join(first, last) -> Span:
 
 @functools.lru_cache(maxsize=None)
 def _builder_class():
+    """The Transformer that builds the AST from Lark's tree. Long: one class
+    definition, made on first use so that lark is imported only when a
+    program is parsed."""
     # Positions come from tokens and child spans, not Lark's propagate_positions,
     # which doubles the parse time of long programs.
     from lark import Transformer_NonRecursive
@@ -79,6 +38,11 @@ def _builder_class():
         def __init__(self, source: str):
             super().__init__()
             self.source = source        # for hints quoting the program
+
+        def text(self, node) -> str:
+            """A node's source on one line (for hints), or '...'."""
+            s = node.span
+            return s.text(self.source.split("\n")) if s.line == s.end_line else "..."
         def number(self, ch):
             return ast.Number(float(ch[0]), span=_tok_span(ch[0]))
 
@@ -110,8 +74,7 @@ def _builder_class():
                 a, op1, b, op2, c = ch[:5]
                 raise SyntaxError_(
                     "comparisons cannot be chained", _tok_span(op2),
-                    hint=f"write ({_text(self.source, a)} {op1} {_text(self.source, b)}) * "
-                         f"({_text(self.source, b)} {op2} {_text(self.source, c)})")
+                    hint=f"write ({self.text(a)} {op1} {self.text(b)}) * ({self.text(b)} {op2} {self.text(c)})")
             return ast.Compare(str(ch[1]), _plain(ch[0]), _plain(ch[2]), span=_join(ch[0], ch[2]))
 
         def keyword(self, ch):
@@ -198,15 +161,6 @@ def _plain(node):
     return node
 
 
-def _text(source: str, node) -> str:
-    """The source text of a node on one line (for hints)."""
-    s = node.span
-    lines = source.split("\n")
-    if s.line == s.end_line and 0 < s.line <= len(lines):
-        return lines[s.line - 1][s.column - 1:s.end_column - 1]
-    return "..."
-
-
 # Statement shapes already parsed: the token types (and operator spellings)
 # of a statement -> its tree with those tokens, and where each sits.
 _SHAPES: dict[tuple, tuple] = {}
@@ -277,7 +231,7 @@ def parse(source: str) -> ast.Program:
     try:
         tree = _tree(source)
     except UnexpectedInput as e:
-        raise _syntax_error(e, source).locate(source) from None
+        raise syntax_error(e, source).locate(source) from None
     try:
         statements = _builder_class()(source).transform(tree)
     except VisitError as e:
@@ -293,101 +247,3 @@ def parse_expression(source: str) -> ast.Node:
     if len(program.statements) != 1 or not isinstance(program.statements[0], ast.Result):
         raise SyntaxError_("expected one expression", Span(1, 1, 1, len(source) + 1)).locate(source)
     return program.statements[0].value
-
-
-def is_incomplete(source: str) -> bool:
-    """True when more lines could complete the program (an open bracket, a
-    trailing operator): the REPL then asks for a continuation line."""
-    from lark.exceptions import UnexpectedEOF, UnexpectedToken
-    depth = 0
-    for line in source.splitlines():
-        for ch in line.split("#", 1)[0]:            # brackets in a comment do not count
-            depth += (ch in _OPENERS) - (ch in _CLOSERS)
-    if depth > 0:
-        return True
-    try:
-        _parser().parse(source)
-    except UnexpectedEOF:
-        return True
-    except UnexpectedToken as e:
-        return e.token.type == "$END"
-    except Exception:
-        return False
-    return False
-
-
-def _describe(expected: set[str]) -> str:
-    if expected & _EXPRESSION_START == _EXPRESSION_START or {"NAME", "NUMBER"} <= expected:
-        rest = sorted(_WORDS.get(t, repr(t)) for t in expected - _EXPRESSION_START
-                      if t not in ("_SEP", "$END"))
-        words = ["an expression"] + rest
-    else:
-        words = sorted(_WORDS.get(t, f"'{t}'") for t in expected)
-    if len(words) > 4:
-        words = words[:4] + ["..."]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _syntax_error(e, source: str) -> SyntaxError_:
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-    line, col = getattr(e, "line", 1), getattr(e, "column", 1)
-    if line is None or line < 1:
-        lines = source.splitlines() or [""]
-        line, col = len(lines), len(lines[-1]) + 1
-    if isinstance(e, UnexpectedCharacters):
-        ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
-        return SyntaxError_(f"unexpected character {ch!r}", Span(line, col, line, col + 1))
-    expected = set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
-    if isinstance(e, UnexpectedToken):
-        tok = e.token
-        prev = _previous_token(source, tok)
-        if tok.type == "$END":
-            lines = source.splitlines() or [""]
-            line, col = len(lines), len(lines[-1]) + 1
-            found = "the end of the program"
-        elif tok.type == "_SEP":
-            found = "';'" if tok.value == ";" else "the end of the line"
-        else:
-            found = repr(str(tok.value))
-        span = Span(line, col, line, col + max(1, len(str(tok.value)) if tok.type not in ("$END", "_SEP") else 1))
-        unclosed = _unclosed_bracket(source, tok)
-        # A closing bracket forgotten before the next line reads as one long
-        # statement: say so, rather than what the parser would have accepted.
-        if unclosed and (tok.type in ("$END", "_SEP", "RPAR", "RSQB") or line > unclosed[1]):
-            want = ")" if unclosed[0] == "(" else "]"
-            return SyntaxError_(f"'{unclosed[0]}' is never closed: expected '{want}' before {found}", span,
-                                hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")
-        after = f" after {prev}" if prev else ""
-        return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span)
-    return SyntaxError_("could not parse the program", Span(line, col, line, col + 1))
-
-
-def _previous_token(source: str, tok) -> str | None:
-    pos = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
-    text = source[:pos].rstrip()
-    if not text:
-        return None
-    for op in ("**", "<=", ">=", "==", "!=", "+", "-", "*", "/", "@", "^", "<", ">", "=", ",", "(", "[", ":"):
-        if text.endswith(op):
-            return f"'{op}'"
-    return None
-
-
-def _unclosed_bracket(source: str, tok):
-    """The innermost bracket still open where parsing stopped: (char, line, col)."""
-    stop = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
-    stack, line, col = [], 1, 1
-    for ch in source[:stop]:
-        if ch in _OPENERS:
-            stack.append((ch, line, col))
-        elif ch in _CLOSERS and stack:
-            stack.pop()
-        if ch == "\n":
-            line, col = line + 1, 1
-        else:
-            col += 1
-    if tok.type in ("RPAR", "RSQB") and stack:
-        closer = str(tok.value)
-        if _OPENERS[_CLOSERS.index(closer)] == stack[-1][0]:
-            return None
-    return stack[-1] if stack else None

@@ -38,7 +38,9 @@ class Graph:
 
 def snapshot(root: Tensor, fold: bool = True, node_grads: dict | None = None) -> Graph:
     """The graph below root. fold draws each grad()/jacobian()/hessian() call
-    as one node; node_grads (tensor id -> Tensor) adds every node's gradient."""
+    as one node; node_grads (tensor id -> Tensor) adds every node's gradient.
+    Long: one iterative walk that discovers the nodes, folds calls and numbers
+    them; split up, its state would travel between three functions."""
     to_host = root.bk.to_host
     ids: dict[int, int] = {}           # key (tensor id or scope id) -> node id
     nodes: dict[int, GraphNode] = {}

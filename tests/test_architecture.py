@@ -130,3 +130,19 @@ def test_a_batch_worker_imports_no_rich():
             "assert len(r['records']) == 2, r\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.strip() == "[]", p.stdout + p.stderr
+
+
+def test_files_and_functions_are_short_or_say_why():
+    """About 300 lines a file and 60 a function, unless its docstring says
+    why it is longer ("Long: ...")."""
+    long = []
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        if len(text.splitlines()) > 300 and "Long:" not in (ast.get_docstring(tree) or ""):
+            long.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                if "Long:" not in (ast.get_docstring(node) or ""):
+                    long.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert long == []

@@ -8,7 +8,8 @@ import pytest
 import gradcli
 from gradcli import ast
 from gradcli.errors import ArgumentError, ShapeError, SyntaxError_, UnknownNameError, UsageError
-from gradcli.parse import is_incomplete, parse
+from gradcli.parse import parse
+from gradcli.syntax import is_incomplete
 
 
 def value(program, **at):

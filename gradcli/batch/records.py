@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 def location(name: str, lines: list[str], stmt) -> dict:
     """The start of a statement's record: where it is and its source."""
-    return {"file": name, "line": stmt.span.line, "source": statement_text(lines, stmt.span)}
+    return {"file": name, "line": stmt.span.line, "source": stmt.span.text(lines)}
 
 
 def error_record(name: str, lines: list[str], stmt, e) -> dict:
@@ -48,18 +48,6 @@ def error_fields(e) -> dict:
 
 def line_text(lines: list[str], line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
-
-
-def statement_text(lines: list[str], span) -> str:
-    """The source of a statement, as written (several lines joined by newlines)."""
-    if not 0 < span.line <= len(lines):
-        return ""
-    if span.line == span.end_line:
-        return lines[span.line - 1][span.column - 1:span.end_column - 1]
-    part = lines[span.line - 1:span.end_line]
-    part[-1] = part[-1][:span.end_column - 1]
-    part[0] = part[0][span.column - 1:]
-    return "\n".join(part)
 
 
 @dataclass

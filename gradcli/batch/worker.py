@@ -9,10 +9,10 @@ no shared disk.
 Nothing here prints: failures become records."""
 from __future__ import annotations
 
-import gc
 import time
 
 from gradcli.batch.records import error_fields, error_record, file_error, line_text, location
+from gradcli.edge import collect_between
 
 
 def evaluate_chunk(files: list[tuple[str, str]], settings: dict) -> list[dict]:
@@ -20,11 +20,7 @@ def evaluate_chunk(files: list[tuple[str, str]], settings: dict) -> list[dict]:
     out = []
     for name, text in files:
         out.append(evaluate_file(name, text, settings))
-        if not gc.isenabled():
-            # One-shot commands run with the cyclic collector off (cli.run);
-            # a long batch still frees the cycles a file left (exceptions and
-            # their tracebacks) before the next one. Generation 0 is cheap.
-            gc.collect(0)
+        collect_between()
     return out
 
 

@@ -7,7 +7,8 @@ from gradcli.explain import NUMBER, Explanation
 
 
 def show(opts, ex: Explanation, steps: int | None) -> None:
-    """The first `steps` steps (all of them for None), then the inputs' gradients."""
+    """The first `steps` steps (all of them for None), then the inputs'
+    gradients. Long: the page reads top to bottom, and so does this."""
     from rich.table import Table
     from rich.text import Text
 

@@ -17,7 +17,7 @@ import sys
 
 import click
 
-from gradcli.edge import boundary, common_options, options_from
+from gradcli.edge import boundary, collecting, common_options, options_from
 from gradcli.repl.core import Quit, Repl
 from gradcli.repl.piped import piped
 from gradcli.repl.terminal import history_file, interactive
@@ -37,13 +37,12 @@ def command(**kw):
     opts = options_from(kw)
 
     def work():
-        import gc
-        gc.enable()             # the group's main disables it for one-shot commands; a session lives long
         terminal = sys.stdin.isatty() and sys.stdout.isatty()
         if not terminal and hasattr(sys.stdin, "reconfigure"):
             sys.stdin.reconfigure(errors="replace")     # bytes that are not UTF-8: an error on that line only
         repl = Repl(opts, origin="input" if terminal else "<stdin>")
-        code = interactive(repl, history_file()) if terminal else piped(repl, sys.stdin)
+        with collecting(True):              # a session lives long
+            code = interactive(repl, history_file()) if terminal else piped(repl, sys.stdin)
         sys.stdout.flush()
         sys.exit(code)
     boundary(opts, work)

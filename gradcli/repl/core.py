@@ -142,7 +142,7 @@ class Repl:
             raise
         texts = doctext.statement_texts(text)
         if len(texts) != len(program.statements):       # never expected; spans are a fallback
-            texts = [doctext.span_text(text.split("\n"), s.span) for s in program.statements]
+            texts = [s.span.text(text.split("\n")) for s in program.statements]
         doctext.shift(program.statements, line0, col0)
         return list(zip(program.statements, texts))
 

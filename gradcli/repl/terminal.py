@@ -85,6 +85,9 @@ def _make_lexer(repl: Repl):
 
 
 def _make_completer(repl: Repl):
+    """Completion of names, builtins, methods, :commands and files. Long: the
+    Completer class is defined on first use, so that prompt_toolkit is
+    imported only for a terminal session."""
     from prompt_toolkit.completion import Completer, Completion, PathCompleter
     from prompt_toolkit.document import Document
 

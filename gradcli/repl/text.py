@@ -49,7 +49,7 @@ class DocText(str):
 
 def incomplete(text: str) -> bool:
     """An open bracket or a trailing operator: the entry goes on next line."""
-    from gradcli.parse import is_incomplete
+    from gradcli.syntax import is_incomplete
     code = re.sub(r"#[^\n]*", "", text).rstrip()        # a bracket in a comment opens nothing
     if not code:
         return False
@@ -131,11 +131,3 @@ def statement_texts(text: str) -> list[str]:
         i += 1
     pieces.append("".join(current))
     return [p.strip() for p in pieces if p.strip()]
-
-
-def span_text(lines: list[str], span) -> str:
-    """The text under a span (a fallback for statement_texts)."""
-    if span.line == span.end_line:
-        return lines[span.line - 1][span.column - 1:span.end_column - 1]
-    return "\n".join([lines[span.line - 1][span.column - 1:], *lines[span.line:span.end_line - 1],
-                      lines[span.end_line - 1][:span.end_column - 1]])

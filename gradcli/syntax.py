@@ -1,0 +1,118 @@
+"""Syntax errors as a person reads them: "expected an expression after '+',
+found the end of the line", and a bracket left open named where it opened."""
+from __future__ import annotations
+
+from gradcli.errors import Span, SyntaxError_
+from gradcli.lalr import parser
+
+OPENERS, CLOSERS = "([", ")]"
+
+# Terminals as a person would name them, for "expected ..." messages.
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "COLON": "':'", "DOT": "'.'",
+    "EQUAL": "'='", "_SEP": "a new statement", "$END": "the end of the program",
+    "ADD_OP": "'+' or '-'", "MUL_OP": "'*', '/' or '@'", "POW_OP": "'**' or '^'",
+    "COMP_OP": "a comparison",
+}
+_EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "ADD_OP"}
+
+
+def _describe(expected: set[str]) -> str:
+    if expected & _EXPRESSION_START == _EXPRESSION_START or {"NAME", "NUMBER"} <= expected:
+        rest = sorted(_WORDS.get(t, repr(t)) for t in expected - _EXPRESSION_START
+                      if t not in ("_SEP", "$END"))
+        words = ["an expression"] + rest
+    else:
+        words = sorted(_WORDS.get(t, f"'{t}'") for t in expected)
+    if len(words) > 4:
+        words = words[:4] + ["..."]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def syntax_error(e, source: str) -> SyntaxError_:
+    """Lark's parse error as gradcli's: where, what was expected, and an
+    unclosed bracket named where it was opened."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+    line, col = getattr(e, "line", 1), getattr(e, "column", 1)
+    if line is None or line < 1:
+        lines = source.splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+    if isinstance(e, UnexpectedCharacters):
+        ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
+        return SyntaxError_(f"unexpected character {ch!r}", Span(line, col, line, col + 1))
+    expected = set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        prev = _previous_token(source, tok)
+        if tok.type == "$END":
+            lines = source.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
+            found = "the end of the program"
+        elif tok.type == "_SEP":
+            found = "';'" if tok.value == ";" else "the end of the line"
+        else:
+            found = repr(str(tok.value))
+        span = Span(line, col, line, col + max(1, len(str(tok.value)) if tok.type not in ("$END", "_SEP") else 1))
+        unclosed = _unclosed_bracket(source, tok)
+        # A closing bracket forgotten before the next line reads as one long
+        # statement: say so, rather than what the parser would have accepted.
+        if unclosed and (tok.type in ("$END", "_SEP", "RPAR", "RSQB") or line > unclosed[1]):
+            want = ")" if unclosed[0] == "(" else "]"
+            return SyntaxError_(f"'{unclosed[0]}' is never closed: expected '{want}' before {found}", span,
+                                hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")
+        after = f" after {prev}" if prev else ""
+        return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span)
+    return SyntaxError_("could not parse the program", Span(line, col, line, col + 1))
+
+
+def _previous_token(source: str, tok) -> str | None:
+    pos = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
+    text = source[:pos].rstrip()
+    if not text:
+        return None
+    for op in ("**", "<=", ">=", "==", "!=", "+", "-", "*", "/", "@", "^", "<", ">", "=", ",", "(", "[", ":"):
+        if text.endswith(op):
+            return f"'{op}'"
+    return None
+
+
+def _unclosed_bracket(source: str, tok):
+    """The innermost bracket still open where parsing stopped: (char, line, col)."""
+    stop = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
+    stack, line, col = [], 1, 1
+    for ch in source[:stop]:
+        if ch in OPENERS:
+            stack.append((ch, line, col))
+        elif ch in CLOSERS and stack:
+            stack.pop()
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+    if tok.type in ("RPAR", "RSQB") and stack:
+        closer = str(tok.value)
+        if OPENERS[CLOSERS.index(closer)] == stack[-1][0]:
+            return None
+    return stack[-1] if stack else None
+
+
+def is_incomplete(source: str) -> bool:
+    """True when more lines could complete the program (an open bracket, a
+    trailing operator): the REPL then asks for a continuation line."""
+    from lark.exceptions import UnexpectedEOF, UnexpectedToken
+    depth = 0
+    for line in source.splitlines():
+        for ch in line.split("#", 1)[0]:            # brackets in a comment do not count
+            depth += (ch in OPENERS) - (ch in CLOSERS)
+    if depth > 0:
+        return True
+    try:
+        parser().parse(source)
+    except UnexpectedEOF:
+        return True
+    except UnexpectedToken as e:
+        return e.token.type == "$END"
+    except Exception:
+        return False
+    return False
