@@ -146,3 +146,16 @@ def test_files_and_functions_are_short_or_say_why():
                 if "Long:" not in (ast.get_docstring(node) or ""):
                     long.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
     assert long == []
+
+
+def test_the_readme_development_map_names_every_module():
+    """Each module and package of gradcli/ is named in the README's map of the tree, and the map names no other."""
+    import re
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Development"):]
+    block = section[section.index("```\n") + 4:section.index("\n```", section.index("```\n") + 4)]
+    named = set(re.findall(r"([a-z_]+(?:\.py|/))", block)) - {"grammar/", "gradcli/"}
+    tree = {p.name + ("/" if p.is_dir() else "") for p in PACKAGE.iterdir()
+            if (p.suffix == ".py" or (p / "__init__.py").exists()) and not p.name.startswith("__")}
+    inside = {p.name for p in PACKAGE.glob("*/*.py")}
+    assert tree <= named and named <= tree | inside
