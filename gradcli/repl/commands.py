@@ -36,7 +36,7 @@ def show_vars(repl, arg):
     from gradcli.render import format as fmt
     env = repl.session.env
     if not env:
-        repl.info("no bindings yet: x = ones(2) binds an input")
+        repl.output.info("no bindings yet: x = ones(2) binds an input")
         return
     inputs = {id(t) for t in repl.session.inputs}
     table = Table(box=None, padding=(0, 2), header_style="bold", pad_edge=False)
@@ -117,7 +117,7 @@ def show_help(repl, arg):
 def reset(repl, arg):
     """:reset"""
     repl.reset()
-    repl.info("the session is empty")
+    repl.output.info("the session is empty")
 
 
 def load(repl, arg):
@@ -127,7 +127,7 @@ def load(repl, arg):
     text, _ = read_program(None, path)
     bound = repl.run(text, path, 1, echo=True)
     names = list(dict.fromkeys(bound))
-    repl.info(f"loaded {path}" + (f": {', '.join(names)}" if names else ""))
+    repl.output.info(f"loaded {path}" + (f": {', '.join(names)}" if names else ""))
 
 
 def save(repl, arg):
@@ -142,7 +142,7 @@ def save(repl, arg):
         Path(path).write_text(repl.program_text(), encoding="utf-8")
     except OSError as e:
         raise InputFileError(f"cannot write {path}: {e.strerror or e}") from None
-    repl.info(f"saved the session to {path}")
+    repl.output.info(f"saved the session to {path}")
 
 
 def set_option(repl, arg):
@@ -176,8 +176,8 @@ def set_option(repl, arg):
         redrawn = repl.rebuild(**{what: value})
         setattr(repl.opts, what, value)
         if redrawn:
-            repl.info(f"{', '.join(redrawn)}: computed again, with new random numbers")
-    repl.info(f"{what} {value}")
+            repl.output.info(f"{', '.join(redrawn)}: computed again, with new random numbers")
+    repl.output.info(f"{what} {value}")
 
 
 def _path(arg: str, command: str) -> str:

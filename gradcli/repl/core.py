@@ -1,12 +1,11 @@
 """`Repl`, the interpreter of entries: it takes one entry (statements, or a
-`:command`) and prints to the consoles of its Options. The terminal and the
-piped layers both feed it, so tests can drive it directly. It keeps the
-session, the log of what changed it (for :save) and the numbered lines it
-has read (for error locations); the :commands live in commands.py and
-gradients.py."""
+`:command`) and prints, through its Output (output.py), to the consoles of its
+Options. The terminal and the piped layers both feed it, so tests can drive
+it directly. It keeps the session, the log of what changed it (for :save)
+and the numbered lines it has read (for error locations, text.py); the
+:commands live in commands.py and gradients.py."""
 from __future__ import annotations
 
-import copy
 import os
 import re
 
@@ -14,6 +13,7 @@ from gradcli.repl import commands, gradients
 from gradcli.repl import program as prog
 from gradcli.repl import text as doctext
 from gradcli.repl.commands import ALIASES, COMMANDS, EXPR_COMMANDS, WRT
+from gradcli.repl.output import Output
 from gradcli.repl.program import Entry
 
 # :command -> what runs it: f(repl, arg) or, for EXPR_COMMANDS, f(repl, arg, text, line0, col0).
@@ -41,6 +41,7 @@ class Repl:
         self.last: tuple[Entry, int] | None = None   # the last result, and len(log) then
         self._lines_of: dict[int, int] = {}          # id(input) -> doc line of its binding
         self.session = self.new_session()
+        self.output = Output(self)
 
     @property
     def out(self):
@@ -109,9 +110,9 @@ class Repl:
         except Exception as e:          # noqa: BLE001 - one line, never a traceback
             if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
                 raise
-            self._report(classify(e))
+            self.output.report(classify(e))
         finally:
-            self.flush_warnings()
+            self.output.flush_warnings()
         self.failures += 1
         return False
 
@@ -152,12 +153,12 @@ class Repl:
         session = self.session
         n_inputs = len(session.inputs)
         y = session.execute(stmt, source)
-        self.flush_warnings()
+        self.output.flush_warnings()
         reads = self.reads(stmt.value if not isinstance(stmt, ast.FunctionDef) else None)
         if isinstance(stmt, ast.Result):
             self.last = (Entry("result", None, text, reads), len(self.log))
             if echo:
-                self._show_value(y, text)
+                self.output.value(y, text)
             return y
         if isinstance(stmt, ast.FunctionDef):
             # A body's free names are read where the function is called (see reads).
@@ -201,61 +202,6 @@ class Repl:
                     seen.add(n)
                     todo.append(n)
         return frozenset(names)
-
-    def _show_value(self, y, text: str):
-        from rich.text import Text
-
-        from gradcli.render import format as fmt
-        value = y.bk.to_host(y.data)
-        if self.opts.json:
-            from gradcli.render import jsonout
-            self.dump_json(jsonout.result_document(text, value, y.shape, y.bk.dtype_name, None))
-        else:
-            self.out.print(Text(fmt.array(value, self.opts.precision, oneline=False)))
-
-    # ---- messages
-    def _report(self, e):
-        from gradcli.render import diagnostics
-        shown = self._localize(e)
-        self.err.print(diagnostics.render(shown))
-        if self.opts.json:
-            from gradcli.render import jsonout
-            self.dump_json(jsonout.error_document(shown))
-
-    def dump_json(self, doc):
-        from gradcli.render import jsonout
-        jsonout.dump(doc, file=self.out.file)
-
-    def _localize(self, e):
-        """The error as its reader knows the place: <stdin>:12, or file:3."""
-        if e.span is None or not isinstance(e.source, doctext.DocText):
-            return e
-        from gradcli.errors import Span
-        span = e.span
-        origin, line = self.doc.local(span.line)
-        shown = copy.copy(e)
-        text = self.doc.lines[span.line - 1] if 0 < span.line <= len(self.doc.lines) else ""
-        shown.source, shown.origin = "\n" * (line - 1) + text, origin
-        shown.span = Span(line, span.column, line + span.end_line - span.line, span.end_column)
-        return shown
-
-    def flush_warnings(self):
-        from gradcli.errors import GradcliError
-        from gradcli.render import diagnostics
-        events, seen = self.session.ctx.events, set()
-        for event in events:
-            if event in seen:
-                continue
-            seen.add(event)
-            w = GradcliError("", event.span).locate(self.doc.source(""))
-            w = self._localize(w) if event.span is not None else w
-            for message in diagnostics.warnings([event._replace(span=w.span)], w.source, w.origin):
-                self.err.print(message)
-        events.clear()
-
-    def info(self, message: str):
-        """A confirmation (saved, loaded...): on stderr, so piped stdout keeps only results."""
-        self.err.print(message, style="dim", markup=False)
 
     # ---- :commands
     def _command(self, text: str, first: int):

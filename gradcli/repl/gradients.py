@@ -26,12 +26,12 @@ def grad(repl, arg, text, line0, col0):
     except NotScalarError as e:
         e.span = stmt.span
         raise e.locate(source)
-    repl.flush_warnings()
+    repl.output.flush_warnings()
     bk, opts, out = repl.session.bk, repl.opts, repl.out
     try:
         if opts.json:
             from gradcli.render import jsonout
-            repl.dump_json(jsonout.result_document(expr.strip(), bk.to_host(y.data), y.shape, bk.dtype_name, grads))
+            repl.output.dump_json(jsonout.result_document(expr.strip(), bk.to_host(y.data), y.shape, bk.dtype_name, grads))
             return
         out.print(console.summary(bk.to_host(y.data), y.shape, bk.dtype_name, grads, opts.precision,
                                   console.intermediates(repl.session, grads)))
@@ -105,7 +105,7 @@ def _expression(repl, arg: str, text: str, line0: int, col0: int):
                          hint="bind names on their own line first").locate(source)
     stmt, stmt_text = statements[0]
     y = repl.session.execute(stmt, source)
-    repl.flush_warnings()
+    repl.output.flush_warnings()
     repl.last = (Entry("result", None, stmt_text, repl.reads(stmt.value)), len(repl.log))
     return stmt, y, source
 
