@@ -42,7 +42,7 @@ import time
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from functools import cache, reduce
+from functools import cache, cached_property, reduce
 
 import numpy as np
 import torch
@@ -108,7 +108,9 @@ TORCH = {
     "softplus": lambda x: torch.logaddexp(x, torch.zeros_like(x)),
     "pow": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum, "atan2": torch.atan2,
     "where": lambda cond, a, b: torch.where(cond != 0, a, b),
-    "clip": lambda x, lo, hi: torch.clamp(x, lo, hi),
+    # x broadcast first: torch's clamp backward fails when x alone is smaller than the result
+    "clip": lambda x, lo, hi: torch.clamp(torch.broadcast_to(x, torch.broadcast_shapes(x.shape, lo.shape, hi.shape)),
+                                          lo, hi),
     "sum": lambda x, axis, keepdims: torch.sum(x, _dims(x, axis), keepdims),
     "mean": lambda x, axis, keepdims: torch.mean(x, _dims(x, axis), keepdims),
     "prod": _prod,
@@ -560,21 +562,25 @@ def _key_text(key):
     return ", ".join(map(part, key))
 
 
-def render(root):
-    """Program text: the user functions' definitions, a binding for each shared
-    subexpression (and a few others), then the result."""
+def bound(root, every=False):
+    """The subexpressions written as bindings h1, h2, ...: the shared ones and a few others, or every one."""
+    uses = Counter(id(a) for n in walk(root, into_bodies=False) for a in n.args)
+    return [n for n in walk(root, into_bodies=False)
+            if n.op not in LEAVES and n is not root and (every or uses[id(n)] > 1 or n.style & BIND)]
+
+
+def render(root, bind_every=False):
+    """Program text: the user functions' definitions, the bindings, then the result."""
     functions = {}
     for n in walk(root):
         if n.op == "call" and id(n.ref) not in functions:
             functions[id(n.ref)] = (n.ref, FUNCTION_NAMES[len(functions)])
     names = {key: name for key, (_, name) in functions.items()}
-    uses = Counter(id(a) for n in walk(root, into_bodies=False) for a in n.args)
-    bound = [n for n in walk(root, into_bodies=False)
-             if n.op not in LEAVES and n is not root and (uses[id(n)] > 1 or n.style & BIND)]
-    labels = {id(n): f"h{i + 1}" for i, n in enumerate(bound)}
+    bindings = bound(root, bind_every)
+    labels = {id(n): f"h{i + 1}" for i, n in enumerate(bindings)}
     lines = [f"{name}({', '.join(fn.params)}) = {Text(names, {}).of(fn.body)}" for fn, name in functions.values()]
     text = Text(names, labels)
-    lines += [f"{labels[id(n)]} = {text.of(n, define=True)}" for n in bound]
+    lines += [f"{labels[id(n)]} = {text.of(n, define=True)}" for n in bindings]
     result = text.of(root)
     lines.append(f"({result})" if result.startswith("-") else result)
     return "; ".join(lines)
@@ -690,8 +696,7 @@ def leaves(root):
 
 
 def run_torch(root, wrt):
-    """{"value": ..., input name: gradient, ...} as far as it got, the error that stopped it,
-    and every node's tensor."""
+    """{"value": ..., input name: gradient, ...} as far as it got, and every node's tensor."""
     results, memo = {}, {}
     try:
         env = leaves(root)
@@ -700,9 +705,9 @@ def run_torch(root, wrt):
         xs = [env[n] for n in wrt]
         grads = torch.autograd.grad(y, xs, allow_unused=True) if y.requires_grad else [None] * len(xs)
         results.update({n: np.zeros(x.shape) if g is None else g.numpy(force=True) for n, x, g in zip(wrt, xs, grads)})
-        return results, None, memo
-    except Exception as e:          # noqa: BLE001 — any failure is an outcome to compare
-        return results, f"{type(e).__name__}: {e}", memo
+    except Exception:               # noqa: BLE001 — a failure is an outcome to compare
+        pass
+    return results, memo
 
 
 def run_gradcli(text, at, wrt):
@@ -744,38 +749,86 @@ class Mismatch:
     kind: str
     mine: object                # gradcli's array, or its error
     theirs: object              # PyTorch's
-    operands: list              # the culprit's operands, as PyTorch computed them (None where it did not)
 
-    @property
+    @cached_property
+    def node(self):
+        """The op to blame: the culprit, or for a gradient the node whose backward departs."""
+        return (self.order == 1 and blame(self)) or culprit(self.program.root)
+
+    @cached_property
+    def operands(self):
+        """The node's operands as PyTorch computes them (None where it does not)."""
+        memo = run_torch(self.program.root, [])[1]
+        return [memo[id(a)].numpy(force=True) if id(a) in memo and a.op != "default" else None
+                for a in self.node.args]
+
+    @cached_property
     def signature(self):
-        node = culprit(self.program.root)
-        label = f"{node.op} ({OPERATOR_NAMES[node.op]})" if node.op in OPERATOR_NAMES else \
-            {"call": "user function", "index": "indexing"}.get(node.op, node.op)
-        return label, ORDERS[self.order], self.kind
+        node, kind = self.node, self.kind
+        if kind == "gradcli error" and _axis_of_scalar(node):
+            label = "an axis of a 0-d array (any op)"
+        elif node.op in OPERATOR_NAMES:
+            label = f"{node.op} ({OPERATOR_NAMES[node.op]})"
+        else:
+            label = {"call": "user function", "index": "indexing"}.get(node.op, node.op)
+        if any(v is not None and not np.isfinite(v).all() for v in self.operands):
+            kind += " at a nan/inf operand"
+        return label, ORDERS[self.order], kind
+
+
+def _axis_of_scalar(node):
+    op = BUILTINS.get(node.op)
+    if op is None or not node.args or node.args[0].shape != ():
+        return False
+    axes = [node.params.get(p.name, p.default) for p in op.params
+            if p.kind in ("axis", "axis1", "dims") or p.name in ("dim0", "dim1")]
+    return any(a not in (None, ()) for a in axes)
+
+
+def blame(m):
+    """For a gradient: the node whose backward rule departs from PyTorch's — it receives the
+    same cotangent and passes a different one to an operand — or None if that cannot be told.
+    Every subexpression is bound to a name; gradcli gives its cotangent for wrt=[name], PyTorch
+    for torch.autograd.grad(y, its tensor)."""
+    root, memo = m.program.root, {}
+    env = leaves(root)
+    try:
+        y = torch_value(root, env, memo)
+        nodes = [n for n in bound(root, every=True) if memo[id(n)].requires_grad]
+        labels = [f"h{i + 1}" for i, n in enumerate(bound(root, every=True)) if memo[id(n)].requires_grad]
+        names = list(env)
+        theirs = torch.autograd.grad(y, [memo[id(n)] for n in nodes] + list(env.values()), allow_unused=True)
+        mine = gradcli.grad(render(root, bind_every=True), at=m.at, wrt=labels + names).grads
+    except Exception:               # noqa: BLE001 — no cotangents to compare
+        return None
+    keys = [id(n) for n in nodes] + names
+    cotangents = {k: (mine[label], np.zeros(t.shape) if g is None else g.numpy(force=True))
+                  for k, label, t, g in zip(keys, labels + names, [memo[id(n)] for n in nodes] + list(env.values()),
+                                            theirs)}
+
+    def agrees(n):
+        key = n.ref.name if n.op == "input" else id(n)
+        return key not in cotangents or differ(*cotangents[key]) is None
+    for n in reversed(walk(root, into_bodies=False)):
+        if n.op not in LEAVES and (n is root or agrees(n)) and not all(map(agrees, operands(n))):
+            return n
+    return None
 
 
 def compare(program, root, wrt, with_value):
     text = render(root)
     at = {i.name: i.value for i in inputs_of(root)}
     mine, my_error = run_gradcli(text, at, wrt)
-    theirs, their_error, memo = run_torch(root, wrt)
+    theirs = run_torch(root, wrt)[0]
     for q in (["value"] if with_value else []) + wrt:
         if q not in mine and q not in theirs:
             return "both failed"
-        if q not in mine:
-            kind, a, b = "gradcli error", my_error, theirs[q]
-        elif q not in theirs:
-            kind, a, b = "torch error", mine[q], their_error
-        else:
-            kind, a, b = differ(mine[q], theirs[q]), mine[q], theirs[q]
+        if q not in theirs:
+            return "torch failed"
+        kind = "gradcli error" if q not in mine else differ(mine[q], theirs[q])
         if kind:
-            node = culprit(program.root)
-            values = [memo[id(a)].numpy(force=True) if id(a) in memo and a.op != "default" else None
-                      for a in node.args]
-            if any(v is not None and not np.isfinite(v).all() for v in values):
-                kind += " at a nan/inf operand"
             order = (root is not program.root) + (q != "value")
-            return Mismatch(program, text, at, q, order, kind, a, b, values)
+            return Mismatch(program, text, at, q, order, kind, my_error if q not in mine else mine[q], theirs[q])
     return "agree"
 
 
@@ -795,7 +848,7 @@ def second_order(root, inputs, which):
 
 
 def check(program):
-    """A Mismatch, or "agree", or "both failed"."""
+    """A Mismatch, or "agree", "both failed", "torch failed" (and gradcli did not)."""
     inputs = inputs_of(program.root)
     wrt = [i.name for i in inputs]
     outcome = compare(program, program.root, wrt, with_value=True)
@@ -860,7 +913,7 @@ def simpler(m, rng):
     if m.order == 2 and program.second == "all":
         yield Program(root, (m.quantity, False))
         yield Program(root, (m.quantity, True))
-    memo = run_torch(root, [])[2]
+    memo = run_torch(root, [])[1]
     target = culprit(root)
     inner = [n for n in walk(root, into_bodies=False) if n.op not in LEAVES and not n.wrapper and n is not target
              and id(n) in memo]
@@ -896,38 +949,42 @@ def _reduced(node):
     return None if axis is None or node.args[0].shape == () else tuple(np.atleast_1d(axis))
 
 
+def _operand(m, i=0):
+    return m.operands[i] if i < len(m.operands) else None
+
+
 def _norm_at_zero(node, m):
-    x = m.operands[0]
+    x = _operand(m)
     return node.op == "norm" and node.params.get("p", 2) == 2 and m.order == 2 and "torch nan" in m.kind \
         and x is not None and bool((np.abs(x).max(axis=_reduced(node)) == 0).any())
 
 
 def _atan2_at_origin(node, m):
-    a, b = m.operands[:2] if len(m.operands) == 2 else (None, None)
+    a, b = _operand(m, 0), _operand(m, 1)
     return node.op == "atan2" and m.order == 2 and "torch nan" in m.kind and a is not None and b is not None \
         and bool(((a == 0) & (b == 0)).any())
 
 
 def _power_with_input_exponent(node, m):
-    base = m.operands[0] if m.operands else None
+    base = _operand(m)
     return node.op in ("pow", "^") and node.args[1].op != "const" and m.order == 2 and "torch nan" in m.kind \
         and base is not None and bool((base == 0).any())
 
 
 def _spread_of_equal_elements(node, m):
-    x = m.operands[0] if m.operands else None
+    x = _operand(m)
     return node.op in ("var", "std") and x is not None and bool((np.ptp(x, axis=_reduced(node)) == 0).any())
 
 
 def _infinite_gradient_into_extreme(node, m):
-    extremes = [n for n in walk(node, into_bodies=False) if n.op in ("max", "min") and n.params.get("axis") is not None]
-    if m.order != 1 or "torch nan" not in m.kind or not extremes:
-        return False
-    memo = {}
-    y = torch_value(m.program.root, leaves(m.program.root), memo)
-    outs = [memo[id(n)] for n in extremes if id(n) in memo and memo[id(n)].requires_grad]
-    cotangents = torch.autograd.grad(y, outs, allow_unused=True) if outs else ()
-    return any(c is not None and bool(torch.isinf(c).any()) for c in cotangents)
+    return node.op in ("max", "min") and node.params.get("axis") is not None and m.order == 1 and "torch nan" in m.kind
+
+
+def _read_through_no_gradient(node, m):
+    # torch sends a zero cotangent back through floor (and the like); 0 · inf is nan in the op below
+    no_gradient = {n.op for n in walk(m.program.root) if n.op in BUILTINS and not BUILTINS[n.op].differentiable_op
+                   and BUILTINS[n.op].params[0].kind == "T"}
+    return m.order == 1 and m.kind == "gradcli number, torch nan" and bool(no_gradient)
 
 
 def _no_axes(node, m):
@@ -949,13 +1006,14 @@ EXPLAINED = {
     "var/std of equal elements: exactly 0 and gradient 0, torch a rounding error": _spread_of_equal_elements,
     "max/min along an axis under an infinite gradient: 0 where not selected, torch nan":
         _infinite_gradient_into_extreme,
+    "an input read through floor/ceil/round/sign: gradient 0, torch nan from 0 * inf below":
+        _read_through_no_gradient,
     "squeeze of an axis whose size is not 1: an error, torch leaves x unchanged": _squeeze_wide_axis,
 }
 
 
 def explanation(m):
-    node = culprit(m.program.root)
-    return next((why for why, applies in EXPLAINED.items() if applies(node, m)), None)
+    return next((why for why, applies in EXPLAINED.items() if applies(m.node, m)), None)
 
 
 # ---- the run
@@ -1051,6 +1109,8 @@ def summary(args, counts, explained, found, used, left_out, elapsed):
     print(f"\n{total} programs in {elapsed:.0f} s (seed {args.seed}, {args.jobs} job{'s' * (args.jobs > 1)})")
     print(f"  agreeing               {counts['agree'] + counts['both failed']:>6}"
           f"   ({counts['both failed']} of them an error on both sides)")
+    if counts["torch failed"]:
+        print(f"  not compared           {counts['torch failed']:>6}   (torch failed where gradcli did not)")
     print(f"  explained differences  {counts['explained']:>6}")
     for why, n in explained.most_common():
         print(f"      {n:>6}  {why}")

@@ -43,6 +43,7 @@ def _builder_class():
             """A node's source on one line (for hints), or '...'."""
             s = node.span
             return s.text(self.source.split("\n")) if s.line == s.end_line else "..."
+
         def number(self, ch):
             return ast.Number(float(ch[0]), span=_tok_span(ch[0]))
 
