@@ -3,33 +3,41 @@
     python bench/torch_diff.py --programs 20000 --seed 0 [--jobs 2] [--show 20]
 
 It generates random well-typed programs over the whole builtin table
-(gradcli.ops.BUILTINS), the operators + - * / ^ @, comparisons under where,
-indexing (x[0], x[1:], x[:, 0]), broadcasting, axes and keepdims, user
-functions, bindings and nested grad/jacobian/hessian. Each program is one
-expression tree, turned both into program text, run in-process through
-gradcli's Python API, and into the same computation in PyTorch (float64).
-For the scalar result it compares
+(gradcli.ops.BUILTINS, read with each op's signature and domain), the
+operators + - * / ^ @, comparisons under where, indexing (x[0], x[1:],
+x[:, 0]), broadcasting, axes and keepdims, user functions, bindings and
+nested grad/jacobian/hessian. Each program is one expression tree, written
+out as program text for gradcli's Python API (in-process) and evaluated as
+the same computation in PyTorch (float64, torch.amax for max along axes,
+torch.clamp for clip, ...: the TORCH table). For the scalar result it compares
 
   - the value,
-  - the gradient with respect to every input (first order),
+  - the gradient with respect to every input,
   - the second order: the gradient of sum(grad(h, x) * dx) + ... over the
-    inputs (a Hessian-vector product), computed by gradcli's own grad()
-    inside the program and by torch.autograd.grad(create_graph=True),
+    inputs (a Hessian-vector product), by gradcli's grad() inside the
+    program and by torch.autograd.grad(create_graph=True),
 
 at rtol = atol = 1e-9; nan matches nan, inf matches inf of the same sign.
-A grad/jacobian/hessian in the program raises the order of everything above
-it. Inputs are drawn from each op's domain (op.domain), and a fraction of
-the time at singular points: exact zeros, ties, domain edges (0 for sqrt and
-log, +-1 for asin), exponents 0 and 1, singular matrices — where an engine
-gives nan and PyTorch a number.
+Inputs are drawn from each op's domain (op.domain), and a third of the time
+at singular points: exact zeros, ties, domain edges (0 for sqrt and log, +-1
+for asin), exponents 0 and 1, singular matrices — where an engine gives nan
+and PyTorch a number.
 
 A gradcli error where PyTorch gives a value is a mismatch; both failing is
-fine. A mismatch is shrunk to the smallest failing subexpression, whose root
-op names its category; its operands are then frozen into inputs and the
-inputs rounded while it fails the same way. Differences that gradcli
-documents as deliberate are counted as explained. The summary lists each
-unexplained category with a ready-to-run reproducer and PyTorch's answer;
-the exit code is 1 if there is any.
+fine, and PyTorch failing alone is counted as not compared. A mismatch is
+located: the smallest subexpression that still fails. For a derivative the
+op blamed is the one whose backward rule departs from PyTorch's (it receives
+the same cotangent and passes on a different one: cotangents are compared
+at every subexpression, bound to a name and asked for with wrt=); otherwise
+the root of that subexpression. The category is that op, the quantity
+(value, gradient, second order) and how the numbers differ, tagged when nan
+or inf is already there; gradcli's errors for an axis of a 0-d array (which
+torch accepts) make one category whatever the op. Then operands are frozen into inputs and inputs
+rounded while it fails in the same category, for a short reproducer.
+Differences the README documents as deliberate are counted as explained.
+The summary lists each unexplained category (finite ones first) with a
+reproducer and PyTorch's answer; the exit code is 1 if there is any.
+Counts do not depend on --jobs; which reproducer is shown may.
 """
 from __future__ import annotations
 
@@ -41,6 +49,8 @@ import sys
 import time
 import warnings
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, reduce
 
@@ -53,13 +63,14 @@ from gradcli.ops import BUILTINS
 RTOL = ATOL = 1e-9
 POOL = ((), (1,), (2,), (3,), (2, 2), (3, 3), (2, 3), (3, 1), (1, 3), (2, 1, 3))   # every array's shape
 MAX_DEPTH = 5
+MAX_CALCULUS = 2       # grad/jacobian/hessian nested in a program (the second-order check adds one)
 P_LEAF = 0.3           # an operand below the top two levels is an input or a constant before the depth runs out
 P_SHARE = 0.08         # an operand reuses a subexpression already made (a binding in the text)
 P_REUSE = 0.6          # a leaf reuses an input of its shape
 P_SINGULAR = 0.35      # an input is drawn at a singular point
 CHUNK = 50             # programs per task handed to a worker
 SHRINK_PER_SIGNATURE = 2    # full shrinks per category and worker; later ones are only located
-ORDERS = ("value", "gradient", "second order", "third order", "fourth order")
+ORDERS = ("value", "gradient", "second order")
 ARRAY_KINDS = ("T", "mask", "tensors")     # parameter kinds of a signature that take arrays
 
 # ---- gradcli's builtins, as PyTorch computes them
@@ -186,7 +197,8 @@ class Case:
 
 def _axes(ndim):
     ints = tuple(range(-max(ndim, 1), max(ndim, 1)))
-    return (None, ()) + ints + tuple(itertools.combinations(range(ndim), 2)) + ((tuple(range(ndim)),) if ndim > 2 else ())
+    pairs = tuple(itertools.combinations(range(ndim), 2))
+    return (None, ()) + ints + pairs + ((tuple(range(ndim)),) if ndim > 2 else ())
 
 
 def _param_values(p, ndim):
@@ -209,7 +221,8 @@ def _builtin_cases(op):
                               for shapes in list(itertools.product(POOL, repeat=2)) + [(s,) * 3 for s in POOL]])
         else:
             kind = "exponent" if (op.name, p.name) == ("pow", "b") else p.kind
-            per_param.append([(Arg(kind, s),) for s in POOL] + ([] if p.required else [(Arg("default", (), p.default),)]))
+            left_out = [] if p.required else [(Arg("default", (), p.default),)]
+            per_param.append([(Arg(kind, s),) for s in POOL] + left_out)
     others = [p for p in op.params if p.kind not in ARRAY_KINDS]
     for combo in itertools.product(*per_param):
         args = tuple(itertools.chain.from_iterable(combo))
@@ -378,7 +391,7 @@ class Generator:
         names = list(cases()[0][shape])
         if not scope.params:
             names.append("call")
-        if scope.calculus == 0:
+        if scope.calculus < MAX_CALCULUS:
             half = len(shape) // 2
             names += ["grad", "jacobian"] + (["hessian"] if shape == shape[:half] * 2 else [])
         return names
@@ -540,9 +553,10 @@ def number(v):
     return repr(v)
 
 
-def array_text(a):
+def array_text(a, fmt=number):
+    """Nested lists in the language's syntax; exact unless fmt rounds."""
     a = np.asarray(a)
-    return number(a) if a.ndim == 0 else "[" + ", ".join(array_text(v) for v in a) + "]"
+    return fmt(a) if a.ndim == 0 else "[" + ", ".join(array_text(v, fmt) for v in a) + "]"
 
 
 def _value_text(v):
@@ -691,6 +705,12 @@ def torch_value(node, env, memo):
     return value
 
 
+def host(t):
+    """A tensor's values in NumPy. clone() first: .numpy() of one of PyTorch's ZeroTensors (as the
+    second derivative of vector_norm(ord=inf) is) crashes the process."""
+    return t.detach().clone().numpy()
+
+
 def leaves(root):
     return {i.name: torch.tensor(i.value, requires_grad=True) for i in inputs_of(root)}
 
@@ -701,10 +721,10 @@ def run_torch(root, wrt):
     try:
         env = leaves(root)
         y = torch_value(root, env, memo)
-        results["value"] = y.numpy(force=True)
+        results["value"] = host(y)
         xs = [env[n] for n in wrt]
         grads = torch.autograd.grad(y, xs, allow_unused=True) if y.requires_grad else [None] * len(xs)
-        results.update({n: np.zeros(x.shape) if g is None else g.numpy(force=True) for n, x, g in zip(wrt, xs, grads)})
+        results.update({n: np.zeros(x.shape) if g is None else host(g) for n, x, g in zip(wrt, xs, grads)})
     except Exception:               # noqa: BLE001 — a failure is an outcome to compare
         pass
     return results, memo
@@ -742,37 +762,47 @@ def differ(mine, theirs):
 @dataclass
 class Mismatch:
     program: Program            # the program under test (the shrinker works on it)
-    text: str                   # the program that shows the mismatch (the second-order one for second order)
+    root: Node                  # the tree that ran: program.root, or its second-order check
+    text: str                   # root as program text
     at: dict                    # its inputs
     quantity: str               # "value" or the input whose gradient differs
-    order: int                  # 0 value, 1 gradient, 2 second order: derivatives taken through the culprit
+    order: int                  # 0 value, 1 gradient, 2 second order
     kind: str
     mine: object                # gradcli's array, or its error
     theirs: object              # PyTorch's
 
     @cached_property
-    def node(self):
-        """The op to blame: the culprit, or for a gradient the node whose backward departs."""
-        return (self.order == 1 and blame(self)) or culprit(self.program.root)
+    def memo(self):
+        return run_torch(self.root, [])[1]
+
+    def values(self, node):
+        """node's operands as PyTorch computes them (None where it does not)."""
+        return [host(self.memo[id(a)]) if id(a) in self.memo and a.op != "default" else None for a in node.args]
 
     @cached_property
-    def operands(self):
-        """The node's operands as PyTorch computes them (None where it does not)."""
-        memo = run_torch(self.program.root, [])[1]
-        return [memo[id(a)].numpy(force=True) if id(a) in memo and a.op != "default" else None
-                for a in self.node.args]
+    def blamed(self):
+        return blame(self) if self.order else None
+
+    @cached_property
+    def node(self):
+        """The op to blame: for a gradient the node whose backward departs, else the culprit."""
+        return self.blamed[0] if self.blamed else culprit(self.program.root)
 
     @cached_property
     def signature(self):
         node, kind = self.node, self.kind
-        if kind == "gradcli error" and _axis_of_scalar(node):
+        if kind == "gradcli error" and any(map(_axis_of_scalar, walk(self.program.root))):
             label = "an axis of a 0-d array (any op)"
         elif node.op in OPERATOR_NAMES:
             label = f"{node.op} ({OPERATOR_NAMES[node.op]})"
         else:
             label = {"call": "user function", "index": "indexing"}.get(node.op, node.op)
-        if any(v is not None and not np.isfinite(v).all() for v in self.operands):
+        if any(v is not None and not np.isfinite(v).all() for v in self.values(node)):
             kind += " at a nan/inf operand"
+        elif self.blamed and not np.isfinite(self.blamed[1]).all():
+            kind += " under a nan/inf gradient"
+        elif not all(np.isfinite(host(t)).all() for t in self.memo.values()):
+            kind += " with nan/inf elsewhere"
         return label, ORDERS[self.order], kind
 
 
@@ -786,32 +816,31 @@ def _axis_of_scalar(node):
 
 
 def blame(m):
-    """For a gradient: the node whose backward rule departs from PyTorch's — it receives the
-    same cotangent and passes a different one to an operand — or None if that cannot be told.
-    Every subexpression is bound to a name; gradcli gives its cotangent for wrt=[name], PyTorch
-    for torch.autograd.grad(y, its tensor)."""
-    root, memo = m.program.root, {}
+    """For a derivative: (the node whose backward rule departs from PyTorch's — it receives the
+    same cotangent and passes a different one to an operand —, that cotangent), or None if that
+    cannot be told. Every subexpression is bound to a name; gradcli gives the cotangent of those
+    on the way to the input in question for wrt=[name], PyTorch for torch.autograd.grad(y, tensor)."""
+    root, memo = m.root, {}
     env = leaves(root)
     try:
         y = torch_value(root, env, memo)
-        nodes = [n for n in bound(root, every=True) if memo[id(n)].requires_grad]
-        labels = [f"h{i + 1}" for i, n in enumerate(bound(root, every=True)) if memo[id(n)].requires_grad]
-        names = list(env)
-        theirs = torch.autograd.grad(y, [memo[id(n)] for n in nodes] + list(env.values()), allow_unused=True)
-        mine = gradcli.grad(render(root, bind_every=True), at=m.at, wrt=labels + names).grads
+        named = [(f"h{i + 1}", n) for i, n in enumerate(bound(root, every=True))
+                 if memo[id(n)].requires_grad and m.quantity in {inp.name for inp in inputs_of(n)}]
+        tensors = [memo[id(n)] for _, n in named] + list(env.values())
+        theirs = torch.autograd.grad(y, tensors, allow_unused=True)
+        mine = gradcli.grad(render(root, bind_every=True), at=m.at, wrt=[label for label, _ in named] + list(env)).grads
     except Exception:               # noqa: BLE001 — no cotangents to compare
         return None
-    keys = [id(n) for n in nodes] + names
-    cotangents = {k: (mine[label], np.zeros(t.shape) if g is None else g.numpy(force=True))
-                  for k, label, t, g in zip(keys, labels + names, [memo[id(n)] for n in nodes] + list(env.values()),
-                                            theirs)}
+    keys = [(label, id(n)) for label, n in named] + [(name, name) for name in env]
+    cotangents = {key: (mine[label], np.zeros(t.shape) if g is None else host(g))
+                  for (label, key), t, g in zip(keys, tensors, theirs)}
 
     def agrees(n):
         key = n.ref.name if n.op == "input" else id(n)
         return key not in cotangents or differ(*cotangents[key]) is None
     for n in reversed(walk(root, into_bodies=False)):
         if n.op not in LEAVES and (n is root or agrees(n)) and not all(map(agrees, operands(n))):
-            return n
+            return None if n.wrapper else (n, cotangents[id(n)][1] if id(n) in cotangents else np.ones(()))
     return None
 
 
@@ -828,7 +857,7 @@ def compare(program, root, wrt, with_value):
         kind = "gradcli error" if q not in mine else differ(mine[q], theirs[q])
         if kind:
             order = (root is not program.root) + (q != "value")
-            return Mismatch(program, text, at, q, order, kind, my_error if q not in mine else mine[q], theirs[q])
+            return Mismatch(program, root, text, at, q, order, kind, my_error if q not in mine else mine[q], theirs[q])
     return "agree"
 
 
@@ -918,8 +947,9 @@ def simpler(m, rng):
     inner = [n for n in walk(root, into_bodies=False) if n.op not in LEAVES and not n.wrapper and n is not target
              and id(n) in memo]
     for n in sorted(inner, key=lambda n: -len(walk(n))):        # freeze an operand into an input
-        value = memo[id(n)].numpy(force=True).copy()
-        frozen = Node("input", shape=n.shape, ref=Input(_fresh_name(root), value, np.round(rng.normal(size=n.shape), 1)))
+        value = host(memo[id(n)])
+        direction = np.round(rng.normal(size=n.shape), 1)
+        frozen = Node("input", shape=n.shape, ref=Input(_fresh_name(root), value, direction))
         yield Program(rewrite(root, lambda x, n=n, f=frozen: f if x is n else None), program.second)
     for inp in inputs_of(root):                                  # rounder inputs
         for value, direction in ((np.round(inp.value, 1), inp.direction), (np.round(inp.value), inp.direction),
@@ -934,14 +964,17 @@ def simplify(m, rng):
     while True:
         for candidate in simpler(m, rng):
             outcome = check(candidate)
-            if isinstance(outcome, Mismatch) and outcome.signature == m.signature:
+            if isinstance(outcome, Mismatch) and outcome.signature == m.signature and not explanation(outcome):
                 m = outcome
                 break
         else:
             return m
 
 
-# ---- differences gradcli documents: the README's table "Where gradcli and PyTorch differ, on purpose"
+# ---- differences gradcli documents: the README's table "Where gradcli and PyTorch differ, on
+# purpose" (keep these rules in step with it), and its note on inputs read through floor. Each rule
+# looks at one node of the located program: an axis=() or a var of equal elements below the culprit
+# changes what the culprit sees.
 
 def _reduced(node):
     """The axes a reduction node reduces (None: all); torch lets a 0-d array have axis 0 or -1."""
@@ -949,52 +982,53 @@ def _reduced(node):
     return None if axis is None or node.args[0].shape == () else tuple(np.atleast_1d(axis))
 
 
-def _operand(m, i=0):
-    return m.operands[i] if i < len(m.operands) else None
+def _no_axes(n, m):
+    return n.params.get("axis") == ()
 
 
-def _norm_at_zero(node, m):
-    x = _operand(m)
-    return node.op == "norm" and node.params.get("p", 2) == 2 and m.order == 2 and "torch nan" in m.kind \
-        and x is not None and bool((np.abs(x).max(axis=_reduced(node)) == 0).any())
+def _norm_at_zero(n, m):
+    if n.op != "norm" or n.params.get("p", 2) != 2 or "torch nan" not in m.kind:
+        return False
+    x = m.values(n)[0]
+    return x is not None and bool((np.abs(x).max(axis=_reduced(n)) == 0).any())
 
 
-def _atan2_at_origin(node, m):
-    a, b = _operand(m, 0), _operand(m, 1)
-    return node.op == "atan2" and m.order == 2 and "torch nan" in m.kind and a is not None and b is not None \
-        and bool(((a == 0) & (b == 0)).any())
+def _atan2_at_origin(n, m):
+    if n.op != "atan2" or "torch nan" not in m.kind:
+        return False
+    a, b = m.values(n)
+    return a is not None and b is not None and bool(((a == 0) & (b == 0)).any())
 
 
-def _power_with_input_exponent(node, m):
-    base = _operand(m)
-    return node.op in ("pow", "^") and node.args[1].op != "const" and m.order == 2 and "torch nan" in m.kind \
-        and base is not None and bool((base == 0).any())
+def _power_with_input_exponent(n, m):
+    if n.op not in ("pow", "^") or n.args[1].op == "const" or "torch nan" not in m.kind:
+        return False
+    base = m.values(n)[0]
+    return base is not None and bool((base == 0).any())
 
 
-def _spread_of_equal_elements(node, m):
-    x = _operand(m)
-    return node.op in ("var", "std") and x is not None and bool((np.ptp(x, axis=_reduced(node)) == 0).any())
+def _spread_of_equal_elements(n, m):
+    if n.op not in ("var", "std"):
+        return False
+    x = m.values(n)[0]
+    return x is not None and bool((np.ptp(x, axis=_reduced(n)) == 0).any())
 
 
-def _infinite_gradient_into_extreme(node, m):
-    return node.op in ("max", "min") and node.params.get("axis") is not None and m.order == 1 and "torch nan" in m.kind
+def _infinite_gradient_into_extreme(n, m):
+    return n is m.node and n.op in ("max", "min") and n.params.get("axis") is not None and "torch nan" in m.kind
 
 
-def _read_through_no_gradient(node, m):
-    # torch sends a zero cotangent back through floor (and the like); 0 · inf is nan in the op below
-    no_gradient = {n.op for n in walk(m.program.root) if n.op in BUILTINS and not BUILTINS[n.op].differentiable_op
-                   and BUILTINS[n.op].params[0].kind == "T"}
-    return m.order == 1 and m.kind == "gradcli number, torch nan" and bool(no_gradient)
+def _read_through_no_gradient(n, m):
+    # torch sends a zero cotangent back through floor (and the like); 0 * inf is nan in the op below
+    op = BUILTINS.get(n.op)
+    return op is not None and not op.differentiable_op and op.params[0].kind == "T" and m.order >= 1 \
+        and m.kind == "gradcli number, torch nan"
 
 
-def _no_axes(node, m):
-    return node.params.get("axis") == ()
-
-
-def _squeeze_wide_axis(node, m):
-    axis = _reduced(node)
-    return node.op == "squeeze" and m.kind == "gradcli error" and axis is not None and \
-        any(node.args[0].shape[a] != 1 for a in axis)
+def _squeeze_wide_axis(n, m):
+    axis = _reduced(n)
+    return n.op == "squeeze" and m.kind == "gradcli error" and axis is not None and \
+        any(n.args[0].shape[a] != 1 for a in axis)
 
 
 EXPLAINED = {
@@ -1013,7 +1047,8 @@ EXPLAINED = {
 
 
 def explanation(m):
-    return next((why for why, applies in EXPLAINED.items() if applies(m.node, m)), None)
+    nodes = [n for n in walk(m.root) if n.op not in LEAVES]
+    return next((why for why, applies in EXPLAINED.items() if any(applies(n, m) for n in nodes)), None)
 
 
 # ---- the run
@@ -1021,7 +1056,7 @@ def explanation(m):
 _shrunk = Counter()             # full shrinks done in this process, per signature
 
 
-def _init_worker():
+def setup_process():
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)
     warnings.simplefilter("ignore")
@@ -1029,7 +1064,7 @@ def _init_worker():
 
 
 def _show(v):
-    return v if isinstance(v, str) else np.array2string(np.asarray(v, dtype=float), precision=6, separator=", ")
+    return v if isinstance(v, str) else array_text(v, lambda x: number(float(f"{float(x):.6g}")))
 
 
 def reproducer(m):
@@ -1041,7 +1076,7 @@ def reproducer(m):
 
 
 def test_program(seed, index):
-    """One program: ("agree" | "both failed" | "explained" | "mismatch", detail, builtins it used)."""
+    """One program: (status, detail, the builtins it used); status is a check() outcome, "explained" or "mismatch"."""
     rng = np.random.default_rng([seed, index])
     program = Generator(rng).program()
     used = {n.op for n in walk(program.root) if n.op in BUILTINS}
@@ -1072,34 +1107,42 @@ def main(argv=None):
     parser.add_argument("--show", type=int, default=20, help="mismatch categories shown with a reproducer")
     args = parser.parse_args(argv)
 
-    _init_worker()
+    setup_process()
     _, left_out = cases()           # built once, before the workers fork
     tasks = [(args.seed, s, min(s + CHUNK, args.programs)) for s in range(0, args.programs, CHUNK)]
     counts, explained, used = Counter(), Counter(), Counter()
     found = defaultdict(lambda: {"programs": 0, "reproducer": None})
     start, last = time.perf_counter(), 0.0
-    pool = multiprocessing.get_context("fork").Pool(args.jobs, _init_worker) if args.jobs > 1 else None
-    results = pool.imap_unordered(run_chunk, tasks) if pool else map(run_chunk, tasks)
-    for batch in results:
-        for status, detail, ops in batch:
-            counts[status] += 1
-            used.update(ops)
-            if status == "explained":
-                explained[detail] += 1
-            elif status == "mismatch":
-                signature, repro = detail
-                entry = found[signature]
-                entry["programs"] += 1
-                if repro and (entry["reproducer"] is None or len(repro["command"]) < len(entry["reproducer"]["command"])):
-                    entry["reproducer"] = repro
-        elapsed = time.perf_counter() - start
-        done = sum(counts.values())
-        if elapsed - last > 10 or done == args.programs:
-            last = elapsed
-            print(f"  {done:>6}/{args.programs} programs  {counts['mismatch']} mismatches in {len(found)} categories"
-                  f"  {elapsed:5.0f} s", flush=True)
-    if pool:
-        pool.close()
+    pool = ProcessPoolExecutor(args.jobs, multiprocessing.get_context("fork"), setup_process) if args.jobs > 1 else None
+    batches = (f.result() for f in as_completed([pool.submit(run_chunk, t) for t in tasks])) if pool else \
+        map(run_chunk, tasks)
+    try:
+        for batch in batches:
+            for status, detail, ops in batch:
+                counts[status] += 1
+                used.update(ops)
+                if status == "explained":
+                    explained[detail] += 1
+                elif status == "mismatch":
+                    signature, repro = detail
+                    entry = found[signature]
+                    entry["programs"] += 1
+                    best = entry["reproducer"]
+                    if repro and (best is None or len(repro["command"]) < len(best["command"])):
+                        entry["reproducer"] = repro
+            elapsed = time.perf_counter() - start
+            done = sum(counts.values())
+            if elapsed - last > 10 or done == args.programs:
+                last = elapsed
+                print(f"  {done:>6}/{args.programs} programs  {counts['mismatch']} mismatches in {len(found)} "
+                      f"categories  {elapsed:5.0f} s", flush=True)
+    except BrokenProcessPool:
+        print("a worker died (PyTorch or NumPy crashed the process); run with --jobs 1 under "
+              "python -X faulthandler to see where", file=sys.stderr)
+        return 2
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
     summary(args, counts, explained, found, used, left_out, time.perf_counter() - start)
     return 1 if found else 0
 
@@ -1120,7 +1163,8 @@ def summary(args, counts, explained, found, used, left_out, elapsed):
         print(f"  not compared: {name} ({why})")
     if never:
         print(f"  never generated: {', '.join(never)}")
-    ranked = sorted(found.items(), key=lambda kv: -kv[1]["programs"])
+    # those at finite values first: the ones with nan or inf are mostly IEEE arithmetic in another order
+    ranked = sorted(found.items(), key=lambda kv: (" nan/inf " in kv[0][2], -kv[1]["programs"]))
     for i, ((label, order, kind), entry) in enumerate(ranked, 1):
         print(f"\n{i:>3}. {label} · {order} · {kind} — {entry['programs']} program{'s' * (entry['programs'] > 1)}")
         repro = entry["reproducer"]
