@@ -21,7 +21,7 @@ KEYWORDS = {"True": True, "False": False, "None": None}
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
 COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
-_SEQ_KINDS = ("tensors", "shape", "dims", "axis", "axis1", "newaxis")
+_SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
 
 
 @dataclass

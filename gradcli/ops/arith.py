@@ -2,6 +2,7 @@
 each cotangent back to its input's shape), comparisons, where and clip."""
 from __future__ import annotations
 
+import math
 import operator
 
 from gradcli.ops.core import F, Op, at, case
@@ -32,10 +33,11 @@ def _pow_exponent_grad(g, y, a, b):
     return F.where(zero, 0.0, g * y * F.log(F.where(zero, 1.0, a)))
 
 
-def _larger(g, a, b):
-    # PyTorch's maximum/minimum: g where a wins, half of it on a tie, else
-    # exactly 0 (selected, so an infinite g does not make nan).
-    return F.where(F.gt(a, b), g, F.where(F.eq(a, b), g * 0.5, 0.0))
+def _unless_below(g, a, b):
+    # PyTorch's maximum/minimum: a's share of g is all of it, half on a tie,
+    # and exactly 0 where a < b (selected, so an infinite g does not make nan;
+    # a nan on either side gets all of it, as in PyTorch).
+    return F.where(F.lt(a, b), 0.0, F.where(F.eq(a, b), g * 0.5, g))
 
 
 def _over_r2(g, a, b):
@@ -76,17 +78,19 @@ OPS = [
            form=("{a:8}^{b:7}", 7),
            explain={"a": "{b:p}·{a:p}^({b} - 1)", "b": "{a:p}^{b:p}·log({a})"}),
     binary("maximum", lambda bk, a, b: bk.xp.maximum(a, b),
-           (lambda g, y, a, b: _larger(g, a, b), lambda g, y, a, b: _larger(g, b, a)),
+           (lambda g, y, a, b: _unless_below(g, a, b), lambda g, y, a, b: _unless_below(g, b, a)),
            "elementwise larger of a and b; a tie gives each half, as in PyTorch",
            kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False,
-           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: max(a, b),
+           singular=(at([1.0, 2.0, 0.0, math.nan, 2.0], [1.0, 1.0, 0.0, 2.0, math.nan]),),
+           ref=lambda mp, a, b: max(a, b),
            explain={"a": "1 where {a:p} > {b:p} (½ on a tie), else 0",
                     "b": "1 where {b:p} > {a:p} (½ on a tie), else 0"}),
     binary("minimum", lambda bk, a, b: bk.xp.minimum(a, b),
-           (lambda g, y, a, b: _larger(g, b, a), lambda g, y, a, b: _larger(g, a, b)),
+           (lambda g, y, a, b: _unless_below(g, b, a), lambda g, y, a, b: _unless_below(g, a, b)),
            "elementwise smaller of a and b; a tie gives each half, as in PyTorch",
            kinks=(((1.0, 1.0), {}, (0.5, 0.5)),), smooth=False,
-           singular=(at([1.0, 2.0, 0.0], [1.0, 1.0, 0.0]),), ref=lambda mp, a, b: min(a, b),
+           singular=(at([1.0, 2.0, 0.0, math.nan, 2.0], [1.0, 1.0, 0.0, 2.0, math.nan]),),
+           ref=lambda mp, a, b: min(a, b),
            explain={"a": "1 where {a:p} < {b:p} (½ on a tie), else 0",
                     "b": "1 where {b:p} < {a:p} (½ on a tie), else 0"}),
     binary("atan2", lambda bk, a, b: bk.xp.arctan2(a, b),
@@ -108,12 +112,13 @@ OPS = [
        explain={"a": "1 where {cond}, else 0", "b": "0 where {cond}, else 1"}),
     Op("clip", "x, lo=-inf, hi=inf", forward=lambda bk, x, lo, hi: bk.xp.minimum(bk.xp.maximum(x, lo), hi),
        grads=(lambda g, y, x, lo, hi: F.where(F.ge(x, lo) * F.le(x, hi), g, 0.0),
-              lambda g, y, x, lo, hi: F.where(F.lt(x, lo) * F.le(lo, hi), g, 0.0),
+              lambda g, y, x, lo, hi: F.where(F.lt(x, lo) * F.lt(lo, hi), g, 0.0),
               lambda g, y, x, lo, hi: F.where(F.gt(F.where(F.ge(x, lo), x, lo), hi), g, 0.0)),
        doc="x limited to [lo, hi] (None for no bound); the gradient passes at the bounds, as in PyTorch's clamp",
        family="arith", smooth=False, examples=(case((3,), (), ()),),
        reference=elementwise(lambda mp, x, lo, hi: min(max(x, lo), hi)),
-       singular=(at([1.0, 2.0, 0.5, 3.0], 1.0, 2.0), at([1.0], 1.0, 1.0)),
+       singular=(at([1.0, 2.0, 0.5, 3.0], 1.0, 2.0), at([1.0], 1.0, 1.0), at([-1.0, 0.5, 2.0], 1.0, 0.0),
+                 at([-1.0], 0.0, 0.0)),
        kinks=(((1.0, 1.0, 2.0), {}, (1.0, 0.0, 0.0)),),
        explain={"x": "1 where {lo:p} ≤ {x:p} ≤ {hi:p}, else 0", "lo": "1 where {x:p} < {lo:p}, else 0",
                 "hi": "1 where {x:p} > {hi:p}, else 0"}),

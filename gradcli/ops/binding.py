@@ -13,7 +13,7 @@ ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
 
 # Parameter kinds. Tensor kinds are graph inputs; the rest are plain values.
 TENSOR_KINDS = ("T", "mask", "tensors")
-KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "dims", "int", "float", "bool", "shape", "key")
+KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "dims", "int", "float", "bool", "shape", "sizes", "key")
 
 
 def whole(value, what: str) -> int:
@@ -38,9 +38,10 @@ def _ints(value, what: str) -> tuple[int, ...]:
 
 
 def normalize_axis(axis: int, ndim: int, fname: str) -> int:
-    if not -ndim <= axis < max(ndim, 1):
+    """axis as a non-negative int; a scalar has axis 0 (also -1), as in PyTorch."""
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
         raise ShapeError(f"{fname}: axis {axis} is out of range for a {ndim}-D array"
-                         + (f" (valid: {-ndim} to {ndim - 1})" if ndim else " (a scalar has no axes)"))
+                         + (f" (valid: {-ndim} to {ndim - 1})" if ndim else " (a scalar's only axis is 0 or -1)"))
     return axis % ndim if ndim else 0
 
 
@@ -126,8 +127,16 @@ def _sizes(c: _Call, v) -> tuple[int, ...]:
 
 def _shape(c: _Call, v):
     sizes = _sizes(c, v)
-    if any(n < 0 for n in sizes) and c.op.name != "reshape":
+    if any(n < 0 for n in sizes):
         raise ArgumentError(f"{c.op.name}(): a shape cannot have negative sizes: {sizes}")
+    return sizes
+
+
+def _new_shape(c: _Call, v):
+    """A shape in which -1 stands for a size the op works out (reshape, broadcast_to)."""
+    sizes = _sizes(c, v)
+    if any(n < -1 for n in sizes):
+        raise ArgumentError(f"{c.op.name}(): a size is positive, 0, or -1 for one worked out, not {min(sizes)}")
     return sizes
 
 
@@ -151,7 +160,7 @@ def _axes(c: _Call, v):
     if c.param.kind == "axis":
         if len(set(axes)) != len(axes):
             raise ArgumentError(f"{c.what} repeats an axis: {axes}")
-        return axes
+        return axes if ndim else None          # a scalar reduced over its axis: its one element
     if len(axes) != 1:
         raise ArgumentError(f"{c.what} is one axis, not {len(axes)}")
     return axes[0]
@@ -177,7 +186,7 @@ def _bool(c: _Call, v):
 
 _CONVERT = {
     "T": _tensor_value, "mask": _tensor_value, "tensors": _tensors,
-    "shape": _shape, "dims": _dims, "axis": _axes, "axis1": _axes, "newaxis": _axes,
+    "shape": _shape, "sizes": _new_shape, "dims": _dims, "axis": _axes, "axis1": _axes, "newaxis": _axes,
     "int": lambda c, v: None if v is None else whole(v, c.what),
     "float": _float, "bool": _bool, "key": lambda c, v: v,
 }

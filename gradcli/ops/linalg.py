@@ -74,6 +74,41 @@ def _diag_grad(g, y, x):
     return F.scatter(g, key=(idx, idx), shape=x.shape)
 
 
+def _det_grad(g, y, x):
+    # d det(x) / dx is the cofactor matrix (the adjugate, transposed): det(x)·x⁻ᵀ
+    # when x is invertible. Written out with minors for n ≤ 3, and for a
+    # singular x of any size, so that it is exact there and to every order.
+    g = _matrix_shaped(g)
+    if x.shape[-1] > 3 and not x.bk.any(y.data == 0):
+        return g * _matrix_shaped(y) * _swap(F.inv(x))
+    return g * _cofactors(x)
+
+
+def _matrix_shaped(t):
+    """A batch of numbers with two axes of 1 added, to multiply a batch of matrices."""
+    return F.unsqueeze(F.unsqueeze(t, axis=t.ndim), axis=t.ndim + 1)
+
+
+def _cofactors(x):
+    """C[..., i, j] = (-1)^(i+j) det(x without row i and column j)."""
+    n = x.shape[-1]
+    if n == 1:
+        return F.ones_like(x)
+    rows = []
+    for i in range(n):
+        without_row = _without(x, i, axis=x.ndim - 2)
+        row = [F.det(_without(without_row, j, axis=x.ndim - 1)) * (-1) ** (i + j) for j in range(n)]
+        rows.append(F.stack(*row, axis=x.ndim - 2))
+    return F.stack(*rows, axis=x.ndim - 2)
+
+
+def _without(x, k, axis):
+    """x with index k of axis left out."""
+    n, lead = x.shape[axis], (slice(None),) * axis
+    parts = [F.getitem(x, key=lead + (part,)) for part in (slice(0, k), slice(k + 1, n)) if part.stop > part.start]
+    return parts[0] if len(parts) == 1 else F.concat(*parts, axis=axis)
+
+
 def _square(name, forward):
     def checked(bk, x):
         if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
@@ -119,13 +154,14 @@ OPS = [
        examples=(case((2, 3), dim0=None, dim1=None), case((2, 3, 4), dim0=0, dim1=2)),
        form=("{x:8}ᵀ", 8),
        explain=("1, with the axes swapped back", "gᵀ")),
-    Op("trace", "x", forward=_trace, grads=(lambda g, y, x: g * F.eye(n=x.shape[0], m=x.shape[1], bk=x.bk),),
+    Op("trace", "x", forward=_trace,
+       grads=(lambda g, y, x: F.where(F.eye(n=x.shape[0], m=x.shape[1], bk=x.bk), g, 0.0),),
        reference=reference.trace,
        doc="sum of the diagonal", family="linalg", examples=SQUARE + (case((2, 3)),),
        explain=("the identity matrix", "g·I")),
     Op("det", "x", forward=_square("det", lambda bk, x: bk.xp.linalg.det(x)),
        reference=reference.matrix(lambda mp, m: mp.det(m)),
-       grads=(lambda g, y, x: _swap(F.inv(x)) * F.unsqueeze(F.unsqueeze(g * y, axis=y.ndim), axis=y.ndim + 1),),
+       grads=(_det_grad,),
        doc="determinant of a square matrix", family="linalg", domain="wellposed", examples=SQUARE,
        explain=("det({x})·{x:p}⁻ᵀ", "g·det({x})·{x:p}⁻ᵀ")),
     Op("inv", "x", forward=_square("inv", lambda bk, x: bk.xp.linalg.inv(x)),

@@ -13,6 +13,7 @@ from gradcli.ops.reference import reduction as each_slice
 AXIS = "axis:axis=None, keepdims:bool=False"
 CASES = (case((3,)), case((2, 3), axis=(0,)), case((2, 3), axis=(1,), keepdims=True),
          case((2, 3, 2), axis=(0, 2)), case((2, 3)))
+SCALAR = case((), axis=None, keepdims=True)        # (var and std of one element are nan)
 
 
 def shaped(rule):
@@ -123,9 +124,10 @@ def _norm_grad(g, y, x, axis, p):
         inner = x if p == 2 else x * F.abs(x) ** (p - 2)
     elif p > 1:
         inner = F.sign(x) * F.abs(x) ** (p - 1)
-    else:                                   # |x|^(p-1) is infinite at 0: masked there
-        zero = F.eq(x, 0)
+    else:                                   # |x|^(p-1) is infinite at 0: masked there, and PyTorch
+        zero = F.eq(x, 0)                   # scales by y^(1-p) rather than dividing by y^(p-1)
         inner = F.where(zero, 0.0, F.sign(x) * F.where(zero, 1.0, F.abs(x)) ** (p - 1))
+        return g * y ** (1 - p) * inner
     return _over(g, y, p - 1) * inner
 
 
@@ -145,17 +147,22 @@ def _logsumexp(bk, x, axis, keepdims):
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
+def _line(x, axis):
+    """The axes a softmax runs along: its axis, or all (none) of a scalar's."""
+    return (axis,) if x.ndim else None
+
+
 def _softmax(bk, x, axis):
-    e = bk.xp.exp(x - bk.xp.max(x, axis=axis, keepdims=True))
-    return e / bk.xp.sum(e, axis=axis, keepdims=True)
+    e = bk.xp.exp(x - bk.xp.max(x, axis=_line(x, axis), keepdims=True))
+    return e / bk.xp.sum(e, axis=_line(x, axis), keepdims=True)
 
 
 def _log_softmax(bk, x, axis):
-    return x - _logsumexp(bk, x, (axis,), True)
+    return x - _logsumexp(bk, x, _line(x, axis), True)
 
 
-def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, cases=CASES, kinks=(), singular=(),
-              *, ref, **row):
+def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, cases=CASES + (SCALAR,), kinks=(),
+              singular=(), *, ref, **row):
     """ref(mp, values, **params): the reduction of one slice, the tests' reference."""
     return Op(name, f"x, {sig}", forward=forward, grads=(shaped(rule),), doc=doc, family="reduce",
               domain=domain, examples=cases, smooth=smooth, kinks=kinks, reference=each_slice(ref),
@@ -194,7 +201,7 @@ OPS = [
     reduction("norm", lambda bk, x, p, axis, keepdims: _norm(bk, x, p, axis, keepdims), _norm_grad,
               "p-norm (default 2; Frobenius for a matrix with no axis); 0 gradient at a zero norm, as in PyTorch",
               sig="p:float=2, " + AXIS, domain="nonzero",
-              cases=CASES + (case((3,), p=1.0), case((2, 3), p=3.0, axis=(1,))),
+              cases=CASES + (SCALAR, case((3,), p=1.0), case((2, 3), p=3.0, axis=(1,))),
               singular=(at([0.0, 0.0], order=1), at([0.0, 0.0], p=1.5, order=1), at([0.0, 1.0], p=1.5),
                         at([0.0, 0.0], p=1.0), at([0.0, 0.0], p=0.5, order=1), at([0.0, 2.0], p=3.0),
                         at([0.0, -2.0], p=math.inf)),
@@ -208,7 +215,7 @@ OPS = [
               explain=("2·({x} - mean)/({n} - correction)", "g·2·({x} - mean)/({n} - correction)")),
     reduction("std", lambda bk, x, axis, correction, keepdims: bk.xp.sqrt(_var(bk, x, axis, correction, keepdims)),
               _std_grad, "standard deviation, correction 1 by default",
-              sig="axis:axis=None, correction:int=1, keepdims:bool=False",
+              sig="axis:axis=None, correction:int=1, keepdims:bool=False", cases=CASES,
               singular=(at([2.0, 2.0, 2.0]), at([[-1.5796305046380446] * 3] * 3, axis=(1,)),
                         at([[1.0, 1.0], [1.0, 2.0]], axis=(1,))),
               ref=lambda mp, v, correction: mp.sqrt(reference.variance(mp, v, correction)),
@@ -220,15 +227,15 @@ OPS = [
               ref=lambda mp, v: mp.log(mp.fsum(mp.exp(a) for a in v)),
               explain=("softmax({x})", "g·softmax({x})")),
     Op("softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _softmax(bk, x, axis),
-       grads=(lambda g, y, x, axis: y * (g - F.sum(g * y, axis=(axis,), keepdims=True)),),
+       grads=(lambda g, y, x, axis: y * (g - F.sum(g * y, axis=_line(x, axis), keepdims=True)),),
        doc="exp(x) / sum(exp(x)) along axis (default the last), without overflow", family="reduce",
        reference=reference.along(reference.softmax),
-       examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0)),
+       examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0), case((), axis=-1)),
        explain=("s·(δ - s), with s = softmax({x})", "s·(g - sum(g·s)), with s = softmax({x})")),
     Op("log_softmax", "x, axis:axis1=-1", forward=lambda bk, x, axis: _log_softmax(bk, x, axis),
-       grads=(lambda g, y, x, axis: g - F.exp(y) * F.sum(g, axis=(axis,), keepdims=True),),
+       grads=(lambda g, y, x, axis: g - F.exp(y) * F.sum(g, axis=_line(x, axis), keepdims=True),),
        doc="log(softmax(x)) along axis, computed stably", family="reduce",
        reference=reference.along(reference.log_softmax),
-       examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0)),
+       examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0), case((), axis=0)),
        explain=("δ - softmax({x})", "g - softmax({x})·sum(g)")),
 ]

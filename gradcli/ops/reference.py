@@ -48,7 +48,7 @@ def along(fn):
         import mpmath
         with mpmath.workdps(DIGITS):
             line = lambda row: [float(v) for v in fn(mpmath, [mpmath.mpf(float(a)) for a in row])]  # noqa: E731
-            return np.apply_along_axis(line, axis, x)
+            return np.apply_along_axis(line, axis, x) if x.ndim else np.array(line([x])[0])
     return reference
 
 
@@ -157,7 +157,8 @@ def scatter(g, key, shape):
 
 
 def broadcast(x, shape):
-    return x * np.ones(shape)
+    lead = len(shape) - x.ndim
+    return x * np.ones([x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape)])
 
 
 def sum_to(x, shape):

@@ -19,6 +19,17 @@ def _reshape(bk, x, shape):
                          f"into shape {shape}") from None
 
 
+def _broadcast_to(bk, x, shape):
+    # PyTorch's spelling: -1 keeps the size of x's axis there (aligned at the right)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"broadcast_to: cannot broadcast an array of shape {tuple(x.shape)} to {len(shape)} axes")
+    if any(n == -1 for n in shape[:lead]):
+        raise ShapeError(f"broadcast_to: -1 stands for a size of x, but {shape} puts one before x's axes")
+    full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    return bk.xp.copy(bk.xp.broadcast_to(x, full))
+
+
 def _sum_to(bk, x, shape):
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
@@ -65,7 +76,7 @@ def _stack(bk, *xs, axis):
 RESHAPE_CASES = (case((2, 3), shape=(3, 2)), case((6,), shape=(2, -1)))
 
 OPS = [
-    Op("reshape", "x, *shape:shape", forward=_reshape, grads=(_back_to_shape,),
+    Op("reshape", "x, *shape:sizes", forward=_reshape, grads=(_back_to_shape,),
        reference=reference.elements,
        doc="the same elements in a new shape (one size may be -1)", family="shape", examples=RESHAPE_CASES,
        explain=("1: the elements only move", "g reshaped back")),
@@ -115,11 +126,11 @@ OPS = [
        doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False,
        examples=(case((2,), key=(slice(1, 3),), shape=(4,)), case((3,), key=((0, 2, 0),), shape=(3,))),
        explain=("1 at [{key}]", "g[{key}]")),
-    Op("broadcast_to", "x, shape:shape", forward=lambda bk, x, shape: bk.xp.copy(bk.xp.broadcast_to(x, shape)),
+    Op("broadcast_to", "x, shape:sizes", forward=_broadcast_to,
        reference=reference.broadcast,
        grads=(lambda g, y, x, shape: F.sum_to(g, shape=x.shape),),
        doc="x repeated to shape, as broadcasting does", family="shape",
-       examples=(case((3,), shape=(2, 3)), case((2, 1), shape=(2, 3))),
+       examples=(case((3,), shape=(2, 3)), case((2, 1), shape=(2, 3)), case((2, 1), shape=(3, -1, 4))),
        explain=("1 for every copy", "g summed over the copies")),
     Op("sum_to", "x, shape:shape", forward=_sum_to, grads=(lambda g, y, x, shape: F.broadcast_to(g, shape=x.shape),),
        reference=reference.sum_to,
