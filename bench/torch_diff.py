@@ -987,7 +987,7 @@ def _no_axes(n, m):
 
 
 def _norm_at_zero(n, m):
-    if n.op != "norm" or n.params.get("p", 2) != 2 or "torch nan" not in m.kind:
+    if n.op != "norm" or n.params.get("p", 2) < 2 or "torch nan" not in m.kind:
         return False
     x = m.values(n)[0]
     return x is not None and bool((np.abs(x).max(axis=_reduced(n)) == 0).any())
@@ -1025,6 +1025,38 @@ def _read_through_no_gradient(n, m):
         and m.kind == "gradcli number, torch nan"
 
 
+def _det_at_singular(n, m):
+    if n.op != "det" or not m.order:
+        return False
+    x = m.values(n)[0]
+    if x is None or not np.isfinite(x).all():
+        return False
+    s = np.linalg.svd(x, compute_uv=False)
+    return bool((s[..., -1] <= 1e-12 * np.maximum(s[..., 0], 1)).any())
+
+
+def _norm_below_2_second_order(n, m):
+    return n.op == "norm" and n.params.get("p", 2) < 2 and m.order >= 2 and "torch nan" in m.kind
+
+
+def _power_zero_second_order(n, m):
+    exponent = n.args[1] if n.op in ("pow", "^") else None
+    return exponent is not None and exponent.op == "const" and exponent.ref == 0 \
+        and m.order >= 2 and "torch nan" in m.kind
+
+
+def _negative_base_input_exponent(n, m):
+    if n.op not in ("pow", "^") or n.args[1].op == "const" or "torch nan" not in m.kind:
+        return False
+    base = m.values(n)[0]
+    return base is not None and bool((base < 0).any())
+
+
+def _non_finite_already(n, m):
+    kind = m.signature[2]
+    return any(tag in kind for tag in ("at a nan/inf operand", "under a nan/inf gradient", "with nan/inf elsewhere"))
+
+
 def _squeeze_wide_axis(n, m):
     axis = _reduced(n)
     return n.op == "squeeze" and m.kind == "gradcli error" and axis is not None and \
@@ -1033,7 +1065,7 @@ def _squeeze_wide_axis(n, m):
 
 EXPLAINED = {
     "axis=(): no axis reduced (NumPy), torch every axis": _no_axes,
-    "norm (p = 2) at a zero norm: second derivative 0, torch nan": _norm_at_zero,
+    "norm (p >= 2) at a zero norm: second derivative 0, torch nan": _norm_at_zero,
     "atan2 at the origin: second derivatives 0, torch nan": _atan2_at_origin,
     "a^b at a = 0 with an exponent that is not a literal: finite second derivatives, torch nan":
         _power_with_input_exponent,
@@ -1043,6 +1075,13 @@ EXPLAINED = {
     "an input read through floor/ceil/round/sign: gradient 0, torch nan from 0 * inf below":
         _read_through_no_gradient,
     "squeeze of an axis whose size is not 1: an error, torch leaves x unchanged": _squeeze_wide_axis,
+    "det at a singular matrix: the cofactor matrix, exact to every order; torch 0 or nan": _det_at_singular,
+    "norm with p < 2: second derivatives where torch's double backward gives nan": _norm_below_2_second_order,
+    "x^0: every derivative 0, torch nan from the second on": _power_zero_second_order,
+    "nan or inf already in play (an operand, the incoming gradient): a different non-finite value":
+        _non_finite_already,
+    "a^b with a < 0 and an exponent that is not a literal: its nan gradient (log a) times 0 is 0 or nan":
+        _negative_base_input_exponent,
 }
 
 

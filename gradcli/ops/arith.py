@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import operator
 
+from gradcli.autograd.tensor import Tensor
 from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.reference import elementwise
 
@@ -21,10 +22,16 @@ def binary(name, forward, rules, doc, domain="real", kinks=(), smooth=True, buil
 
 
 def _pow_base_grad(g, y, a, b):
-    # PyTorch's pow_backward: b·a^(b-1), 0 where b == 0 (so x^0 has gradient 0
-    # even at x = 0, and x^1, x^2 have exact higher derivatives there).
+    # PyTorch's pow_backward. A literal exponent is a number there: b·a^(b-1)
+    # with b - 1 a number again, and no gradient at all for b = 0 (so x^2 has
+    # exact higher derivatives at 0). Any other exponent is a tensor: 0 where
+    # b == 0 is masked (x^0 has gradient 0 even at x = 0).
+    if b.op is None and b.const:
+        if not b.bk.any(b.data != 0):
+            return None
+        return g * b * a ** Tensor(b.data - 1, b.bk, const=True)
     zero = F.eq(b, 0)
-    return F.where(zero, 0.0, g * b * F.where(zero, 1.0, a) ** (b - 1))
+    return g * F.where(zero, 0.0, b * F.where(zero, 1.0, a) ** (b - 1))
 
 
 def _pow_exponent_grad(g, y, a, b):

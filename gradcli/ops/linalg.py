@@ -57,7 +57,7 @@ def _transpose(bk, x, dim0, dim1):
         return bk.xp.transpose(x)
     if dim0 is None or dim1 is None:
         raise ShapeError("transpose: give both axes to swap, or none to reverse them all")
-    return bk.xp.swapaxes(x, dim0, dim1)
+    return bk.xp.swapaxes(x, dim0, dim1) if x.ndim else x
 
 
 def _diag(bk, x):
@@ -72,6 +72,12 @@ def _diag_grad(g, y, x):
     k = min(x.shape)
     idx = tuple(range(k))
     return F.scatter(g, key=(idx, idx), shape=x.shape)
+
+
+def _det(bk, x):
+    # A nan anywhere in a matrix makes its determinant nan (LAPACK's may not), as in PyTorch.
+    xp = bk.xp
+    return xp.where(xp.any(xp.isnan(x), axis=(-2, -1)), xp.nan, xp.linalg.det(x))
 
 
 def _det_grad(g, y, x):
@@ -147,11 +153,11 @@ OPS = [
        doc="outer product of two vectors", family="linalg", examples=(case((3,), (2,)),),
        explain={"a": ("{b}, summed along the rows", "g @ {b:p}"),
                 "b": ("{a}, summed along the columns", "gᵀ @ {a:p}")}),
-    Op("transpose", "x, dim0:int=None, dim1:int=None", forward=_transpose,
+    Op("transpose", "x, dim0:axis1=None, dim1:axis1=None", forward=_transpose,
        reference=reference.transpose,
        grads=(lambda g, y, x, dim0, dim1: F.transpose(g, dim0=dim0, dim1=dim1),),
        doc="reverse the axes (x.T), or swap two: transpose(x, 0, 1)", family="linalg",
-       examples=(case((2, 3), dim0=None, dim1=None), case((2, 3, 4), dim0=0, dim1=2)),
+       examples=(case((2, 3), dim0=None, dim1=None), case((2, 3, 4), dim0=0, dim1=2), case((), dim0=0, dim1=0)),
        form=("{x:8}ᵀ", 8),
        explain=("1, with the axes swapped back", "gᵀ")),
     Op("trace", "x", forward=_trace,
@@ -159,7 +165,7 @@ OPS = [
        reference=reference.trace,
        doc="sum of the diagonal", family="linalg", examples=SQUARE + (case((2, 3)),),
        explain=("the identity matrix", "g·I")),
-    Op("det", "x", forward=_square("det", lambda bk, x: bk.xp.linalg.det(x)),
+    Op("det", "x", forward=_square("det", _det),
        reference=reference.matrix(lambda mp, m: mp.det(m)),
        grads=(_det_grad,),
        doc="determinant of a square matrix", family="linalg", domain="wellposed", examples=SQUARE,

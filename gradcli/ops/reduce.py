@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from gradcli.autograd.engine import grad_enabled
 from gradcli.errors import ArgumentError
 from gradcli.ops import reference
 from gradcli.ops.core import F, Op, at, case
@@ -44,9 +45,14 @@ def _extreme_grad(g, y, x, axis):
 def _prod_grad(g, y, x, axis):
     # d y / d x_j is the product of the other elements (PyTorch's
     # prod_backward): y / x_j when no element is 0; otherwise multiplied out
-    # with no division, so that every higher derivative is exact too.
+    # with no division, so that every higher derivative is exact too. Like
+    # PyTorch's, a first-order pass gives a slice with two zeros exactly 0,
+    # even where g is infinite.
     if not x.bk.any(x.data == 0):
         return g * y / x
+    if not grad_enabled():
+        zeros = F.sum(F.eq(x, 0), axis=axis, keepdims=True)
+        return F.where(F.ge(zeros, 2), 0.0, g) * _others(x, axis)
     return g * _others(x, axis)
 
 
@@ -201,7 +207,8 @@ OPS = [
     reduction("norm", lambda bk, x, p, axis, keepdims: _norm(bk, x, p, axis, keepdims), _norm_grad,
               "p-norm (default 2; Frobenius for a matrix with no axis); 0 gradient at a zero norm, as in PyTorch",
               sig="p:float=2, " + AXIS, domain="nonzero",
-              cases=CASES + (SCALAR, case((3,), p=1.0), case((2, 3), p=3.0, axis=(1,))),
+              cases=CASES + (SCALAR, case((3,), p=1.0), case((2, 3), p=3.0, axis=(1,)), case((3,), p=0.5),
+                             case((2, 3), p=1.5, axis=(0,))),
               singular=(at([0.0, 0.0], order=1), at([0.0, 0.0], p=1.5, order=1), at([0.0, 1.0], p=1.5),
                         at([0.0, 0.0], p=1.0), at([0.0, 0.0], p=0.5, order=1), at([0.0, 2.0], p=3.0),
                         at([0.0, -2.0], p=math.inf)),

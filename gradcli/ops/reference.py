@@ -111,7 +111,7 @@ def outer(a, b):
 
 def transpose(x, dim0, dim1):
     axes = list(range(x.ndim))[::-1]
-    if dim0 is not None:
+    if dim0 is not None and x.ndim:
         axes = list(range(x.ndim))
         axes[dim0], axes[dim1] = dim1, dim0
     return permuted(x, axes)
