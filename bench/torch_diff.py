@@ -1077,7 +1077,8 @@ EXPLAINED = {
     "squeeze of an axis whose size is not 1: an error, torch leaves x unchanged": _squeeze_wide_axis,
     "det at a singular matrix: the cofactor matrix, exact to every order; torch 0 or nan": _det_at_singular,
     "norm with p < 2: second derivatives where torch's double backward gives nan": _norm_below_2_second_order,
-    "x^0: every derivative 0, torch nan from the second on": _power_zero_second_order,
+    "x^0 (a literal 0): no gradient below it, torch zeros that make nan with an infinite derivative below":
+        _power_zero_second_order,
     "nan or inf already in play (an operand, the incoming gradient): a different non-finite value":
         _non_finite_already,
     "a^b with a < 0 and an exponent that is not a literal: its nan gradient (log a) times 0 is 0 or nan":
