@@ -1026,7 +1026,7 @@ def _read_through_no_gradient(n, m):
 
 
 def _det_at_singular(n, m):
-    if n.op != "det" or not m.order:
+    if n.op != "det":
         return False
     x = m.values(n)[0]
     if x is None or not np.isfinite(x).all():
@@ -1075,7 +1075,8 @@ EXPLAINED = {
     "an input read through floor/ceil/round/sign: gradient 0, torch nan from 0 * inf below":
         _read_through_no_gradient,
     "squeeze of an axis whose size is not 1: an error, torch leaves x unchanged": _squeeze_wide_axis,
-    "det at a singular matrix: the cofactor matrix, exact to every order; torch 0 or nan": _det_at_singular,
+    "det at a singular matrix: the cofactor matrix, exact to every order (torch 0 or nan); a value that is "
+    "rounding noise of either sign in both": _det_at_singular,
     "norm with p < 2: second derivatives where torch's double backward gives nan": _norm_below_2_second_order,
     "x^0 (a literal 0): no gradient below it, torch zeros that make nan with an infinite derivative below":
         _power_zero_second_order,

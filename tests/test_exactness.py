@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gradcli
+from gradcli.errors import ShapeError
 
 GRAD_ROWS = [
     ("std(x)", {"x": "[2, 2, 2]"}, 0.0, {"x": [0, 0, 0]}),
@@ -114,3 +115,41 @@ def test_squeezing_an_axis_that_is_not_1_is_an_error(cli):
     """PyTorch returns x unchanged; gradcli names the axis and its size."""
     r = cli("eval", "squeeze(x, axis=0)", "--at", "x=[1, 2]")
     assert r.code == 1 and "axis 0 has size 2, not 1" in r.err
+
+
+# ---- found by bench/torch_diff.py against PyTorch 2.13
+def test_det_gradient_is_the_cofactor_matrix_even_at_a_singular_matrix():
+    """det is a polynomial: its derivative exists everywhere (PyTorch gives 0 at rank n - 1)."""
+    r = gradcli.grad("det(x)", x=[[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_array_equal(r.grads["x"], [[4, -2], [-2, 1]])
+    h = gradcli.evaluate("hessian(det(x), x)", x=np.ones((3, 3))).value
+    np.testing.assert_allclose(h.reshape(9, 9).sum(), 0, atol=1e-12)     # exact, not nan
+    assert np.isfinite(h).all()
+
+
+def test_a_scalar_has_axis_0_and_minus_1():
+    assert gradcli.evaluate("log_softmax(0.5, 0)").value == 0
+    assert gradcli.grad("softmax(x, -1)", x=0.3).grads["x"] == 0
+    assert gradcli.grad("sum(x, dim=0) + transpose(x, 0, -1)", x=0.3).grads["x"] == 2
+    with pytest.raises(ShapeError):
+        gradcli.evaluate("sum(x, 1)", x=0.3)
+
+
+def test_broadcast_to_keeps_a_size_given_as_minus_1():
+    r = gradcli.grad("sum(broadcast_to(x, (3, -1)))", x=[[1.0, 2.0]])
+    assert r.value == 9 and r.grads["x"].tolist() == [[3, 3]]
+
+
+def test_a_literal_exponent_is_a_number():
+    """x^2's third derivative is exactly 0 at any point, and nothing flows through x^0."""
+    assert gradcli.evaluate("h = hessian(sum(y^2), y); grad(sum(x ** (h * 0 + 1)), y)", x=-1.0, y=0.0).value == 0
+    assert gradcli.evaluate("grad(sum(asin(x * 0) ^ 0), x)", x=[0.5]).value.tolist() == [0]
+
+
+def test_prod_with_two_zeros_sends_exactly_zero_under_an_infinite_gradient():
+    r = gradcli.grad("reciprocal(prod(x))", x=[[0.0, 0.0], [0.0, 0.0]])
+    assert r.grads["x"].tolist() == [[0, 0], [0, 0]]
+
+
+def test_a_nan_makes_det_nan():
+    assert np.isnan(gradcli.evaluate("det(x)", x=[[np.nan, 1.0], [1.0, 1.0]]).value)
