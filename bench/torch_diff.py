@@ -58,7 +58,7 @@ import numpy as np
 import torch
 
 import gradcli
-from gradcli.ops import BUILTINS
+from gradcli.ops import BUILTINS, reference
 
 RTOL = ATOL = 1e-9
 POOL = ((), (1,), (2,), (3,), (2, 2), (3, 3), (2, 3), (3, 1), (1, 3), (2, 1, 3))   # every array's shape
@@ -329,33 +329,19 @@ EDGES = {"real": (0.0,), "positive": (0.0, 1.0), "unit": (-1.0, 1.0), "gt1": (1.
          "wellposed": (0.0,), "exponent": (0.0, 1.0)}
 
 
-def _regular(rng, domain, shape):
-    if domain == "positive":
-        return rng.uniform(0.2, 2.0, shape)
-    if domain == "unit":
-        return rng.uniform(-0.9, 0.9, shape)
-    if domain == "gt1":
-        return rng.uniform(1.2, 3.0, shape)
-    if domain == "nonzero":
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.3, 2.0, shape)
-    if domain == "wellposed" and len(shape) == 2 and shape[0] == shape[1]:
-        return rng.uniform(-0.5, 0.5, shape) + 3 * np.eye(shape[0])
-    return rng.normal(size=shape)
-
-
 def draw(rng, domain, shape):
     """Values of a domain, rounded to two decimals; a fraction of the time at a singular point."""
     if rng.random() >= P_SINGULAR:
-        return np.round(_regular(rng, domain, shape), 2)
+        return np.round(reference.draw(rng, domain, shape), 2)
     edge = float(rng.choice(EDGES[domain]))
     pattern = rng.integers(4)
     if pattern == 0:            # all at a domain edge: zeros, ties
         return np.full(shape, edge)
     if pattern == 1:            # some elements at the edge
-        return np.where(rng.random(shape) < 0.5, edge, np.round(_regular(rng, domain, shape), 2))
+        return np.where(rng.random(shape) < 0.5, edge, np.round(reference.draw(rng, domain, shape), 2))
     if pattern == 2:            # small integers: zeros, ties, exponents 0 and 1
         return rng.integers(-1, 3, shape).astype(float)
-    return np.full(shape, np.round(_regular(rng, domain, ()), 2))     # all equal: ties, singular matrices
+    return np.full(shape, np.round(reference.draw(rng, domain, ()), 2))     # all equal: ties, singular matrices
 
 
 @dataclass

@@ -15,6 +15,21 @@ import numpy as np
 DIGITS = 50
 
 
+def draw(rng, domain: str, shape: tuple) -> np.ndarray:
+    """Random float64 values of a domain a row names (where its tests draw inputs)."""
+    if domain == "positive":
+        return rng.uniform(0.5, 2.0, shape)
+    if domain == "unit":
+        return rng.uniform(-0.9, 0.9, shape)
+    if domain == "gt1":
+        return rng.uniform(1.5, 3.0, shape)
+    if domain == "nonzero":
+        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+    if domain == "wellposed" and len(shape) >= 2 and shape[-1] == shape[-2]:
+        return rng.uniform(-1, 1, shape) * 0.5 + 3 * np.eye(shape[-1])
+    return rng.normal(size=shape)
+
+
 def elementwise(fn):
     """fn(mp, *mpf values, **params) -> number, applied to each element of
     the broadcast inputs at DIGITS digits."""
