@@ -68,7 +68,7 @@ def engine_only(text: str) -> None:
     from gradcli.parse import parse
     session = api.setup(None)
     for stmt in parse(text).statements:
-        y = session.execute(stmt, text)
+        y = session.execute(stmt)
         if y is not None and y.size == 1:
             api.differentiate(y, session)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from gradcli import autograd
 from gradcli.autograd import Tensor
 from gradcli.backend import make_backend
-from gradcli.errors import GradcliError, NotScalarError, UsageError
+from gradcli.errors import NotScalarError, UsageError
 from gradcli.interpret import Session
 from gradcli.parse import parse, parse_expression
 
@@ -47,13 +47,9 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, str):
-        origin = f"--at {name}"
-        try:
-            result = session.eval(parse_expression(value))
-        except GradcliError as e:
-            raise e.locate(value, origin)
+        result = session.eval(parse_expression(value, f"--at {name}"))
         if not isinstance(result, Tensor):
-            raise UsageError(f"--at {name}: the value must be an array or a number").locate(value, origin)
+            raise UsageError(f"--at {name}: the value must be an array or a number")
         return result
     try:
         return Tensor.constant(value, bk)
@@ -61,32 +57,21 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
         raise UsageError(f"input '{name}' is not an array of numbers ({e})") from None
 
 
-def parse_program(source: str, origin: str | None = None):
-    try:
-        return parse(source)
-    except GradcliError as e:
-        raise e.locate(source, origin)
-
-
 def run_program(source: str, session: Session, origin: str | None = None, program=None) -> Tensor:
     """Run every statement; the last must be a result, whose tensor is returned.
     A program already parsed from source may be passed, to run it again."""
-    program = program or parse_program(source, origin)
+    program = program or parse(source, origin)
     if not program.statements:
-        raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)").locate(source, origin)
+        raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)")
     value = None
     with session.evaluating():
         for stmt in program.statements:
-            try:
-                value = session.execute(stmt, source)
-            except GradcliError as e:
-                raise e.locate(source, origin)
+            value = session.execute(stmt)
     if value is None or not _is_result(program.statements[-1]):
         last = program.statements[-1]
         name = getattr(last, "name", "")
         raise UsageError("the program ends with a definition, not a result",
-                         last.span, hint=f"add a last line with the expression to report, e.g. {name or 'y'}"
-                         ).locate(source, origin)
+                         last.span, hint=f"add a last line with the expression to report, e.g. {name or 'y'}")
     return value
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from gradcli import api
 from gradcli.errors import CheckFailed, UsageError
 from gradcli.gradcheck import check_function
+from gradcli.parse import parse
 from gradcli.render import format as fmt
 
 
@@ -24,7 +25,7 @@ class Replay:
     program: object = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.program = api.parse_program(self.source, self.origin)
+        self.program = parse(self.source, self.origin)
 
     def run(self, overrides: dict | None = None):
         """(the last result, the session); overrides: input key -> the value it takes instead."""

@@ -123,7 +123,7 @@ def eval_command(program, file, at, **kw):
     def work():
         from gradcli.render import console
         source, origin, session, y = prepare(opts, program, file, at)
-        print_warnings(opts, session, source, origin)
+        print_warnings(opts, session)
         console.show(opts, source, y, session, grads=None)
     boundary(opts, work)
 
@@ -145,11 +145,11 @@ def grad_command(program, file, at, wrt, depth, full, **kw):
         source, origin, session, y = prepare(opts, program, file, at)
         try:
             grads = api.differentiate(y, session, list(wrt))
-        except GradcliError as e:
+        except GradcliError:
             if not opts.json:       # what was computed is not lost: the value, then the error
                 console.show(opts, source, y, session, grads=None)
-            raise e.locate(source, origin)
-        print_warnings(opts, session, source, origin)
+            raise
+        print_warnings(opts, session)
         console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full)
     boundary(opts, work)
 
@@ -172,7 +172,7 @@ def graph_command(program, file, at, format_, grads, depth, full, **kw):
         if opts.json and format_ != "json":
             raise UsageError(f"--json prints the graph as JSON: give --format json or --json, not --format {format_}")
         source, origin, session, y = prepare(opts, program, file, at)
-        print_warnings(opts, session, source, origin)
+        print_warnings(opts, session)
         node_grads = None
         if grads and y.size == 1:
             node_grads = autograd.backward(y, autograd.reaches(y, session.inputs), keep_all=True)
@@ -246,7 +246,7 @@ def explain_command(program, file, at, full, **kw):
         from gradcli.render import explain, jsonout
         source, origin, session, y = prepare(opts, program, file, at)
         ex = trace(y, session, source)
-        print_warnings(opts, session, source, origin)
+        print_warnings(opts, session)
         if opts.json:
             jsonout.dump(explain.to_json(ex))
         else:

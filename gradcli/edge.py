@@ -187,9 +187,9 @@ def prepare(opts: Options, program, file, at):
     return source, origin, session, y
 
 
-def print_warnings(opts: Options, session, source, origin) -> None:
+def print_warnings(opts: Options, session) -> None:
     from gradcli.render import diagnostics
-    for w in diagnostics.warnings(session.ctx.events, source, origin):
+    for w in diagnostics.warnings(session.ctx.events):
         opts.err.print(w)
 
 

@@ -6,12 +6,32 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
-class Span(NamedTuple):
-    """1-based line and column; end_column is one past the last character."""
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+class Source(NamedTuple):
+    """A text spans point into, and where it came from (a file, "--at x"; None for the command line)."""
+    text: str
+    origin: str | None = None
+
+
+class Span:
+    """1-based line and column; end_column is one past the last character.
+    A span knows the Source it points into (spans are equal by position)."""
+    __slots__ = ("line", "column", "end_line", "end_column", "source")
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int, source: Source | None = None):
+        self.line, self.column, self.end_line, self.end_column = line, column, end_line, end_column
+        self.source = source
+
+    def _position(self):
+        return self.line, self.column, self.end_line, self.end_column
+
+    def __eq__(self, other):
+        return isinstance(other, Span) and self._position() == other._position()
+
+    def __hash__(self):
+        return hash(self._position())
+
+    def __repr__(self):
+        return f"Span{self._position()}"
 
     def text(self, lines: list[str]) -> str:
         """The source under the span, its lines joined by newlines ("" where there is none)."""
@@ -30,16 +50,22 @@ class GradcliError(Exception):
     def __init__(self, message: str, span: Span | None = None, hint: str | None = None):
         super().__init__(message)
         self.message = message
-        self.span = span
         self.hint = hint
         self.source: str | None = None      # the text the span points into
         self.origin: str | None = None      # where that text came from: a file, "--at x"
+        self.span = span
 
-    def locate(self, source: str, origin: str | None = None) -> GradcliError:
-        """Attach the source text, unless a deeper frame already did."""
-        if self.source is None:
-            self.source, self.origin = source, origin
-        return self
+    @property
+    def span(self) -> Span | None:
+        return self._span
+
+    @span.setter
+    def span(self, span: Span | None) -> None:
+        """A span brings its source along (unless the error knows one already)."""
+        self._span = span
+        if span is not None and span.source is not None and self.source is None:
+            self.source, self.origin = span.source
+
 
 
 # exit 2: the program or the command line could not be understood

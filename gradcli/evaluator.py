@@ -31,7 +31,6 @@ class Function:
     params: list[str]
     body: ast.Node
     span: object
-    source: str
 
 
 @dataclass
@@ -64,7 +63,7 @@ def describe(value) -> str:
 @dataclass(frozen=True)
 class NodeRule:
     """children(node): the sub-expressions, in order (None for an empty slice
-    bound); combine(evaluator, node, values, seq, source): the node's value
+    bound); combine(evaluator, node, values, seq): the node's value
     from theirs; sequences(evaluator, node, env, seq): whether each child
     that is a list is a sequence (a tuple of values, as a shape or the
     arrays of stack) rather than an array."""
@@ -112,13 +111,10 @@ class Evaluator:
                     tasks.append(("leave",))
                     tasks.append(("eval", fn.body, local, False))
                     continue
-                source = active[-1].source if active else self.session.source
-                vals.append(NODES[type(node)].combine(self, node, args, seq, source))
+                vals.append(NODES[type(node)].combine(self, node, args, seq))
         except GradcliError as e:
             if e.span is None and node is not None:
-                e.span = node.span
-            if active:                  # the span points into the function's own text
-                e.locate(active[-1].source)
+                e.span = node.span      # inside a function, its span points into the function's own text
             raise
         return vals[-1]
 
@@ -216,13 +212,14 @@ class Evaluator:
                                  node.items[axis].span)
         return F.getitem(t, key=tuple(key))
 
-    def call(self, node: ast.Call, args, source: str) -> Tensor:
+    def call(self, node: ast.Call, args) -> Tensor:
         op = resolve_builtin(node.func)
         npos = len(args) - len(node.keywords)
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
         tensors, params = bind(op, args[:npos], kwargs, self.session.bk)
         if op.impl is not None:
-            text = node.span.text(source.split("\n")) if node.span.line == node.span.end_line else "..."
+            span = node.span
+            text = span.text(span.source.text.split("\n")) if span.source and span.line == span.end_line else "..."
             with scope(CallScope(op.name, text, tuple(tensors))):
                 return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.session.bk, **params)
@@ -267,25 +264,25 @@ def _index_children(node: ast.Index) -> list:
                           for c in ((i.start, i.stop, i.step) if isinstance(i, ast.Slice) else (i,)))]
 
 
-def _unary(ev, node, args, seq, source):
+def _unary(ev, node, args, seq):
     t = ev.tensor(args[0], node)
     return F.neg(t) if node.op == "-" else t
 
 
 NODES: dict[type, NodeRule] = {
-    ast.List: NodeRule(lambda n: n.items, lambda ev, n, args, seq, src: tuple(args) if seq else ev.array(args, n),
+    ast.List: NodeRule(lambda n: n.items, lambda ev, n, args, seq: tuple(args) if seq else ev.array(args, n),
                        lambda ev, n, env, seq: [seq] * len(n.items)),
-    ast.Tuple: NodeRule(lambda n: n.items, lambda ev, n, args, seq, src: tuple(args),
+    ast.Tuple: NodeRule(lambda n: n.items, lambda ev, n, args, seq: tuple(args),
                         lambda ev, n, env, seq: [True] * len(n.items)),
     ast.BinOp: NodeRule(lambda n: [n.left, n.right],
-                        lambda ev, n, args, seq, src: getattr(F, BINARY[n.op])(*(ev.tensor(a, n) for a in args))),
+                        lambda ev, n, args, seq: getattr(F, BINARY[n.op])(*(ev.tensor(a, n) for a in args))),
     ast.Compare: NodeRule(lambda n: [n.left, n.right],
-                          lambda ev, n, args, seq, src: getattr(F, COMPARE[n.op])(*(ev.tensor(a, n) for a in args))),
+                          lambda ev, n, args, seq: getattr(F, COMPARE[n.op])(*(ev.tensor(a, n) for a in args))),
     ast.UnaryOp: NodeRule(lambda n: [n.operand], _unary),
     ast.Transpose: NodeRule(lambda n: [n.value],
-                            lambda ev, n, args, seq, src: F.transpose(ev.tensor(args[0], n), dim0=None, dim1=None)),
-    ast.Index: NodeRule(_index_children, lambda ev, n, args, seq, src: ev.index(n, args)),
-    ast.Call: NodeRule(_call_children, lambda ev, n, args, seq, src: ev.call(n, args, src),
+                            lambda ev, n, args, seq: F.transpose(ev.tensor(args[0], n), dim0=None, dim1=None)),
+    ast.Index: NodeRule(_index_children, lambda ev, n, args, seq: ev.index(n, args)),
+    ast.Call: NodeRule(_call_children, lambda ev, n, args, seq: ev.call(n, args),
                        lambda ev, n, env, seq: ev.call_sequences(n, env, seq)),
 }
 

@@ -11,7 +11,7 @@ import contextlib
 from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.context import Context
-from gradcli.errors import GradcliError, UsageError
+from gradcli.errors import UsageError
 from gradcli.evaluator import KEYWORDS, Evaluator, Function, children, describe, resolve_builtin
 
 
@@ -29,7 +29,6 @@ class Session:
         self.env: dict[str, object] = {}
         self.inputs: list[Tensor] = []
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
-        self.source = ""
         self.evaluator = Evaluator(self)
 
     # ---- inputs
@@ -63,19 +62,16 @@ class Session:
             yield
 
     # ---- statements
-    def execute(self, stmt: ast.Node, source: str) -> Tensor | None:
-        """Run one statement; a result's value is returned, bindings give None."""
-        self.source = source
-        try:
-            with self.evaluating():
-                return self._execute(stmt, source)
-        except GradcliError as e:
-            raise e.locate(source)
+    def execute(self, stmt: ast.Node) -> Tensor | None:
+        """Run one statement; a result's value is returned, bindings give None.
+        Its errors point into its source (its spans know it)."""
+        with self.evaluating():
+            return self._execute(stmt)
 
-    def _execute(self, stmt: ast.Node, source: str) -> Tensor | None:
+    def _execute(self, stmt: ast.Node) -> Tensor | None:
         if isinstance(stmt, ast.FunctionDef):
             self._check_bindable(stmt.name, stmt.span)
-            self.env[stmt.name] = Function(stmt.name, stmt.params, stmt.body, stmt.span, source)
+            self.env[stmt.name] = Function(stmt.name, stmt.params, stmt.body, stmt.span)
             return None
         if isinstance(stmt, ast.Binding):
             self._check_bindable(stmt.name, stmt.span)

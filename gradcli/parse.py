@@ -6,23 +6,9 @@ from __future__ import annotations
 import functools
 
 from gradcli import ast
-from gradcli.errors import Span, SyntaxError_
+from gradcli.errors import Source, Span, SyntaxError_
 from gradcli.lalr import parser as _parser
 from gradcli.syntax import syntax_error
-
-
-def _tok_span(tok) -> Span:
-    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
-
-
-def _span_of(item) -> Span:
-    return item.span if hasattr(item, "span") else _tok_span(item)
-
-
-def _join(first, last) -> Span:
-    """The span from the start of first to the end of last (nodes or tokens)."""
-    a, b = _span_of(first), _span_of(last)
-    return Span(a.line, a.column, b.end_line, b.end_column)
 
 
 @functools.lru_cache(maxsize=None)
@@ -35,51 +21,60 @@ def _builder_class():
     from lark import Transformer_NonRecursive
 
     class Build(Transformer_NonRecursive):
-        def __init__(self, source: str):
+        def __init__(self, source: Source):
             super().__init__()
-            self.source = source        # for hints quoting the program
+            self.source = source        # every span points into it; hints quote it
+
+        def tok(self, tok) -> Span:
+            return Span(tok.line, tok.column, tok.end_line, tok.end_column, self.source)
+
+        def join(self, first, last) -> Span:
+            """The span from the start of first to the end of last (nodes or tokens)."""
+            a = first.span if hasattr(first, "span") else self.tok(first)
+            b = last.span if hasattr(last, "span") else self.tok(last)
+            return Span(a.line, a.column, b.end_line, b.end_column, self.source)
 
         def text(self, node) -> str:
             """A node's source on one line (for hints), or '...'."""
             s = node.span
-            return s.text(self.source.split("\n")) if s.line == s.end_line else "..."
+            return s.text(self.source.text.split("\n")) if s.line == s.end_line else "..."
 
         def number(self, ch):
-            return ast.Number(float(ch[0]), span=_tok_span(ch[0]))
+            return ast.Number(float(ch[0]), span=self.tok(ch[0]))
 
         def name(self, ch):
-            return ast.Name(str(ch[0]), span=_tok_span(ch[0]))
+            return ast.Name(str(ch[0]), span=self.tok(ch[0]))
 
         def list(self, ch):
-            return ast.List([c for c in ch[1:-1] if c is not None], span=_join(ch[0], ch[-1]))
+            return ast.List([c for c in ch[1:-1] if c is not None], span=self.join(ch[0], ch[-1]))
 
         def group(self, ch):
             # (expr) is expr, but its span takes in the brackets: a caret
             # under (x + 1) * 2 starts at the '('.
             node = _plain(ch[1])
-            node.span = _join(ch[0], ch[2])
+            node.span = self.join(ch[0], ch[2])
             return node
 
         def tuple(self, ch):
-            return ast.Tuple([c for c in ch[1:-1] if c is not None], span=_join(ch[0], ch[-1]))
+            return ast.Tuple([c for c in ch[1:-1] if c is not None], span=self.join(ch[0], ch[-1]))
 
         def binop(self, ch):
             left, op, right = ch
-            return ast.BinOp("**" if op == "^" else str(op), _plain(left), _plain(right), span=_join(left, right))
+            return ast.BinOp("**" if op == "^" else str(op), _plain(left), _plain(right), span=self.join(left, right))
 
         def unop(self, ch):
-            return ast.UnaryOp(str(ch[0]), _plain(ch[1]), span=_join(ch[0], ch[1]))
+            return ast.UnaryOp(str(ch[0]), _plain(ch[1]), span=self.join(ch[0], ch[1]))
 
         def comparison(self, ch):
             if len(ch) > 3:
                 a, op1, b, op2, c = ch[:5]
                 raise SyntaxError_(
-                    "comparisons cannot be chained", _tok_span(op2),
+                    "comparisons cannot be chained", self.tok(op2),
                     hint=f"write ({self.text(a)} {op1} {self.text(b)}) * ({self.text(b)} {op2} {self.text(c)})")
-            return ast.Compare(str(ch[1]), _plain(ch[0]), _plain(ch[2]), span=_join(ch[0], ch[2]))
+            return ast.Compare(str(ch[1]), _plain(ch[0]), _plain(ch[2]), span=self.join(ch[0], ch[2]))
 
         def keyword(self, ch):
-            return ast.Keyword(str(ch[0]), _plain(ch[1]), span=_join(ch[0], ch[1]))
+            return ast.Keyword(str(ch[0]), _plain(ch[1]), span=self.join(ch[0], ch[1]))
 
         def arguments(self, ch):
             return [_plain(c) if not isinstance(c, ast.Keyword) else c for c in ch]
@@ -89,18 +84,18 @@ def _builder_class():
 
         def slice(self, ch):
             present = [c for c in ch if c is not None]
-            span = _join(present[0], present[-1]) if present else None
+            span = self.join(present[0], present[-1]) if present else None
             return ast.Slice(*ch, span=span)
 
         def attr(self, ch):
             value, name = ch
             if name == "T":
-                return ast.Transpose(_plain(value), span=_join(value, name))
-            return _Attr(_plain(value), str(name), _tok_span(name))
+                return ast.Transpose(_plain(value), span=self.join(value, name))
+            return _Attr(_plain(value), str(name), self.tok(name))
 
         def index(self, ch):
             value, items, close = ch
-            node = ast.Index(_plain(value), items, span=_join(value, close))
+            node = ast.Index(_plain(value), items, span=self.join(value, close))
             for item in items:
                 if isinstance(item, ast.Slice) and item.span is None:
                     item.span = node.span
@@ -116,10 +111,10 @@ def _builder_class():
                     raise SyntaxError_("a positional argument cannot follow a keyword argument", a.span)
                 else:
                     args.append(a)
-            span = _join(target, close)
+            span = self.join(target, close)
             if isinstance(target, _Attr):
                 return ast.Call(target.name, args, keywords, receiver=target.value,
-                                span=_join(target.value, close), func_span=target.span)
+                                span=self.join(target.value, close), func_span=target.span)
             if isinstance(target, ast.Name):
                 return ast.Call(target.id, args, keywords, span=span, func_span=target.span)
             raise SyntaxError_("only a function's name can be called", target.span,
@@ -127,7 +122,7 @@ def _builder_class():
 
         def assign(self, ch):
             target, value = _plain(ch[0]), _plain(ch[1])
-            span = _join(target, value)
+            span = self.join(target, value)
             if isinstance(target, ast.Name):
                 return ast.Binding(target.id, value, span=span)
             if (isinstance(target, ast.Call) and target.receiver is None and not target.keywords
@@ -226,25 +221,28 @@ def _with_tokens(template, where: dict, toks: list, Tree, Token):
     return root
 
 
-def parse(source: str) -> ast.Program:
-    """Parse a program; raises SyntaxError_ with a span and 'expected ...'."""
+def parse(source: str, origin: str | None = None) -> ast.Program:
+    """Parse a program (from origin: a file, "--at x"; None for the command
+    line); raises SyntaxError_ with a span and 'expected ...'. Every span of
+    the AST points into Source(source, origin)."""
     from lark.exceptions import UnexpectedInput, VisitError
+    text = Source(source, origin)
     try:
         tree = _tree(source)
     except UnexpectedInput as e:
-        raise syntax_error(e, source).locate(source) from None
+        raise syntax_error(e, text) from None
     try:
-        statements = _builder_class()(source).transform(tree)
+        statements = _builder_class()(text).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, SyntaxError_):
-            raise e.orig_exc.locate(source) from None
+            raise e.orig_exc from None
         raise
     return ast.Program(statements, source)
 
 
-def parse_expression(source: str) -> ast.Node:
+def parse_expression(source: str, origin: str | None = None) -> ast.Node:
     """Parse one expression (an --at value, a REPL :command's argument)."""
-    program = parse(source)
+    program = parse(source, origin)
     if len(program.statements) != 1 or not isinstance(program.statements[0], ast.Result):
-        raise SyntaxError_("expected one expression", Span(1, 1, 1, len(source) + 1)).locate(source)
+        raise SyntaxError_("expected one expression", Span(1, 1, 1, len(source) + 1, Source(source, origin)))
     return program.statements[0].value

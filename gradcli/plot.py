@@ -64,7 +64,7 @@ def parse_range(option: str, a: str, b: str) -> tuple[float, float]:
     """A:B as two finite numbers with A < B; each end may be an expression
     (-pi, 2*pi). `option` is how the user wrote its start: "--at x=", "--ylim "."""
     from gradcli import api
-    from gradcli.errors import GradcliError, UsageError
+    from gradcli.errors import UsageError
     from gradcli.parse import parse_expression
     given = f"{option}{a}:{b}"
     if not a or not b:
@@ -72,10 +72,7 @@ def parse_range(option: str, a: str, b: str) -> tuple[float, float]:
     ends = []
     for which, text in (("start", a), ("end", b)):
         session = api.setup({})
-        try:
-            t = session.eval(parse_expression(text))
-        except GradcliError as e:
-            raise e.locate(text, option.rstrip("= "))
+        t = session.eval(parse_expression(text, option.rstrip("= ")))
         if not hasattr(t, "size") or t.size != 1:
             what = f"an array of shape {t.shape}" if hasattr(t, "shape") else "a tuple"
             raise UsageError(f"{given}: the {which} of the range must be a number, not {what}")
@@ -113,6 +110,7 @@ def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict,
 
     from gradcli import api, autograd
     from gradcli.errors import GradcliError, NotScalarError
+    from gradcli.parse import parse
     xs = numpy.linspace(lo, hi, n)
     f = numpy.empty(n)
     df = numpy.empty(n)
@@ -120,7 +118,7 @@ def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict,
     session = None
     # Floating-point warnings are not printed: nan points are expected
     # here, and notes() counts them instead.
-    program = api.parse_program(source, origin)
+    program = parse(source, origin)
     for i, x in enumerate(xs):
         session = api.setup({**at, name: float(x)}, device=opts.device, dtype=opts.dtype, seed=opts.seed)
         xt = next(t for t in session.inputs if t.key == name)

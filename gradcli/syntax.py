@@ -2,7 +2,7 @@
 found the end of the line", and a bracket left open named where it opened."""
 from __future__ import annotations
 
-from gradcli.errors import Span, SyntaxError_
+from gradcli.errors import Source, Span, SyntaxError_
 from gradcli.lalr import parser
 
 OPENERS, CLOSERS = "([", ")]"
@@ -30,17 +30,18 @@ def _describe(expected: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def syntax_error(e, source: str) -> SyntaxError_:
+def syntax_error(e, text: Source) -> SyntaxError_:
     """Lark's parse error as gradcli's: where, what was expected, and an
     unclosed bracket named where it was opened."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+    source = text.text
     line, col = getattr(e, "line", 1), getattr(e, "column", 1)
     if line is None or line < 1:
         lines = source.splitlines() or [""]
         line, col = len(lines), len(lines[-1]) + 1
     if isinstance(e, UnexpectedCharacters):
         ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
-        return SyntaxError_(f"unexpected character {ch!r}", Span(line, col, line, col + 1))
+        return SyntaxError_(f"unexpected character {ch!r}", Span(line, col, line, col + 1, text))
     expected = set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
     if isinstance(e, UnexpectedToken):
         tok = e.token
@@ -53,7 +54,8 @@ def syntax_error(e, source: str) -> SyntaxError_:
             found = "';'" if tok.value == ";" else "the end of the line"
         else:
             found = repr(str(tok.value))
-        span = Span(line, col, line, col + max(1, len(str(tok.value)) if tok.type not in ("$END", "_SEP") else 1))
+        width = max(1, len(str(tok.value))) if tok.type not in ("$END", "_SEP") else 1
+        span = Span(line, col, line, col + width, text)
         unclosed = _unclosed_bracket(source, tok)
         # A closing bracket forgotten before the next line reads as one long
         # statement: say so, rather than what the parser would have accepted.
@@ -63,7 +65,7 @@ def syntax_error(e, source: str) -> SyntaxError_:
                                 hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")
         after = f" after {prev}" if prev else ""
         return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span)
-    return SyntaxError_("could not parse the program", Span(line, col, line, col + 1))
+    return SyntaxError_("could not parse the program", Span(line, col, line, col + 1, text))
 
 
 def _previous_token(source: str, tok) -> str | None:

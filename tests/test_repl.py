@@ -285,11 +285,11 @@ def test_terminal_ctrl_c_during_a_computation(monkeypatch):
     real = repl.session.execute
     calls = []
 
-    def slow(stmt, source):
+    def slow(stmt):
         calls.append(stmt)
         if len(calls) == 1:
             raise KeyboardInterrupt
-        return real(stmt, source)
+        return real(stmt)
     monkeypatch.setattr(repl.session, "execute", slow)
     assert terminal(repl, ["sum(ones(10**6))\r", "2 * 3\r"]) == 0
     assert "interrupted" in io_.err and io_.out.strip() == "6"

@@ -199,15 +199,14 @@ def _diagnostic(r: dict, text: str | None):
     """The record's error, as every gradcli message looks: caret and hint."""
     from rich.text import Text
 
-    from gradcli.errors import GradcliError, Span
+    from gradcli.errors import GradcliError, Source, Span
     from gradcli.render import diagnostics
     e = r["error"]
     span = None
     if e.get("line") is not None:
-        span = Span(e["line"], e["column"], e.get("end_line", e["line"]), e.get("end_column", e["column"] + 1))
+        span = Span(e["line"], e["column"], e.get("end_line", e["line"]), e.get("end_column", e["column"] + 1),
+                    Source(text, r["file"]) if text is not None else None)
     err = GradcliError(e["message"], span, e.get("hint"))
-    if text is not None and span is not None:
-        err.locate(text, r["file"])
     rendered = diagnostics.render(err)
     # Indented line by line: a Padding would pad every line with spaces.
     return Text("\n").join(Text("  ") + line for line in rendered.split("\n"))

@@ -59,7 +59,7 @@ def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
     # split at a form feed, which the language treats as a space).
     lines = [line.rstrip("\r") for line in text.split("\n")]
     try:
-        program = parse(text)
+        program = parse(text, name)
     except Exception as e:          # noqa: BLE001 - a bug in the parser is this file's record
         return [error_record(name, lines, None, classify(e))]
     records = []
@@ -94,7 +94,7 @@ def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | 
     from gradcli.render.format import jsonable
     bk = session.bk
     first_event = len(session.ctx.events)
-    value = session.execute(stmt, text)
+    value = session.execute(stmt)
     if value is None:
         return None
     record = location(name, lines, stmt)

@@ -50,13 +50,8 @@ def plain(err: GradcliError, level: str = "error") -> str:
     return render(err, level).plain
 
 
-def warnings(events, source: str | None, origin: str | None = None) -> list[Text]:
-    """One message per distinct floating-point event (autograd.context.Event)."""
-    out = []
-    for event in dict.fromkeys(events):
-        w = GradcliError(event.message, event.span)
-        if source is not None and event.span is not None:
-            w.locate(source, origin)
-        out.append(render(w, "warning"))
-    return out
+def warnings(events) -> list[Text]:
+    """One message per distinct floating-point event (autograd.context.Event),
+    drawn where its span points."""
+    return [render(GradcliError(event.message, event.span), "warning") for event in dict.fromkeys(events)]
 

@@ -136,15 +136,15 @@ class Repl:
             program = parse(text)
         except GradcliError as e:
             if e.span is not None:
-                e.span = doctext.move(e.span, line0, col0)
+                e.span = doctext.move(e.span, line0, col0, source)
+                e.source, e.origin = e.span.source        # the doc's, not the entry's
                 if e.hint:      # "the '(' opened at line 1, column 5" is relative to the entry
                     e.hint = doctext.move_hint(e.hint, line0, col0)
-            e.source, e.origin = source, None
             raise
         texts = doctext.statement_texts(text)
         if len(texts) != len(program.statements):       # never expected; spans are a fallback
             texts = [s.span.text(text.split("\n")) for s in program.statements]
-        doctext.shift(program.statements, line0, col0)
+        doctext.shift(program.statements, line0, col0, source)
         return list(zip(program.statements, texts))
 
     def _statement(self, stmt, text: str, source, echo: bool):
@@ -152,7 +152,7 @@ class Repl:
         from gradcli.autograd import Tensor
         session = self.session
         n_inputs = len(session.inputs)
-        y = session.execute(stmt, source)
+        y = session.execute(stmt)
         self.output.flush_warnings()
         reads = self.reads(stmt.value if not isinstance(stmt, ast.FunctionDef) else None)
         if isinstance(stmt, ast.Result):

@@ -25,7 +25,7 @@ def grad(repl, arg, text, line0, col0):
         grads = api.differentiate(y, repl.session, wrt)
     except NotScalarError as e:
         e.span = stmt.span
-        raise e.locate(source)
+        raise
     repl.output.flush_warnings()
     bk, opts, out = repl.session.bk, repl.opts, repl.out
     try:
@@ -65,7 +65,7 @@ def check(repl, arg, text, line0, col0):
     expr, wrt = _wrt(repl, arg)
     stmt, y, source = _expression(repl, expr, text, line0, col0)
     if y.size != 1:
-        raise NotScalarError.needed_by(":check", y.shape, stmt.span).locate(source)
+        raise NotScalarError.needed_by(":check", y.shape, stmt.span)
     program, entries = repl.program()
     replay = checking.Replay(program, seed=repl.opts.seed)
     y64, fresh = replay.run()
@@ -101,10 +101,9 @@ def _expression(repl, arg: str, text: str, line0: int, col0: int):
     statements = repl.parse(arg, source, line0, col0)
     if len(statements) != 1 or not isinstance(statements[0][0], ast.Result):
         span = statements[0][0].span if statements else None
-        raise UsageError("expected one expression", span,
-                         hint="bind names on their own line first").locate(source)
+        raise UsageError("expected one expression", span, hint="bind names on their own line first")
     stmt, stmt_text = statements[0]
-    y = repl.session.execute(stmt, source)
+    y = repl.session.execute(stmt)
     repl.output.flush_warnings()
     repl.last = (Entry("result", None, stmt_text, repl.reads(stmt.value)), len(repl.log))
     return stmt, y, source

@@ -43,27 +43,23 @@ class Output:
         """The error as its reader knows the place: <stdin>:12, or file:3."""
         if e.span is None or not isinstance(e.source, doctext.DocText):
             return e
-        from gradcli.errors import Span
+        from gradcli.errors import Source, Span
         span = e.span
         origin, line = self.repl.doc.local(span.line)
         shown = copy.copy(e)
         text = self.repl.doc.lines[span.line - 1] if 0 < span.line <= len(self.repl.doc.lines) else ""
-        shown.source, shown.origin = "\n" * (line - 1) + text, origin
-        shown.span = Span(line, span.column, line + span.end_line - span.line, span.end_column)
+        local = Source("\n" * (line - 1) + text, origin)
+        shown.source, shown.origin = local
+        shown.span = Span(line, span.column, line + span.end_line - span.line, span.end_column, local)
         return shown
 
     def flush_warnings(self):
         from gradcli.errors import GradcliError
         from gradcli.render import diagnostics
-        events, seen = self.repl.session.ctx.events, set()
-        for event in events:
-            if event in seen:
-                continue
-            seen.add(event)
-            w = GradcliError("", event.span).locate(self.repl.doc.source(""))
-            w = self.localize(w) if event.span is not None else w
-            for message in diagnostics.warnings([event._replace(span=w.span)], w.source, w.origin):
-                self.repl.err.print(message)
+        events = self.repl.session.ctx.events
+        shown = [event._replace(span=self.localize(GradcliError("", event.span)).span) for event in events]
+        for message in diagnostics.warnings(shown):
+            self.repl.err.print(message)
         events.clear()
 
     def info(self, message: str):

@@ -65,11 +65,13 @@ def position(text: str, index: int) -> tuple[int, int]:
     return line0, index - (text.rfind("\n", 0, index) + 1)
 
 
-def move(span, line0: int, col0: int):
-    """A span of an entry that starts at doc line line0 + 1, column col0 + 1."""
-    from gradcli.errors import Span
+def move(span, line0: int, col0: int, source=None):
+    """A span of an entry that starts at doc line line0 + 1, column col0 + 1,
+    in the doc's source (a DocText)."""
+    from gradcli.errors import Source, Span
     return Span(span.line + line0, span.column + (col0 if span.line == 1 else 0),
-                span.end_line + line0, span.end_column + (col0 if span.end_line == 1 else 0))
+                span.end_line + line0, span.end_column + (col0 if span.end_line == 1 else 0),
+                Source(source) if source is not None else None)
 
 
 def move_hint(hint: str, line0: int, col0: int) -> str:
@@ -80,14 +82,13 @@ def move_hint(hint: str, line0: int, col0: int) -> str:
     return re.sub(r"line (\d+), column (\d+)", moved, hint)
 
 
-def shift(statements, line0: int, col0: int):
-    """Move every span of the statements from entry to doc coordinates."""
+def shift(statements, line0: int, col0: int, source):
+    """Move every span of the statements from entry to doc coordinates, in
+    the doc's source."""
     import dataclasses
 
     from gradcli import ast
     from gradcli.errors import Span
-    if not line0 and not col0:
-        return
     stack, seen = list(statements), set()
     while stack:
         node = stack.pop()
@@ -97,7 +98,7 @@ def shift(statements, line0: int, col0: int):
         for f in dataclasses.fields(node):
             v = getattr(node, f.name)
             if isinstance(v, Span):
-                setattr(node, f.name, move(v, line0, col0))
+                setattr(node, f.name, move(v, line0, col0, source))
             elif isinstance(v, ast.Node):
                 stack.append(v)
             elif isinstance(v, list):
