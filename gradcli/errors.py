@@ -1,6 +1,7 @@
 """The errors gradcli raises. Each carries its exit code (SPEC.md section 2),
-the span of source it is about and a hint; the edges turn them into messages.
-Nothing here prints."""
+the span of source it is about (a span knows the Source it points into) and a
+hint; the edges turn them into messages, all through `classify`. Nothing here
+prints."""
 from __future__ import annotations
 
 from typing import NamedTuple
