@@ -39,11 +39,10 @@ class Backend:
     def __init__(self, xp, dtype: str = "float64", seed: int = 0):
         if dtype not in DTYPES:
             raise UsageError(f"unknown dtype '{dtype}'", hint="use float64 or float32")
-        import numpy
         self.xp = xp
         self.dtype = getattr(xp, dtype)
         self.dtype_name = dtype
-        self.rng = numpy.random.default_rng(seed)   # on the host, whatever the device
+        self.reseed(seed)                 # the generator is on the host, whatever the device
 
     # ---- moving arrays: the only ways onto and off the device
     def asarray(self, value):
@@ -84,6 +83,12 @@ class Backend:
         # NumPy has no erf (SciPy does, and is not a dependency): math.erf per element.
         import numpy
         return numpy.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+    def reseed(self, seed) -> None:
+        """Draw from here on as from a new generator seeded with seed (a number,
+        or a generator to carry on from)."""
+        import numpy
+        self.rng = numpy.random.default_rng(seed)
 
     def random(self, kind: str, shape):
         """uniform [0, 1) or standard normal numbers, drawn in float64 on the

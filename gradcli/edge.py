@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import click
 
+from gradcli.backend import DEVICES, DTYPES
 
 @dataclass
 class Options:
@@ -75,9 +76,9 @@ def _raise_broken_pipe():
 def common_options(f):
     """--dtype --device --seed --precision --json --no-color, on every command."""
     decorators = [
-        click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
+        click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True,
                      help="Floating-point precision of the computation."),
-        click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+        click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True,
                      help="cpu (NumPy) or cuda (CuPy, the [cuda] extra)."),
         click.option("--seed", type=int, default=0, show_default=True, help="Seed of rand() and randn()."),
         click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,

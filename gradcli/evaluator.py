@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from gradcli import ast
-from gradcli.autograd import Tensor, apply, scope
+from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
 from gradcli.ops.binding import ALIASES, whole
@@ -220,7 +220,7 @@ class Evaluator:
         if op.impl is not None:
             span = node.span
             text = span.text(span.source.text.split("\n")) if span.source and span.line == span.end_line else "..."
-            with scope(CallScope(op.name, text, tuple(tensors))):
+            with self.session.ctx.scoped(CallScope(op.name, text, tuple(tensors))):
                 return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.session.bk, **params)
 

@@ -104,3 +104,13 @@ def test_piecewise_constant_ops_pass_no_gradient(op):
     import gradcli
     r = gradcli.grad(f"sum({op.name}(x) + x * 0)", x=[0.3, -1.7, 2.5])
     np.testing.assert_array_equal(r.grads["x"], [0, 0, 0])
+
+
+def test_a_reduction_takes_its_axis_second():
+    """sum(x, 1) is along axis 1 for every reduction, so that a number in
+    second place never binds another parameter silently; norm keeps PyTorch's
+    (x, p, dim) order, and says so in its signature."""
+    reductions = [op for op in TABLE.values() if op.family == "reduce" and any(p.name == "axis" for p in op.params)]
+    assert len(reductions) > 5
+    assert [op.name for op in reductions if op.params[1].name != "axis"] == ["norm"]
+    assert TABLE["norm"].signature().startswith("norm(x, p=2, axis=")

@@ -1,6 +1,5 @@
 """Reverse-mode automatic differentiation over a recorded graph."""
-from gradcli.autograd.engine import (apply, backward, gradients, grad_mode, reaches, scope, toposort,
-                                     unbroadcast)
+from gradcli.autograd.engine import apply, backward, gradients, grad_mode, reaches, toposort, unbroadcast
 from gradcli.autograd.tensor import Tensor
 
-__all__ = ["Tensor", "apply", "backward", "gradients", "grad_mode", "reaches", "scope", "toposort", "unbroadcast"]
+__all__ = ["Tensor", "apply", "backward", "gradients", "grad_mode", "reaches", "toposort", "unbroadcast"]

@@ -1,6 +1,7 @@
 """Where an evaluation is: the source span of the expression being
-evaluated, the operation running, and the floating-point events (0/0,
-log(-1), overflow) met on the way.
+evaluated, the operation running, the grad() call it is inside (for
+displays), and the floating-point events (0/0, log(-1), overflow) met on
+the way.
 
 A run owns one Context (a Session does); `with ctx:` makes it the thread's
 current one. apply() stamps its span on every node it records, and the
@@ -42,6 +43,7 @@ class Context:
         self.span = None            # the expression being evaluated
         self.op = None              # the operation running
         self.rule = None            # the node whose gradient rule is running, if any
+        self.scope = None           # the grad()/jacobian() call being evaluated, if any (for displays)
         self.events: list[Event] = []
         self._watching = False
 
@@ -65,6 +67,16 @@ class Context:
             self.events.append(Event(self.rule.op.name, what, self.rule.span, gradient=True))
         else:
             self.events.append(Event(self.op, what, self.span))
+
+    @contextlib.contextmanager
+    def scoped(self, tag):
+        """Tag every node made inside with tag (a grad() call's nodes are drawn as one)."""
+        outer = self.scope
+        self.scope = tag if outer is None else outer
+        try:
+            yield
+        finally:
+            self.scope = outer
 
     @contextlib.contextmanager
     def watching(self, bk):

@@ -15,7 +15,6 @@ from gradcli.errors import GradcliError, NotScalarError
 
 class _State(threading.local):
     enabled = True      # record operations (off inside a first-order backward pass)
-    scope = None        # the grad()/jacobian() call being evaluated
 
 
 _state = _State()
@@ -33,17 +32,6 @@ def grad_mode(enabled: bool):
         yield
     finally:
         _state.enabled = old
-
-
-@contextlib.contextmanager
-def scope(tag):
-    """Tag every tensor made inside (a grad() call's nodes fold into one)."""
-    old = _state.scope
-    _state.scope = tag if old is None else old
-    try:
-        yield
-    finally:
-        _state.scope = old
 
 
 def apply(op, *inputs: Tensor, **params) -> Tensor:
@@ -65,8 +53,8 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
                                       for t, d in zip(inputs, op.differentiable(len(inputs))))
     out = Tensor(data, bk, op=op, parents=inputs, params=params, requires_grad=requires,
                  const=all(t.const for t in inputs))
-    out.span = ctx.node_span if ctx is not None else None
-    out.scope = _state.scope
+    if ctx is not None:
+        out.span, out.scope = ctx.node_span, ctx.scope
     return out
 
 

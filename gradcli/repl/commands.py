@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 
+from gradcli.backend import DEVICES, DTYPES
+
 # name -> (arguments, what it does); the order is the order of :help.
 COMMANDS = {
     "grad": ("EXPR [wrt NAME...]", "value, gradients and graph of a scalar expression"),
@@ -22,7 +24,7 @@ COMMANDS = {
 }
 ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help"}
 EXPR_COMMANDS = ("grad", "tree", "check")
-SETTINGS = {"precision": (), "dtype": ("float64", "float32"), "device": ("cpu", "cuda"), "seed": ()}
+SETTINGS = {"precision": (), "dtype": DTYPES, "device": DEVICES, "seed": ()}
 WRT = re.compile(r"^(?P<expr>.*?)\s+wrt(?:\s+(?P<names>[A-Za-z_][\w@]*(?:\s*,?\s*[A-Za-z_][\w@]*)*))?[\s,]*$", re.S)
 
 
@@ -169,8 +171,7 @@ def set_option(repl, arg):
         if what == "precision" and not 1 <= number <= 17:
             raise UsageError(":set precision: between 1 and 17 digits")
         if what == "seed":
-            import numpy
-            repl.session.bk.rng = numpy.random.default_rng(number)
+            repl.session.bk.reseed(number)
         setattr(repl.opts, what, number)
     else:
         redrawn = repl.rebuild(**{what: value})

@@ -52,12 +52,11 @@ class Repl:
         return self.opts.err
 
     def new_session(self, device=None, dtype=None, rng=None):
+        """A fresh session; its random numbers come from rng (a generator carried
+        on from another session), or from the seed."""
         from gradcli import api
-        session = api.setup(None, device=device or self.opts.device, dtype=dtype or self.opts.dtype,
-                            seed=self.opts.seed)
-        if rng is not None:
-            session.bk.rng = rng
-        return session
+        return api.setup(None, device=device or self.opts.device, dtype=dtype or self.opts.dtype,
+                         seed=self.opts.seed if rng is None else rng)
 
     def reset(self):
         """Forget every binding."""
