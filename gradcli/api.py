@@ -58,8 +58,10 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
 
 
 def run_program(source: str, session: Session, origin: str | None = None, program=None) -> Tensor:
-    """Run every statement; the last must be a result, whose tensor is returned.
+    """Run every statement; the last must be a result, or a binding, whose
+    tensor is returned (the binding's name is then session.reported).
     A program already parsed from source may be passed, to run it again."""
+    from gradcli import ast
     program = program or parse(source, origin)
     if not program.statements:
         raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)")
@@ -67,17 +69,14 @@ def run_program(source: str, session: Session, origin: str | None = None, progra
     with session.evaluating():
         for stmt in program.statements:
             value = session.execute(stmt)
-    if value is None or not _is_result(program.statements[-1]):
-        last = program.statements[-1]
-        name = getattr(last, "name", "")
-        raise UsageError("the program ends with a definition, not a result",
-                         last.span, hint=f"add a last line with the expression to report, e.g. {name or 'y'}")
+    last = program.statements[-1]
+    if isinstance(last, ast.Binding) and isinstance(session.env.get(last.name), Tensor):
+        session.reported = last.name        # as a notebook shows its last cell's value
+        return session.env[last.name]
+    if value is None:
+        raise UsageError("the program ends with a function definition, not a result", last.span,
+                         hint=f"add a last line with the expression to report, e.g. {last.name}(...)")
     return value
-
-
-def _is_result(stmt) -> bool:
-    from gradcli import ast
-    return isinstance(stmt, ast.Result)
 
 
 def targets(y: Tensor, session: Session, wrt=None) -> dict[str, Tensor]:

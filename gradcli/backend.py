@@ -85,9 +85,12 @@ class Backend:
         return numpy.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
 
     def reseed(self, seed) -> None:
-        """Draw from here on as from a new generator seeded with seed (a number,
-        or a generator to carry on from)."""
+        """Draw from here on as from a new generator seeded with seed (a whole
+        number >= 0, or a generator to carry on from)."""
         import numpy
+        if not isinstance(seed, numpy.random.Generator) and (
+                isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise UsageError(f"the seed must be a whole number >= 0, not {seed!r}")
         self.rng = numpy.random.default_rng(seed)
 
     def random(self, kind: str, shape):

@@ -80,7 +80,8 @@ def common_options(f):
                      help="Floating-point precision of the computation."),
         click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True,
                      help="cpu (NumPy) or cuda (CuPy, the [cuda] extra)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of rand() and randn()."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Seed of rand() and randn()."),
         click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
                      help="Digits shown (display only; JSON has full precision)."),
         click.option("--json", "json_", is_flag=True, help="Print one JSON document instead of the display."),
@@ -185,6 +186,8 @@ def prepare(opts: Options, program, file, at):
     source, origin = read_program(program, file)
     session = api.setup(parse_at(at), device=opts.device, dtype=opts.dtype, seed=opts.seed)
     y = api.run_program(source, session, origin)
+    if session.reported and not opts.json:
+        opts.err.print(f"the result is {session.reported}, the program's last binding", style="dim", markup=False)
     return source, origin, session, y
 
 

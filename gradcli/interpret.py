@@ -30,6 +30,7 @@ class Session:
         self.inputs: list[Tensor] = []
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
         self.evaluator = Evaluator(self)
+        self.reported: str | None = None  # the binding a program that ends in one reports
 
     # ---- inputs
     def add_input(self, name: str, value: Tensor, span=None) -> Tensor:

@@ -11,6 +11,8 @@ import sys
 import numpy as np
 import pytest
 
+import gradcli
+from gradcli.errors import UsageError
 from tests.conftest import DATA
 
 GOLDEN = DATA / "golden"
@@ -275,3 +277,10 @@ def test_every_warning_names_an_op_of_the_program(cli, program, at, op):
     r = cli("grad", program, "--at", at)
     assert r.code == 0 and f"warning: the gradient of {op}: division by zero" in r.err, r.err
     assert "warning: div" not in r.err and "of div" not in r.err
+
+
+def test_a_negative_seed_is_a_usage_error(cli):
+    r = cli("eval", "rand(2)", "--seed", "-1")
+    assert r.code == 2 and "--seed" in r.err and "Traceback" not in r.err
+    with pytest.raises(UsageError):
+        gradcli.evaluate("rand(2)", seed=-1)

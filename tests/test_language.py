@@ -193,10 +193,22 @@ def test_user_function_arity_and_recursion_errors():
     assert "recursion" in e.value.message and "f -> g -> f" in e.value.message
 
 
-def test_program_must_end_with_a_result():
+def test_a_program_that_ends_in_a_binding_reports_it():
+    """SPEC: the last binding is the result, by name (the PyTorch tutorial's program ends so)."""
+    r = gradcli.grad("x = ones(2); z = 4*x*x; y = z.norm()")
+    assert r.value == pytest.approx(32 ** 0.5) and r.session.reported == "y"
+    assert gradcli.evaluate("x = 1").value == 1
+
+
+def test_a_program_that_ends_in_a_function_definition_is_an_error():
     with pytest.raises(UsageError) as e:
-        gradcli.evaluate("x = 1")
-    assert "result" in e.value.message
+        gradcli.evaluate("f(a) = a * 2")
+    assert "function definition, not a result" in e.value.message and "f(...)" in e.value.hint
+
+
+def test_the_cli_names_the_binding_it_reports(cli):
+    r = cli("grad", "x = ones(2); z = 4*x*x; y = z.norm()")
+    assert r.code == 0 and "the result is y, the program's last binding" in r.err and "5.6569" in r.out
 
 
 # ---- depth: nothing recurses per level
