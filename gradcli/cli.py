@@ -75,6 +75,17 @@ class LazyGroup(click.Group):
             silence_broken_pipe()
         sys.exit(0)
 
+    def resolve_command(self, ctx, args):
+        """A first word that is no command is a program: `gradcli "norm(4*x*x)" --at x=...`
+        runs grad (SPEC), as `qalc 2+2` evaluates its argument. A word close to
+        a command's name (`gradcli grd ...`) stays a mistyped command."""
+        import difflib
+        word = args[0] if args else ""
+        if (word and not word.startswith("-") and self.get_command(ctx, word) is None
+                and not (word.isidentifier() and difflib.get_close_matches(word, self.list_commands(ctx), 1, 0.7))):
+            return "grad", self.get_command(ctx, "grad"), args
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx, formatter):
         rows = [(name, self.lazy[name][1] if name in self.lazy else self.commands[name].get_short_help_str(70))
                 for name in self.list_commands(ctx)]
@@ -106,11 +117,8 @@ def _version(ctx, _param, value):
 @click.pass_context
 def main(ctx):
     """gradcli: values, exact gradients and computational graphs of small programs."""
-    if ctx.invoked_subcommand is None:
-        if sys.stdin.isatty():
-            ctx.invoke(main.get_command(ctx, "repl"))
-        else:
-            click.echo(ctx.get_help())
+    if ctx.invoked_subcommand is None:      # a session on a terminal; from a pipe, its lines (as qalc)
+        ctx.invoke(main.get_command(ctx, "repl"))
 
 
 @main.command("eval", epilog='\b\nExample:\n  gradcli eval "4*x*x" --at x="ones(2)"')

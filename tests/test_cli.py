@@ -284,3 +284,23 @@ def test_a_negative_seed_is_a_usage_error(cli):
     assert r.code == 2 and "--seed" in r.err and "Traceback" not in r.err
     with pytest.raises(UsageError):
         gradcli.evaluate("rand(2)", seed=-1)
+
+
+def test_a_first_word_that_is_no_command_is_a_program(cli):
+    """SPEC: `gradcli PROGRAM ...` is `gradcli grad PROGRAM ...`; a mistyped command stays one."""
+    r = cli("norm(4*x*x)", "--at", "x=ones(2)", "--json")
+    assert r.code == 0 and r.json()["grads"]["x"] == pytest.approx([32 ** 0.5] * 2)
+    r = cli("grd", "x")
+    assert r.code == 2 and "Did you mean 'grad'" in r.err
+
+
+def test_bare_gradcli_reads_a_piped_program():
+    p = subprocess.run([sys.executable, "-m", "gradcli"], input="x = 2\nx * 3\n", capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "6"
+
+
+def test_the_piped_repl_stops_quietly_at_a_closed_pipe():
+    script = f"printf 'x = ones(2)\\n:grad sum(x*x)\\n' | {sys.executable} -m gradcli | true; exit ${{PIPESTATUS[1]}}"
+    p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stderr == ""

@@ -104,7 +104,7 @@ class Repl:
             elif stripped:
                 self.run(text, self.origin, first, echo=True)
             return True
-        except (Quit, KeyboardInterrupt):
+        except (Quit, KeyboardInterrupt, BrokenPipeError):      # the boundary stops quietly
             raise
         except Exception as e:          # noqa: BLE001 - one line, never a traceback
             if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
