@@ -121,9 +121,13 @@ def _inputs(at, inputs) -> dict:
     return merged
 
 
+API_UNBOUND = "give it a value: gradcli.grad(program, {name}=...), or {name} = ... in the program"
+
+
 def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float64", seed=0, **inputs) -> Result:
     """The value of a program's last result. Inputs: keywords or at={...}."""
     session = setup(_inputs(at, inputs), device=device, dtype=dtype, seed=seed)
+    session.unbound = API_UNBOUND
     y = run_program(program, session)
     return _result(program, session, y)
 
@@ -132,6 +136,7 @@ def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype=
          **inputs) -> Result:
     """Value and gradients of a program's scalar last result."""
     session = setup(_inputs(at, inputs), device=device, dtype=dtype, seed=seed)
+    session.unbound = API_UNBOUND
     y = run_program(program, session)
     grads = differentiate(y, session, wrt)
     return _result(program, session, y, grads)

@@ -136,7 +136,10 @@ class Evaluator:
             return KEYWORDS[name]
         if resolve_builtin(name):
             raise UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
-        raise UnknownNameError(f"unknown name '{name}'" + suggest(name, [*env, *CONSTANTS]), node.span)
+        close = suggest(name, [*env, *CONSTANTS])
+        if close:
+            raise UnknownNameError(f"unknown name '{name}'{close}", node.span)
+        raise UnknownNameError(f"'{name}' has no value", node.span, hint=self.session.unbound.format(name=name))
 
     def _function(self, node, env):
         """The user function a call names (None for a builtin)."""

@@ -31,6 +31,8 @@ class Session:
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
         self.evaluator = Evaluator(self)
         self.reported: str | None = None  # the binding a program that ends in one reports
+        # How a reader of this session binds a name that has no value.
+        self.unbound = "bind it with --at {name}=..., or with {name} = ... before it in the program"
 
     # ---- inputs
     def add_input(self, name: str, value: Tensor, span=None) -> Tensor:

@@ -72,6 +72,7 @@ def parse_range(option: str, a: str, b: str) -> tuple[float, float]:
     ends = []
     for which, text in (("start", a), ("end", b)):
         session = api.setup({})
+        session.unbound = "the ends of a range are numbers, or expressions of them and pi, e"
         t = session.eval(parse_expression(text, option.rstrip("= ")))
         if not hasattr(t, "size") or t.size != 1:
             what = f"an array of shape {t.shape}" if hasattr(t, "shape") else "a tuple"

@@ -146,7 +146,17 @@ def test_json_error_document(cli):
     assert r.code == 2
     err = r.json()["error"]
     assert err["kind"] == "unknown_name" and (err["line"], err["column"]) == (1, 5)
-    assert "error: unknown name" in r.err
+    assert "error: 'zz' has no value" in r.err and "--at zz=" in err["hint"]
+
+
+def test_a_name_with_no_value_says_how_to_bind_it(cli):
+    r = cli("grad", "sum(x*x)")
+    assert r.code == 2 and "'x' has no value" in r.err and "bind it with --at x=..." in r.err
+    r = cli("grad", "sum(xx*x)", "--at", "x=1")
+    assert r.code == 2 and "did you mean 'x'" in r.err
+    with pytest.raises(gradcli.errors.UnknownNameError) as e:
+        gradcli.grad("sum(x*x)")
+    assert "gradcli.grad(program, x=...)" in e.value.hint
 
 
 def test_gradient_of_a_non_scalar_says_shape_and_suggests(cli):

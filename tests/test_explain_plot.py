@@ -171,7 +171,7 @@ def test_plot_constant_function():
     (["--at", "x=1:2:3"], "one ':'"),
     (["--at", "x=ones(2):3"], "must be a number, not an array of shape (2,)"),
     (["--at", "x=0:inf"], "must be finite"),
-    (["--at", "x=a:3"], "unknown name 'a'"),
+    (["--at", "x=a:3"], "'a' has no value"),
     (["--at", "x=2"], "needs the range of one input"),
     (["--at", "x=0:1", "--at", "y=0:1"], "ranges for x, y"),
     (["--at", "x=0:1", "--ylim", "1"], "expected LO:HI"),

@@ -220,7 +220,7 @@ def test_help_reads_the_op_table_and_lists_commands():
 def test_reset_forgets_everything():
     repl, io_ = make()
     assert feed(repl, "x = ones(2)", ":reset", "x") == [True, True, False]
-    assert "unknown name 'x'" in io_.err and repl.session.env == {}
+    assert "'x' has no value" in io_.err and "bind it first: x = " in io_.err and repl.session.env == {}
 
 
 def test_history_file_location(monkeypatch, tmp_path):

@@ -55,6 +55,7 @@ def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
 
     session = api.setup(None, device=settings.get("device", "cpu"), dtype=settings.get("dtype", "float64"),
                         seed=settings.get("seed", 0))
+    session.unbound = "bind it in the file before it: {name} = ..."
     # Split on "\n" alone, as the parser counts lines (splitlines would also
     # split at a form feed, which the language treats as a space).
     lines = [line.rstrip("\r") for line in text.split("\n")]

@@ -55,8 +55,10 @@ class Repl:
         """A fresh session; its random numbers come from rng (a generator carried
         on from another session), or from the seed."""
         from gradcli import api
-        return api.setup(None, device=device or self.opts.device, dtype=dtype or self.opts.dtype,
-                         seed=self.opts.seed if rng is None else rng)
+        session = api.setup(None, device=device or self.opts.device, dtype=dtype or self.opts.dtype,
+                            seed=self.opts.seed if rng is None else rng)
+        session.unbound = "bind it first: {name} = ones(2), say"
+        return session
 
     def reset(self):
         """Forget every binding."""
