@@ -109,3 +109,27 @@ class Result(Node):
 class Program:
     statements: list[Node]
     source: str
+
+
+def walk(node):
+    """node and every node below it, without recursion."""
+    import dataclasses
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for f in dataclasses.fields(n):
+            v = getattr(n, f.name)
+            if isinstance(v, Node):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, Node))
+
+
+def names(node):
+    """The names an expression reads and the functions it calls."""
+    for n in walk(node):
+        if isinstance(n, Name):
+            yield n.id
+        elif isinstance(n, Call):
+            yield n.func

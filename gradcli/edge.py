@@ -183,12 +183,30 @@ def parse_at(at: tuple[str, ...]) -> dict[str, object]:
 def prepare(opts: Options, program, file, at):
     """Parse options, bind inputs, run the program: (source, session, result tensor)."""
     from gradcli import api
+    from gradcli.parse import parse
     source, origin = read_program(program, file)
-    session = api.setup(parse_at(at), device=opts.device, dtype=opts.dtype, seed=opts.seed)
-    y = api.run_program(source, session, origin)
+    inputs = parse_at(at)
+    session = api.setup(inputs, device=opts.device, dtype=opts.dtype, seed=opts.seed)
+    parsed = parse(source, origin)
+    _warn_unread(opts, parsed, inputs)
+    y = api.run_program(source, session, origin, parsed)
     if session.reported and not opts.json:
         opts.err.print(f"the result is {session.reported}, the program's last binding", style="dim", markup=False)
     return source, origin, session, y
+
+
+def _warn_unread(opts: Options, program, inputs: dict) -> None:
+    """An --at for a name the program never reads is a warning, not silence."""
+    from gradcli import ast
+    from gradcli.errors import GradcliError
+    from gradcli.evaluator import suggest
+    from gradcli.render import diagnostics
+    read = {n for stmt in program.statements
+            for n in ast.names(stmt.body if isinstance(stmt, ast.FunctionDef) else stmt.value)}
+    for name in inputs:
+        if name not in read:
+            w = GradcliError(f"--at {name}: the program never reads '{name}'" + suggest(name, read))
+            opts.err.print(diagnostics.render(w, "warning"))
 
 
 def print_warnings(opts: Options, session) -> None:

@@ -46,7 +46,10 @@ def resolve_builtin(name: str):
 
 
 def suggest(name: str, candidates) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    """ — did you mean 'x'?" for the nearest candidate (the same letters in another case first), or ""."""
+    candidates = list(candidates)
+    close = [c for c in candidates if c.lower() == name.lower() and c != name]
+    close = close or difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
 
 

@@ -314,3 +314,9 @@ def test_the_piped_repl_stops_quietly_at_a_closed_pipe():
     script = f"printf 'x = ones(2)\\n:grad sum(x*x)\\n' | {sys.executable} -m gradcli | true; exit ${{PIPESTATUS[1]}}"
     p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stderr == ""
+
+
+def test_an_input_the_program_never_reads_is_a_warning(cli):
+    r = cli("grad", "sum(x*x)", "--at", "X=1", "--at", "x=2")
+    assert r.code == 0 and "warning: --at X: the program never reads 'X' — did you mean 'x'?" in r.err
+    assert "warning" not in cli("grad", "x = ones(2); sum(x)", "--at", "x=[3, 4]").err

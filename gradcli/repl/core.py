@@ -191,7 +191,8 @@ class Repl:
         from gradcli.evaluator import Function
         if node is None:
             return frozenset()
-        names = set(prog.names(node))
+        from gradcli import ast
+        names = set(ast.names(node))
         env = self.session.env
         todo = [n for n in names if isinstance(env.get(n), Function)]
         seen = set(todo)

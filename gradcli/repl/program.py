@@ -76,37 +76,12 @@ def literal(a, indent: int = 0) -> str:
 
 
 # ---- what a statement reads
-def walk(node):
-    import dataclasses
-
-    from gradcli import ast
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        for f in dataclasses.fields(n):
-            v = getattr(n, f.name)
-            if isinstance(v, ast.Node):
-                stack.append(v)
-            elif isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, ast.Node))
-
-
-def names(node):
-    """The names an expression reads and the functions it calls."""
-    from gradcli import ast
-    for n in walk(node):
-        if isinstance(n, ast.Name):
-            yield n.id
-        elif isinstance(n, ast.Call):
-            yield n.func
-
-
 def free_names(fn) -> frozenset:
     """A user function's names that are not its parameters."""
-    return frozenset(n for n in names(fn.body) if n not in fn.params)
+    from gradcli import ast
+    return frozenset(n for n in ast.names(fn.body) if n not in fn.params)
 
 
 def calls(node, funcs) -> bool:
     from gradcli import ast
-    return any(isinstance(n, ast.Call) and n.func in funcs for n in walk(node))
+    return any(isinstance(n, ast.Call) and n.func in funcs for n in ast.walk(node))
