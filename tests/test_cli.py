@@ -320,3 +320,10 @@ def test_an_input_the_program_never_reads_is_a_warning(cli):
     r = cli("grad", "sum(x*x)", "--at", "X=1", "--at", "x=2")
     assert r.code == 0 and "warning: --at X: the program never reads 'X' — did you mean 'x'?" in r.err
     assert "warning" not in cli("grad", "x = ones(2); sum(x)", "--at", "x=[3, 4]").err
+
+
+def test_grad_json_carries_warnings_as_run_jsonl_does(cli):
+    doc = cli("grad", "sum(log(x))", "--at", "x=[0, 1]", "--json").json()
+    assert doc["warnings"] == ["log: division by zero (the result has inf)",
+                               "the gradient of log: division by zero (the result has inf)"]
+    assert "warnings" not in cli("grad", "sum(x)", "--at", "x=[0, 1]", "--json").json()

@@ -93,6 +93,11 @@ class Context:
             self._watching = False
 
 
+def messages(events) -> list[str]:
+    """The events' messages, once each, in order (the "warnings" of a JSON record)."""
+    return list(dict.fromkeys(event.message for event in events))
+
+
 def current() -> Context | None:
     stack = getattr(_local, "stack", None)
     return stack[-1] if stack else None

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 
-from gradcli.batch.records import error_fields, error_record, file_error, line_text, location
+from gradcli.batch.records import error_fields, error_record, file_error, location
+from gradcli.autograd.context import messages
 from gradcli.edge import collect_between
 
 
@@ -110,7 +111,7 @@ def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | 
         except GradcliError as e:
             # The value stands; the record still counts as a failure.
             record["error"] = error_fields(e)
-    warnings = _warnings(session.ctx.events[first_event:])
+    warnings = messages(session.ctx.events[first_event:])
     if warnings:
         record["warnings"] = warnings
     return record
@@ -121,12 +122,7 @@ def _explain_failed_name(e, lines: list[str], failed: dict) -> None:
     span = e.span
     if span.line != span.end_line:
         return
-    word = line_text(lines, span.line)[span.column - 1:span.end_column - 1]
+    word = span.text(lines)
     if word in failed:
         e.message = f"'{word}' has no value: its definition on line {failed[word]} failed"
         e.hint = f"fix line {failed[word]} first"
-
-
-def _warnings(events) -> list[str]:
-    """Floating-point events (log(-1), 0/0) as short messages, once each."""
-    return list(dict.fromkeys(event.message for event in events))

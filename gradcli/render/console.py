@@ -14,7 +14,7 @@ def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool 
     bk = session.bk
     value = bk.to_host(y.data)
     if opts.json:
-        jsonout.dump(jsonout.result_document(source, value, y.shape, bk.dtype_name, grads))
+        jsonout.dump(jsonout.result_document(source, value, y.shape, bk.dtype_name, grads, session.ctx.events))
         return
     opts.out.print(summary(value, y.shape, bk.dtype_name, grads, opts.precision, intermediates(session, grads)))
     if with_graph:

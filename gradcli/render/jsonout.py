@@ -4,13 +4,18 @@ from __future__ import annotations
 import json
 import sys
 
+from gradcli.autograd.context import messages
 from gradcli.render.format import jsonable
 
 
-def result_document(program: str, value, shape, dtype: str, grads: dict | None) -> dict:
+def result_document(program: str, value, shape, dtype: str, grads: dict | None, events=()) -> dict:
+    """A result as JSON; floating-point events as "warnings", the same field as run --jsonl's records."""
     doc = {"program": program, "value": jsonable(value), "shape": list(shape), "dtype": dtype}
     if grads is not None:
         doc["grads"] = {k: jsonable(v) for k, v in grads.items()}
+    warnings = messages(events)
+    if warnings:
+        doc["warnings"] = warnings
     return doc
 
 
