@@ -3,6 +3,7 @@ nested lists. .npy files are read without unpickling."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from gradcli.errors import InputFileError
@@ -21,11 +22,18 @@ def load(path_text: str):
     try:
         if suffix == ".npy":
             data = numpy.load(path, allow_pickle=False)
+            if numpy.iscomplexobj(data):
+                raise InputFileError(f"{path_text}: holds complex numbers ({data.dtype})",
+                                     hint="gradcli computes with real numbers: save the real part")
         elif suffix == ".json":
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
         else:
-            data = numpy.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=1)
+            with warnings.catch_warnings():         # an empty file: our error below, not NumPy's warning
+                warnings.simplefilter("ignore", UserWarning)
+                data = numpy.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=1)
+            if data.size == 0:
+                raise InputFileError(f"{path_text}: holds no numbers", hint="an empty file is not a value")
             if data.ndim == 2 and 1 in data.shape and suffix == ".txt" and data.shape[0] == 1:
                 data = data[0]
         array = numpy.asarray(data, dtype=float)

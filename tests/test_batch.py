@@ -483,3 +483,13 @@ def test_an_unreachable_scheduler_is_a_clear_error(cli, tmp_path, monkeypatch):
     r = cli("run", str(f), "--scheduler", "tcp://127.0.0.1:1", "--json")
     assert r.code == 1 and "cannot reach the Dask scheduler" in r.err
     assert "error" in r.json()
+
+
+def test_compare_matches_a_file_however_its_path_is_spelled(cli, tmp_path, monkeypatch):
+    """./samples/x.grad and samples/x.grad are one file (issue 15)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "samples").mkdir()
+    write(tmp_path / "samples", "x.grad", "x = [1.0, 2.0]\nsum(x^2)\n")
+    assert cli("run", "samples/x.grad", "--output", "expected.jsonl").code == 0
+    r = cli("run", "./samples/x.grad", "--compare", "expected.jsonl", "--json")
+    assert r.code == 0 and r.json()["drifts"] == [] and r.json()["summary"]["compared"] == 1

@@ -327,3 +327,12 @@ def test_grad_json_carries_warnings_as_run_jsonl_does(cli):
     assert doc["warnings"] == ["log: division by zero (the result has inf)",
                                "the gradient of log: division by zero (the result has inf)"]
     assert "warnings" not in cli("grad", "sum(x)", "--at", "x=[0, 1]", "--json").json()
+
+
+def test_complex_npy_and_empty_csv_are_clear_errors(cli, tmp_path):
+    np.save(tmp_path / "c.npy", np.array([1 + 2j]))
+    (tmp_path / "e.csv").write_text("")
+    r = cli("eval", "x", "--at", f"x=@{tmp_path / 'c.npy'}")
+    assert r.code == 2 and "holds complex numbers" in r.err and "Warning" not in r.err
+    r = cli("eval", "x", "--at", f"x=@{tmp_path / 'e.csv'}")
+    assert r.code == 2 and "holds no numbers" in r.err and "Warning" not in r.err

@@ -3,6 +3,7 @@ every difference beyond the tolerance reported as a drift."""
 from __future__ import annotations
 
 import math
+import os
 
 from gradcli.batch.sinks import Sink
 from gradcli.batch.sources import STDIN
@@ -49,12 +50,13 @@ def drifts(expected: list[dict], got: list[dict], rtol: float, atol: float, file
     def keyed(records):
         seen: dict = {}
         for r in records:
-            k = (r["file"], r.get("source"))
+            k = (_path(r["file"]), r.get("source"))
             seen[k] = seen.get(k, 0) + 1
             yield (*k, seen[k]), r
+    files = None if files is None else {_path(f) for f in files}
     pending = dict(keyed(got))
     out = []
-    for k, e in keyed(r for r in expected if files is None or r["file"] in files):
+    for k, e in keyed(r for r in expected if files is None or _path(r["file"]) in files):
         g = pending.pop(k, None)
         if g is None:
             out.append(_drift(e, "missing", _brief(e), None))
@@ -62,6 +64,11 @@ def drifts(expected: list[dict], got: list[dict], rtol: float, atol: float, file
             out.extend(_compare(e, g, rtol, atol))
     out.extend(_drift(g, "new", None, _brief(g)) for g in pending.values())
     return out
+
+
+def _path(name: str) -> str:
+    """A file as the same file however it was named (./samples/x.grad is samples/x.grad)."""
+    return name if name == STDIN else os.path.normpath(name)
 
 
 def _compare(e: dict, g: dict, rtol: float, atol: float) -> list[dict]:
@@ -135,7 +142,8 @@ class CompareSink(Sink):
         from gradcli.batch.records import summary_doc
         from gradcli.render import jsonout
         self.drifts = drifts(self.expected, self.got, self.rtol, self.atol, tally.names)
-        compared = sum(r["file"] in tally.names for r in self.expected)
+        ran = {_path(name) for name in tally.names}
+        compared = sum(_path(r["file"]) in ran for r in self.expected)
         summary = {**summary_doc(tally), "compared": compared, "drifted": len(self.drifts),
                    "rtol": self.rtol, "atol": self.atol}
         if self.opts.json:
