@@ -176,8 +176,15 @@ def parse_at(at: tuple[str, ...]) -> dict[str, object]:
         name = name.strip()
         if not eq or not name or not value.strip():
             raise UsageError(f"--at {item!r}: expected NAME=EXPR", hint='e.g. --at x="ones(2)" or --at w=@w.npy')
+        if _unbalanced(value):
+            raise UsageError(f"--at {item}: its brackets do not close (did the shell split it at a space?)",
+                             hint=f'quote it: --at {name}="{value} ..."')
         out[name] = inputs.load(value.strip()[1:]) if value.strip().startswith("@") else value
     return out
+
+
+def _unbalanced(text: str) -> bool:
+    return sum(map(text.count, "([")) != sum(map(text.count, ")]"))
 
 
 def prepare(opts: Options, program, file, at):
@@ -241,6 +248,11 @@ def collect_between() -> None:
 def report_usage(e: click.UsageError, hint: str | None = None):
     """click's usage error in gradcli's format (and its JSON document with --json); exit 2."""
     from gradcli.errors import UsageError
+    if hint is None and "unexpected extra argument" in e.format_message():
+        split = [a for a in (e.ctx.params.get("at") or () if e.ctx else ()) if _unbalanced(a)]
+        hint = (f'the shell split --at {split[0]} at a space: quote it, e.g. --at "{split[0]} ..."' if split else
+                'the shell split the program into words (or expanded * into file names): quote it, '
+                'e.g. gradcli grad "x = ones(2); sum(x * 2)"')
     err = UsageError(e.format_message(), hint=hint)
     argv = e.ctx.params if e.ctx is not None else {}
     opts = Options(json=bool(argv.get("json_")) or "--json" in sys.argv[1:], no_color="--no-color" in sys.argv[1:])

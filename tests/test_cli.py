@@ -336,3 +336,13 @@ def test_complex_npy_and_empty_csv_are_clear_errors(cli, tmp_path):
     assert r.code == 2 and "holds complex numbers" in r.err and "Warning" not in r.err
     r = cli("eval", "x", "--at", f"x=@{tmp_path / 'e.csv'}")
     assert r.code == 2 and "holds no numbers" in r.err and "Warning" not in r.err
+
+
+@pytest.mark.parametrize("args, says", [
+    (["grad", "x", "=", "ones(2)"], 'quote it, e.g. gradcli grad "'),
+    (["grad", "sum(x)", "--at", "x=[1,", "2]"], "the shell split --at x=[1, at a space"),
+    (["grad", "sum(x)", "--at", "x=[1, 2"], "its brackets do not close"),
+])
+def test_a_program_the_shell_split_says_to_quote_it(cli, args, says):
+    r = cli(*args)
+    assert r.code == 2 and says in r.err, r.err
