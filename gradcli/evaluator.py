@@ -23,6 +23,16 @@ COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 _SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
 
+# What a reader of the PyTorch autograd tutorial types, and what to write instead.
+PREFIXES = ("torch", "np", "numpy", "F", "nn", "math")
+FOREIGN_METHODS = {
+    "backward": "gradcli differentiates for you: gradcli grad PROGRAM, :grad y in the REPL, or grad(y, x)",
+    "item": "a one-element result is already a number: drop .item()",
+    "detach": "there is nothing to detach: drop .detach()",
+    "numpy": "a result is already an array: drop .numpy()",
+    "requires_grad_": "every input gets a gradient: drop .requires_grad_()",
+}
+
 
 @dataclass
 class Function:
@@ -135,6 +145,10 @@ class Evaluator:
             return value
         if name in CONSTANTS:
             return Tensor.constant(CONSTANTS[name], bk)
+        if name in PREFIXES:
+            raise UnknownNameError(f"'{name}.' is not needed in gradcli", node.span,
+                                   hint="drop the prefix: the builtins have PyTorch's and NumPy's names "
+                                        "(ones(2), mm(a, b), norm(x)); gradcli functions lists them")
         if name in KEYWORDS:
             return KEYWORDS[name]
         if resolve_builtin(name):
@@ -234,6 +248,9 @@ class Evaluator:
         """A list argument is a sequence where the builtin's parameter takes one (a shape, axes, arrays)."""
         op = resolve_builtin(node.func)
         if op is None and not isinstance(self._function(node, env), Function):
+            if node.func in FOREIGN_METHODS:
+                raise UnknownNameError(f"'{node.func}' is PyTorch's, not gradcli's", node.func_span or node.span,
+                                       hint=FOREIGN_METHODS[node.func])
             names = [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function))]
             what = "method" if node.receiver is not None else "function"
             raise UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names),

@@ -346,3 +346,18 @@ def test_complex_npy_and_empty_csv_are_clear_errors(cli, tmp_path):
 def test_a_program_the_shell_split_says_to_quote_it(cli, args, says):
     r = cli(*args)
     assert r.code == 2 and says in r.err, r.err
+
+
+@pytest.mark.parametrize("program, says", [
+    ("torch.ones(2)", "drop the prefix"),
+    ("np.linalg.norm(x)", "drop the prefix: norm(x)"),
+    ("x = ones(2, requires_grad=True); sum(x)", "every input gets a gradient in gradcli"),
+    ("y = sum(x * x); y.backward()", "gradcli differentiates for you"),
+    ("x.grad", "gradcli grad PROGRAM reports every input's gradient"),
+    ("sum(x).item()", "drop .item()"),
+    ("sum(x).detach()", "drop .detach()"),
+])
+def test_pytorch_spellings_get_one_helpful_sentence(cli, program, says):
+    """What a reader of the PyTorch autograd tutorial types (issue 15)."""
+    r = cli("grad", program, "--at", "y=1" if program.startswith("x =") else "x=[1, 2]")
+    assert r.code == 2 and says in r.err and "Traceback" not in r.err, r.err

@@ -76,6 +76,9 @@ def _match(op, args: list, kwargs: dict) -> dict[str, Any]:
         name = ALIASES.get(key, key)
         p = next((p for p in params if p.name == name and not p.variadic), None)
         if p is None:
+            if key == "requires_grad":
+                raise ArgumentError(f"{op.name}() has no keyword 'requires_grad'",
+                                    hint="every input gets a gradient in gradcli: drop requires_grad=True")
             known = [q.name for q in params if q.kind not in TENSOR_KINDS or not q.required]
             raise ArgumentError(f"{op.name}() has no keyword '{key}'",
                                 hint=usage + (f"; keywords: {', '.join(known)}" if known else ""))
