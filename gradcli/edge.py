@@ -206,8 +206,8 @@ def _warn_unread(opts: Options, program, inputs: dict) -> None:
     """An --at for a name the program never reads is a warning, not silence."""
     from gradcli import ast
     from gradcli.errors import GradcliError
-    from gradcli.evaluator import suggest
     from gradcli.render import diagnostics
+    from gradcli.spellings import suggest
     read = {n for stmt in program.statements
             for n in ast.names(stmt.body if isinstance(stmt, ast.FunctionDef) else stmt.value)}
     for name in inputs:

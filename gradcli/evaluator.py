@@ -4,7 +4,6 @@ Evaluation uses an explicit stack, so nesting depth costs no Python
 recursion; user functions are inlined at each call."""
 from __future__ import annotations
 
-import difflib
 import math
 from collections import ChainMap
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
 from gradcli.ops.binding import ALIASES, whole
+from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}
@@ -22,16 +22,6 @@ BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "
 COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 _SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
-
-# What a reader of the PyTorch autograd tutorial types, and what to write instead.
-PREFIXES = ("torch", "np", "numpy", "F", "nn", "math")
-FOREIGN_METHODS = {
-    "backward": "gradcli differentiates for you: gradcli grad PROGRAM, :grad y in the REPL, or grad(y, x)",
-    "item": "a one-element result is already a number: drop .item()",
-    "detach": "there is nothing to detach: drop .detach()",
-    "numpy": "a result is already an array: drop .numpy()",
-    "requires_grad_": "every input gets a gradient: drop .requires_grad_()",
-}
 
 
 @dataclass
@@ -53,14 +43,6 @@ class CallScope:
 
 def resolve_builtin(name: str):
     return BUILTINS.get(SYNONYMS.get(name, name))
-
-
-def suggest(name: str, candidates) -> str:
-    """ — did you mean 'x'?" for the nearest candidate (the same letters in another case first), or ""."""
-    candidates = list(candidates)
-    close = [c for c in candidates if c.lower() == name.lower() and c != name]
-    close = close or difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def describe(value) -> str:

@@ -8,6 +8,7 @@ import functools
 from gradcli import ast
 from gradcli.errors import Source, Span, SyntaxError_
 from gradcli.lalr import parser as _parser
+from gradcli.spellings import FOREIGN_ATTRIBUTES
 from gradcli.syntax import syntax_error
 
 
@@ -150,16 +151,10 @@ class _Attr:
         self.value, self.name, self.span = value, name, span
 
 
-# Attributes a PyTorch or NumPy reader writes, and what to write instead.
-_FOREIGN = {"grad": "gradcli grad PROGRAM reports every input's gradient; in a program, write grad(y, x)",
-            "linalg": "drop the prefix: norm(x), det(x), inv(x)",
-            "requires_grad": "every input gets a gradient in gradcli: drop it"}
-
-
 def _plain(node):
     if isinstance(node, _Attr):
         raise SyntaxError_(f"'.{node.name}' must be called: {node.name}(...)", node.span,
-                           hint=_FOREIGN.get(node.name, "'.T' is the only attribute; other names after '.' are "
+                           hint=FOREIGN_ATTRIBUTES.get(node.name, "'.T' is the only attribute; other names after '.' are "
                                                         "methods"))
     return node
 

@@ -61,8 +61,9 @@ def summary(value, shape, dtype: str, grads: dict | None, precision: int, inner:
 def functions(opts, name: str | None) -> None:
     """The builtin listing, from the op table."""
     from gradcli.errors import UnknownNameError
-    from gradcli.evaluator import resolve_builtin, suggest
+    from gradcli.evaluator import resolve_builtin
     from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS
+    from gradcli.spellings import suggest
     if name:
         op = resolve_builtin(name)
         if op is None:

@@ -79,9 +79,10 @@ def show_help(repl, arg):
 
     from gradcli.autograd import Tensor
     from gradcli.errors import UnknownNameError
-    from gradcli.evaluator import Function, resolve_builtin, suggest
+    from gradcli.evaluator import Function, resolve_builtin
     from gradcli.ops import BUILTINS, SYNONYMS
     from gradcli.render import format as fmt
+    from gradcli.spellings import suggest
     name, say = arg.strip(), repl.out.print
     if not name:
         say(Text("Statements: x = ones(2) binds a name; f(a, b) = a*b + sin(a) defines a function; "

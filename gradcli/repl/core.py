@@ -208,7 +208,7 @@ class Repl:
     # ---- :commands
     def _command(self, text: str, first: int):
         from gradcli.errors import UsageError
-        from gradcli.evaluator import suggest
+        from gradcli.spellings import suggest
         m = re.match(r"\s*:(\S*)\s*", text)
         name, arg = m.group(1), text[m.end():].rstrip()
         name = ALIASES.get(name, name)

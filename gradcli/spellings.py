@@ -1,0 +1,31 @@
+"""What a reader of PyTorch or NumPy types, and the one sentence that
+answers each (the builtins' own PyTorch spellings are the op table's
+ALIASES and SYNONYMS; these are the ones gradcli does not take), and the
+nearest name to a misspelled one."""
+from __future__ import annotations
+
+import difflib
+
+PREFIXES = ("torch", "np", "numpy", "F", "nn", "math")
+
+FOREIGN_METHODS = {
+    "backward": "gradcli differentiates for you: gradcli grad PROGRAM, :grad y in the REPL, or grad(y, x)",
+    "item": "a one-element result is already a number: drop .item()",
+    "detach": "there is nothing to detach: drop .detach()",
+    "numpy": "a result is already an array: drop .numpy()",
+    "requires_grad_": "every input gets a gradient: drop .requires_grad_()",
+}
+
+FOREIGN_ATTRIBUTES = {
+    "grad": "gradcli grad PROGRAM reports every input's gradient; in a program, write grad(y, x)",
+    "linalg": "drop the prefix: norm(x), det(x), inv(x)",
+    "requires_grad": "every input gets a gradient in gradcli: drop it",
+}
+
+
+def suggest(name: str, candidates) -> str:
+    """ — did you mean 'x'?" for the nearest candidate (the same letters in another case first), or ""."""
+    candidates = list(candidates)
+    close = [c for c in candidates if c.lower() == name.lower() and c != name]
+    close = close or difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
