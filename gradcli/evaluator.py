@@ -181,10 +181,10 @@ class Evaluator:
         """A list literal: one constant array, or a stack when inputs feed it."""
         bk = self.session.bk
         items = [self.tensor(i, node) for i in items]
-        shapes = {t.shape for t in items}
-        if len(shapes) > 1:
-            a, b = list(shapes)[:2]
-            raise ShapeError(f"the items of a list must have one shape, got {a} and {b}", node.span)
+        odd = next((k for k, t in enumerate(items) if t.shape != items[0].shape), None)
+        if odd is not None:
+            raise ShapeError(f"the items of a list must have one shape: item 1 has shape {items[0].shape}, "
+                             f"item {odd + 1} {items[odd].shape}", node.span)
         if not items:
             return Tensor(bk.xp.zeros((0,), dtype=bk.dtype), bk, const=True)
         if items[0].ndim >= MAX_AXES:

@@ -64,8 +64,24 @@ def syntax_error(e, text: Source) -> SyntaxError_:
             return SyntaxError_(f"'{unclosed[0]}' is never closed: expected '{want}' before {found}", span,
                                 hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")
         after = f" after {prev}" if prev else ""
-        return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span)
+        return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span,
+                            hint=_other_language(source, tok))
     return SyntaxError_("could not parse the program", Span(line, col, line, col + 1, text))
+
+
+def _other_language(source: str, tok) -> str | None:
+    """What to write instead of another language's spelling: 2x, x += 1, def, lambda."""
+    pos = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(source)
+    before = source[:pos].rstrip()
+    line = source[:pos].rsplit("\n", 1)[-1].lstrip()
+    if line.startswith(("def ", "lambda")) or line.startswith("fn ") or " lambda " in f" {line}":
+        return "a function is written f(a, b) = a*b + 1, and called f(x, 2)"
+    if tok.type == "EQUAL" and before.endswith(("+", "-", "*", "/", "^")):
+        return f"there is no {before[-1]}=: write x = x {before[-1]} ..."
+    if tok.type in ("NAME", "LPAR") and before[-1:].isdigit() and pos > 0 and not source[pos - 1].isspace():
+        number = before.split()[-1] if before.split() else before
+        return f"multiplication is written with '*': {number}*{tok.value}"
+    return None
 
 
 def _previous_token(source: str, tok) -> str | None:

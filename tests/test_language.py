@@ -269,3 +269,22 @@ def test_statements_of_a_known_shape_parse_as_lark_parses_them(src):
     again = parsing.parse(src)                  # every statement from the cache now
     whole = parsing._builder_class()(src).transform(parsing._parser().parse(src))
     assert _dump(cached) == _dump(again) == _dump(ast.Program(whole, src))
+
+
+@pytest.mark.parametrize("program, says", [
+    ("2x", "multiplication is written with '*': 2*x"),
+    ("x += 1", "there is no +=: write x = x + ..."),
+    ("def f(a): a", "a function is written f(a, b) = a*b + 1"),
+    ("lambda a: a", "a function is written f(a, b) = a*b + 1"),
+])
+def test_another_languages_spelling_gets_a_hint(program, says):
+    """Issue 15: what a newcomer types from Python or from maths."""
+    with pytest.raises(SyntaxError_) as e:
+        parse(program)
+    assert says in e.value.hint
+
+
+def test_a_ragged_list_names_its_rows_in_order():
+    with pytest.raises(ShapeError) as e:
+        gradcli.evaluate("[[1, 2], [3]]")
+    assert "item 1 has shape (2,), item 2 (1,)" in e.value.message
