@@ -341,3 +341,21 @@ def test_highlighting_classes():
     styles = {text: style for style, text in line}
     assert styles[":grad"] == "class:command" and styles["norm"] == "class:builtin"
     assert styles["x"] == "class:bound" and styles["wrt"] == "class:keyword" and styles["# c"] == "class:comment"
+
+
+def test_completion_after_a_dot_offers_methods_only():
+    """x.o offers no ones, x.e no eye or exp-less creation: only builtins that take x first (issue 15)."""
+    repl, _ = make()
+    feed(repl, "x = ones(2)")
+    assert "ones" not in completions(repl, "x.o") and "outer" in completions(repl, "x.o")
+    assert completions(repl, "x.ey") == [] and "exp" in completions(repl, "x.e")
+
+
+def test_help_quit_and_exit_work_without_the_colon():
+    repl, io_ = make()
+    assert feed(repl, "help") == [True] and ":grad" in io_.out
+    from gradcli.repl.core import Quit
+    with pytest.raises(Quit):
+        repl.feed("quit")
+    repl, _ = make()
+    assert feed(repl, "help = 2", "help * 3") == [True, True]     # a name bound so is the name

@@ -103,6 +103,8 @@ class Repl:
                 self._command(text, first)
             elif stripped in ("quit", "exit") and stripped not in self.session.env:
                 raise Quit
+            elif stripped == "help" and stripped not in self.session.env:     # as in Python's REPL
+                self._command(":help", first)
             elif stripped:
                 self.run(text, self.origin, first, echo=True)
             return True
