@@ -181,13 +181,15 @@ def test_load_reports_errors_at_the_files_own_lines(tmp_path):
     assert feed(repl, ":load /no/such.grad") == [False] and "no such file" in io_.err
 
 
-def test_save_keeps_what_a_function_read_when_it_was_called(tmp_path):
+def test_save_keeps_what_a_function_read_and_follows_it(tmp_path):
+    """y reads k through f; rebinding k recomputes y, and the saved session loads as it was."""
     repl, _ = make()
     path = tmp_path / "s.grad"
     feed(repl, "f(a) = a*k", "k = 2", "x = ones(2)", "y = f(x)", "k = 3", f":save {path}")
+    assert numpy.array_equal(repl.session.env["y"].numpy(), [3.0, 3.0])
     again, _ = make()
     feed(again, f":load {path}")
-    assert numpy.array_equal(again.session.env["y"].numpy(), [2.0, 2.0])
+    assert numpy.array_equal(again.session.env["y"].numpy(), [3.0, 3.0])
     assert again.session.env["k"].item() == 3
 
 
@@ -359,3 +361,18 @@ def test_help_quit_and_exit_work_without_the_colon():
         repl.feed("quit")
     repl, _ = make()
     assert feed(repl, "help = 2", "help * 3") == [True, True]     # a name bound so is the name
+
+
+def test_rebinding_an_input_recomputes_what_was_computed_from_it():
+    """Reactive bindings (issue 15): z follows the new x, with one line naming what was recomputed."""
+    repl, io_ = make()
+    assert feed(repl, "x = ones(2)", "z = 4*x*x", "w = sum(z)", "x = 2*ones(2)") == [True] * 4
+    assert "recomputed: z, w" in io_.err
+    assert feed(repl, ":grad norm(z) wrt x", "w") == [True, True]
+    assert "∂/∂x   [11.3137, 11.3137]" in io_.out and io_.out.strip().endswith("32")
+
+
+def test_a_dependent_that_now_fails_is_reported_and_keeps_no_stale_value():
+    repl, io_ = make()
+    assert feed(repl, "x = ones(2)", "z = x + [1, 2]", "x = ones(3)") == [True] * 3
+    assert "cannot be broadcast" in io_.err and "z" not in repl.session.env

@@ -155,6 +155,7 @@ class Repl:
         from gradcli.autograd import Tensor
         session = self.session
         n_inputs = len(session.inputs)
+        rebound = getattr(stmt, "name", None) in session.env
         y = session.execute(stmt)
         self.output.flush_warnings()
         reads = self.reads(stmt.value if not isinstance(stmt, ast.FunctionDef) else None)
@@ -171,10 +172,34 @@ class Repl:
         if isinstance(value, Tensor) and len(session.inputs) > n_inputs and session.inputs[-1] is value:
             self._lines_of[id(value)] = stmt.span.line
             self._current_key(stmt.name, value)
-            self.log.append(Entry("input", stmt.name, text, frozenset(), value))
+            entry = Entry("input", stmt.name, text, frozenset(), value)
         else:
-            self.log.append(Entry("binding", stmt.name, text, reads, random=prog.calls(stmt.value, prog.RANDOM)))
+            entry = Entry("binding", stmt.name, text, reads, random=prog.calls(stmt.value, prog.RANDOM))
+        if rebound:
+            self._recompute(stmt.name, echo)
+        self.log.append(entry)
         return None
+
+    def _recompute(self, name: str, echo: bool) -> None:
+        """Bindings are reactive, as a spreadsheet's cells: the bindings computed
+        from a rebound name are computed again, in order, from their source. One
+        that now fails is reported and keeps no stale value."""
+        from gradcli.errors import GradcliError
+        from gradcli.parse import parse
+        changed, redone = {name}, []
+        current = {e.name: e for e in self.log if e.name is not None}
+        for e in self.log:
+            if e.kind != "binding" or current.get(e.name) is not e or not e.reads & changed:
+                continue
+            changed.add(e.name)
+            try:
+                self.session.execute(parse(e.text, f"{e.name}, computed again").statements[0])
+                redone.append(e.name)
+            except GradcliError as err:
+                self.session.env.pop(e.name, None)
+                self.output.report(err)
+        if redone and echo:
+            self.output.info(f"recomputed: {', '.join(redone)}")
 
     def _current_key(self, name: str, new):
         """In a session a name is rebound to try another point: the current
