@@ -100,6 +100,12 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+def _builtin_names(prefix: str) -> list[str]:
+    """Shell completion of `gradcli functions so<Tab>`."""
+    from gradcli.ops import BUILTINS, SYNONYMS
+    return sorted(n for n in (*BUILTINS, *SYNONYMS) if n.startswith(prefix))
+
+
 def _version(ctx, _param, value):
     if not value or ctx.resilient_parsing:
         return
@@ -229,7 +235,7 @@ def check_command(program, file, at, wrt, tol, **kw):
 
 
 @main.command("functions")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=lambda ctx, param, incomplete: _builtin_names(incomplete))
 @common_options
 def functions_command(name, **kw):
     """List the builtin functions (or show one) with signature and doc."""

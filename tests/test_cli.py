@@ -361,3 +361,14 @@ def test_pytorch_spellings_get_one_helpful_sentence(cli, program, says):
     """What a reader of the PyTorch autograd tutorial types (issue 15)."""
     r = cli("grad", program, "--at", "y=1" if program.startswith("x =") else "x=[1, 2]")
     assert r.code == 2 and says in r.err and "Traceback" not in r.err, r.err
+
+
+def test_shell_completion_of_builtins_and_files():
+    """Issue 15: `gradcli functions so<Tab>` and `gradcli run sam<Tab>` (click's shell completion)."""
+    from click.shell_completion import ShellComplete
+
+    from gradcli.cli import main
+    complete = ShellComplete(main, {}, "gradcli", "_GRADCLI_COMPLETE").get_completions
+    assert [c.value for c in complete(["functions"], "so")] == ["softmax", "softplus"]
+    assert [c.type for c in complete(["run"], "sam")] == ["file"]
+    assert [c.value for c in complete([], "ex")] == ["explain"]

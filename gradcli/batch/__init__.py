@@ -39,7 +39,7 @@ __all__ = ["command"]
 
 
 @click.command("run", epilog=EPILOG)
-@click.argument("files", nargs=-1, metavar="FILE...")
+@click.argument("files", nargs=-1, metavar="FILE...", type=click.Path())
 @click.option("--jsonl", is_flag=True, help="One JSON object per result on stdout instead of the display.")
 @click.option("-o", "--output", metavar="FILE", default=None,
               help="Write the JSONL records to FILE (the terminal shows the failures and a summary).")
