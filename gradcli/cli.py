@@ -9,13 +9,13 @@ import sys
 import click
 
 from gradcli import __version__
+from gradcli.edge import (boundary, builtin_names, collecting, common_options, options_from, parse_at, prepare,
+                          print_warnings, program_options, read_program, report_usage, silence_broken_pipe)
 from gradcli.errors import UsageError
 
 STEPS = 30          # explain: the steps shown without --full
 POINTS = 121        # plot: the range in 120 equal steps, ends included
 HEIGHT = 16         # plot: rows of the chart (4 braille dots each)
-from gradcli.edge import (boundary, collecting, common_options, options_from, parse_at, prepare, print_warnings,
-                          program_options, read_program, report_usage, silence_broken_pipe)
 
 EXAMPLES = """
 \b
@@ -98,12 +98,6 @@ class LazyGroup(click.Group):
             module, attr = self.lazy[name][0].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
-
-
-def _builtin_names(prefix: str) -> list[str]:
-    """Shell completion of `gradcli functions so<Tab>`."""
-    from gradcli.ops import BUILTINS, SYNONYMS
-    return sorted(n for n in (*BUILTINS, *SYNONYMS) if n.startswith(prefix))
 
 
 def _version(ctx, _param, value):
@@ -235,7 +229,7 @@ def check_command(program, file, at, wrt, tol, **kw):
 
 
 @main.command("functions")
-@click.argument("name", required=False, shell_complete=lambda ctx, param, incomplete: _builtin_names(incomplete))
+@click.argument("name", required=False, shell_complete=lambda ctx, param, prefix: builtin_names(prefix))
 @common_options
 def functions_command(name, **kw):
     """List the builtin functions (or show one) with signature and doc."""

@@ -183,6 +183,12 @@ def parse_at(at: tuple[str, ...]) -> dict[str, object]:
     return out
 
 
+def builtin_names(prefix: str) -> list[str]:
+    """Shell completion of `gradcli functions so<Tab>`."""
+    from gradcli.ops import BUILTINS, SYNONYMS
+    return sorted(n for n in (*BUILTINS, *SYNONYMS) if n.startswith(prefix))
+
+
 def _unbalanced(text: str) -> bool:
     return sum(map(text.count, "([")) != sum(map(text.count, ")]"))
 
