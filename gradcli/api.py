@@ -51,6 +51,8 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
         if not isinstance(result, Tensor):
             raise UsageError(f"--at {name}: the value must be an array or a number")
         return result
+    if value is None:
+        raise UsageError(f"input '{name}' is None, not a value", hint=f"give it a number or an array: {name}=1.5")
     try:
         return Tensor.constant(value, bk)
     except (TypeError, ValueError) as e:

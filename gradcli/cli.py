@@ -9,8 +9,8 @@ import sys
 import click
 
 from gradcli import __version__
-from gradcli.edge import (boundary, builtin_names, collecting, common_options, options_from, parse_at, prepare,
-                          print_warnings, program_options, read_program, report_usage, silence_broken_pipe)
+from gradcli.edge import (Tolerance, boundary, builtin_names, collecting, common_options, options_from, parse_at,
+                          prepare, print_warnings, program_options, read_program, report_usage, silence_broken_pipe)
 from gradcli.errors import UsageError
 
 STEPS = 30          # explain: the steps shown without --full
@@ -197,7 +197,7 @@ def graph_command(program, file, at, format_, grads, depth, full, **kw):
 @main.command("check", epilog='\b\nExample:\n  gradcli check "sum(sin(x)*x)" --at x="[0.3, 1.2]"')
 @program_options
 @click.option("--wrt", multiple=True, metavar="NAME", help="Only these inputs (repeatable).")
-@click.option("--tol", type=float, default=1e-6, show_default=True,
+@click.option("--tol", type=Tolerance(), default=1e-6, show_default=True,
               help="Largest accepted error, relative to max(1, |gradient|).")
 @common_options
 def check_command(program, file, at, wrt, tol, **kw):

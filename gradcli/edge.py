@@ -73,6 +73,21 @@ def _raise_broken_pipe():
     raise BrokenPipeError
 
 
+class Tolerance(click.ParamType):
+    """A tolerance: a finite number >= 0 (nan and inf would accept, or refuse, everything)."""
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        import math
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (math.isfinite(v) and v >= 0):
+            self.fail(f"{value} is not a tolerance: a finite number >= 0", param, ctx)
+        return v
+
+
 def common_options(f):
     """--dtype --device --seed --precision --json --no-color, on every command."""
     decorators = [
@@ -150,7 +165,7 @@ def read_program(program: str | None, file: str | None) -> tuple[str, str | None
         if program is not None:
             raise UsageError("give the program as an argument or with -f FILE, not both")
         try:
-            with open(file, encoding="utf-8") as fh:
+            with open(file, encoding="utf-8-sig") as fh:     # a byte-order mark is not part of the program
                 return fh.read(), file
         except FileNotFoundError:
             raise InputFileError(f"{file}: no such file") from None

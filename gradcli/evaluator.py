@@ -118,6 +118,8 @@ class Evaluator:
         if node is None:
             return None
         if isinstance(node, ast.Number):
+            ctx = self.session.ctx          # an overflow here is the number's own (1e39 in float32)
+            ctx.span, ctx.op = node.span, None
             return Tensor.constant(node.value, bk)
         name = node.id
         if name in env:

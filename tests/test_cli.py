@@ -372,3 +372,31 @@ def test_shell_completion_of_builtins_and_files():
     assert [c.value for c in complete(["functions"], "so")] == ["softmax", "softplus"]
     assert [c.type for c in complete(["run"], "sam")] == ["file"]
     assert [c.value for c in complete([], "ex")] == ["explain"]
+
+
+# ---- issue 18, class 4 and 7: small things that were internal errors or silent
+def test_an_overflowing_number_is_named_and_placed(cli):
+    r = cli("eval", "y = sin(2); x = 1e39; x", "--dtype", "float32")
+    assert r.code == 0 and "warning: a number: overflow" in r.err and "program:1:17" in r.err
+
+
+@pytest.mark.parametrize("args", [["check", "x*2", "--at", "x=1", "--tol", "nan"],
+                                  ["check", "x*2", "--at", "x=1", "--tol", "-1"],
+                                  ["run", "nothing.grad", "--rtol", "nan"]])
+def test_a_tolerance_is_a_finite_number_at_least_0(cli, args):
+    r = cli(*args)
+    assert r.code == 2 and "is not a tolerance" in r.err
+
+
+def test_digits_are_ascii_and_a_none_input_is_an_error(cli):
+    r = cli("eval", "ones(٣)")
+    assert r.code == 2 and "unexpected character" in r.err
+    with pytest.raises(UsageError):
+        gradcli.grad("x * 2", x=None)
+
+
+def test_a_byte_order_mark_is_dropped_by_f_as_by_run(cli, tmp_path):
+    path = tmp_path / "bom.grad"
+    path.write_bytes(b"\xef\xbb\xbfx = 2\nx * 3\n")
+    assert cli("eval", "-f", str(path), "--json").json()["value"] == 6
+    assert cli("run", str(path), "--jsonl").code == 0

@@ -34,7 +34,7 @@ class Event(NamedTuple):
     @property
     def message(self) -> str:
         """"log: invalid value (the result has nan)", "the gradient of sqrt: division by zero (...)"."""
-        where = f"the gradient of {self.op}" if self.gradient else self.op
+        where = f"the gradient of {self.op}" if self.gradient else self.op or "a number"
         return f"{where}: {_WHAT.get(self.what, self.what)}"
 
 

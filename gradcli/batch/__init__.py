@@ -23,7 +23,7 @@ import sys
 
 import click
 
-from gradcli.edge import boundary, common_options, options_from
+from gradcli.edge import Tolerance, boundary, common_options, options_from
 
 EPILOG = """
 \b
@@ -49,9 +49,9 @@ __all__ = ["command"]
               help="Send the work to a Dask cluster (tcp://host:8786; the [dask] extra).")
 @click.option("--compare", metavar="EXPECTED", default=None,
               help="Re-evaluate and report results that drifted from an earlier --jsonl file (exit 1).")
-@click.option("--rtol", type=click.FloatRange(0), default=1e-7, show_default=True,
+@click.option("--rtol", type=Tolerance(), default=1e-7, show_default=True,
               help="Relative tolerance of --compare.")
-@click.option("--atol", type=click.FloatRange(0), default=1e-10, show_default=True,
+@click.option("--atol", type=Tolerance(), default=1e-10, show_default=True,
               help="Absolute tolerance of --compare.")
 @common_options
 def command(files, jsonl, output, jobs, scheduler, compare, rtol, atol, **kw):
