@@ -9,8 +9,9 @@ import sys
 import click
 
 from gradcli import __version__
-from gradcli.edge import (Tolerance, boundary, builtin_names, collecting, common_options, options_from, parse_at,
-                          prepare, print_warnings, program_options, read_program, report_usage, silence_broken_pipe)
+from gradcli.edge import (Tolerance, boundary, collecting, common_options, encodable_streams, options_from,
+                          program_options, report_usage, silence_broken_pipe)
+from gradcli.programs import builtin_names, parse_at, prepare, print_warnings, read_program
 from gradcli.errors import UsageError
 
 STEPS = 30          # explain: the steps shown without --full
@@ -59,6 +60,7 @@ class LazyGroup(click.Group):
         """The console script: click's usage errors get gradcli's message
         format (and the JSON error document with --json), exit code 2."""
         extra["standalone_mode"] = False
+        encodable_streams()
         try:
             with collecting(False):         # a one-shot command (edge.collecting says why)
                 super().main(args, prog_name or "gradcli", **extra)

@@ -5,6 +5,7 @@ Heavy imports (numpy, lark, rich) wait until they are needed."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import sys
@@ -135,7 +136,13 @@ def boundary(opts: Options, work):
     except Exception as e:          # noqa: BLE001 - one line, never a traceback
         if os.environ.get("GRADCLI_DEBUG") and not isinstance(e, GradcliError):
             raise
-        err = classify(e)
+        if isinstance(e, OSError) and e.errno in _OUTPUT_ERRNOS:
+            # /dev/full, or a failing stdout: say so on stderr, and write nothing more there
+            opts.json = False
+            err = GradcliError(f"cannot write the output: {e.strerror or e}")
+            _detach_stdout()
+        else:
+            err = classify(e)
         report_error(opts, err)
         sys.exit(err.exit_code)
 
@@ -145,102 +152,45 @@ def report_error(opts: Options, e) -> None:
     opts.err.print(diagnostics.render(e))
     if opts.json:
         from gradcli.render import jsonout
-        jsonout.dump(jsonout.error_document(e))
+        try:
+            jsonout.dump(jsonout.error_document(e))
+        except OSError:             # stdout itself is what failed
+            _detach_stdout()
+
+
+# What writing the output (to /dev/full, a full disk, a closed terminal) fails with.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EBADF}
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def silence_broken_pipe():
     # `gradcli ... | head`: stop quietly, and keep Python from complaining at exit.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass
+    _detach_stdout()
     sys.exit(0)
 
 
-def read_program(program: str | None, file: str | None) -> tuple[str, str | None]:
-    """The program's text and where it came from (for error locations)."""
-    from gradcli.errors import InputFileError, UsageError
-    if file is not None:
-        if program is not None:
-            raise UsageError("give the program as an argument or with -f FILE, not both")
-        try:
-            with open(file, encoding="utf-8-sig") as fh:     # a byte-order mark is not part of the program
-                return fh.read(), file
-        except FileNotFoundError:
-            raise InputFileError(f"{file}: no such file") from None
-        except UnicodeDecodeError:
-            raise InputFileError(f"{file}: not a text file in UTF-8") from None
-        except OSError as e:
-            raise InputFileError(f"{file}: {e.strerror}") from None
-    if program is None:
-        raise UsageError("no program given", hint='gradcli grad "norm(4*x*x)" --at x="ones(2)"; '
-                                                  "or - to read it from stdin, or -f FILE")
-    if program == "-":
-        return sys.stdin.read(), "<stdin>"
-    return program, None
-
-
-def parse_at(at: tuple[str, ...]) -> dict[str, object]:
-    """NAME=EXPR pairs; EXPR may be @FILE."""
-    from gradcli import inputs
-    from gradcli.errors import UsageError
-    out = {}
-    for item in at:
-        name, eq, value = item.partition("=")
-        name = name.strip()
-        if not eq or not name or not value.strip():
-            raise UsageError(f"--at {item!r}: expected NAME=EXPR", hint='e.g. --at x="ones(2)" or --at w=@w.npy')
-        if _unbalanced(value):
-            raise UsageError(f"--at {item}: its brackets do not close (did the shell split it at a space?)",
-                             hint=f'quote it: --at {name}="{value} ..."')
-        out[name] = inputs.load(value.strip()[1:]) if value.strip().startswith("@") else value
-    return out
-
-
-def builtin_names(prefix: str) -> list[str]:
-    """Shell completion of `gradcli functions so<Tab>`."""
-    from gradcli.ops import BUILTINS, SYNONYMS
-    return sorted(n for n in (*BUILTINS, *SYNONYMS) if n.startswith(prefix))
-
-
-def _unbalanced(text: str) -> bool:
+def unbalanced(text: str) -> bool:
+    """Whether brackets open and close in different numbers (a value the shell split)."""
     return sum(map(text.count, "([")) != sum(map(text.count, ")]"))
 
 
-def prepare(opts: Options, program, file, at):
-    """Parse options, bind inputs, run the program: (source, session, result tensor)."""
-    from gradcli import api
-    from gradcli.parse import parse
-    source, origin = read_program(program, file)
-    inputs = parse_at(at)
-    session = api.setup(inputs, device=opts.device, dtype=opts.dtype, seed=opts.seed)
-    parsed = parse(source, origin)
-    _warn_unread(opts, parsed, inputs)
-    y = api.run_program(source, session, origin, parsed)
-    if session.reported and not opts.json:
-        opts.err.print(f"the result is {session.reported}, the program's last binding", style="dim", markup=False)
-    return source, origin, session, y
-
-
-def _warn_unread(opts: Options, program, inputs: dict) -> None:
-    """An --at for a name the program never reads is a warning, not silence."""
-    from gradcli import ast
-    from gradcli.errors import GradcliError
-    from gradcli.render import diagnostics
-    from gradcli.spellings import suggest
-    read = {n for stmt in program.statements
-            for n in ast.names(stmt.body if isinstance(stmt, ast.FunctionDef) else stmt.value)}
-    for name in inputs:
-        if name not in read:
-            w = GradcliError(f"--at {name}: the program never reads '{name}'" + suggest(name, read))
-            opts.err.print(diagnostics.render(w, "warning"))
-
-
-def print_warnings(opts: Options, session) -> None:
-    from gradcli.render import diagnostics
-    for w in diagnostics.warnings(session.ctx.events):
-        opts.err.print(w)
+def encodable_streams() -> None:
+    """A terminal or PYTHONIOENCODING that cannot encode ∂ or the tree's lines
+    gets '?' for them, never an error (the numbers are ASCII)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            "∂└─│".encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="replace")
 
 
 # ---- the cycle collector
@@ -270,7 +220,7 @@ def report_usage(e: click.UsageError, hint: str | None = None):
     """click's usage error in gradcli's format (and its JSON document with --json); exit 2."""
     from gradcli.errors import UsageError
     if hint is None and "unexpected extra argument" in e.format_message():
-        split = [a for a in (e.ctx.params.get("at") or () if e.ctx else ()) if _unbalanced(a)]
+        split = [a for a in (e.ctx.params.get("at") or () if e.ctx else ()) if unbalanced(a)]
         hint = (f'the shell split --at {split[0]} at a space: quote it, e.g. --at "{split[0]} ..."' if split else
                 'the shell split the program into words (or expanded * into file names): quote it, '
                 'e.g. gradcli grad "x = ones(2); sum(x * 2)"')

@@ -400,3 +400,20 @@ def test_a_byte_order_mark_is_dropped_by_f_as_by_run(cli, tmp_path):
     path.write_bytes(b"\xef\xbb\xbfx = 2\nx * 3\n")
     assert cli("eval", "-f", str(path), "--json").json()["value"] == 6
     assert cli("run", str(path), "--jsonl").code == 0
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["eval", "x*2", "--at", "x=1", "--json"], ["grad", "x*2", "--at", "x=1"]])
+def test_a_full_output_is_one_clear_error(args):
+    """Issue 18: a failing stdout is named on stderr, and nothing fails again trying to write to it."""
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([sys.executable, "-m", "gradcli", *args], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    assert p.returncode == 1 and p.stderr.strip() == "error: cannot write the output: No space left on device"
+
+
+def test_an_ascii_terminal_gets_question_marks_not_an_error():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    p = subprocess.run([sys.executable, "-m", "gradcli", "grad", "sum(x*x)", "--at", "x=[1, 2]"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode == 0 and "?/?x   [2, 4]" in p.stdout and p.stderr == ""

@@ -125,7 +125,7 @@ def reset(repl, arg):
 
 def load(repl, arg):
     """:load FILE"""
-    from gradcli.edge import read_program
+    from gradcli.programs import read_program
     path = _path(arg, "load")
     text, _ = read_program(None, path)
     bound = repl.run(text, path, 1, echo=True)

@@ -1,0 +1,90 @@
+"""A program and its inputs from the command line: read from an argument,
+stdin or a file; --at NAME=EXPR and @FILE; parsed, bound and run, with the
+warnings a reader needs (an --at the program never reads, a result that is
+the last binding, floating-point events)."""
+from __future__ import annotations
+
+import sys
+
+from gradcli.edge import Options, unbalanced
+
+
+def read_program(program: str | None, file: str | None) -> tuple[str, str | None]:
+    """The program's text and where it came from (for error locations)."""
+    from gradcli.errors import InputFileError, UsageError
+    if file is not None:
+        if program is not None:
+            raise UsageError("give the program as an argument or with -f FILE, not both")
+        try:
+            with open(file, encoding="utf-8-sig") as fh:     # a byte-order mark is not part of the program
+                return fh.read(), file
+        except FileNotFoundError:
+            raise InputFileError(f"{file}: no such file") from None
+        except UnicodeDecodeError:
+            raise InputFileError(f"{file}: not a text file in UTF-8") from None
+        except OSError as e:
+            raise InputFileError(f"{file}: {e.strerror}") from None
+    if program is None:
+        raise UsageError("no program given", hint='gradcli grad "norm(4*x*x)" --at x="ones(2)"; '
+                                                  "or - to read it from stdin, or -f FILE")
+    if program == "-":
+        return sys.stdin.read(), "<stdin>"
+    return program, None
+
+
+def parse_at(at: tuple[str, ...]) -> dict[str, object]:
+    """NAME=EXPR pairs; EXPR may be @FILE."""
+    from gradcli import inputs
+    from gradcli.errors import UsageError
+    out = {}
+    for item in at:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name or not value.strip():
+            raise UsageError(f"--at {item!r}: expected NAME=EXPR", hint='e.g. --at x="ones(2)" or --at w=@w.npy')
+        if unbalanced(value):
+            raise UsageError(f"--at {item}: its brackets do not close (did the shell split it at a space?)",
+                             hint=f'quote it: --at {name}="{value} ..."')
+        out[name] = inputs.load(value.strip()[1:]) if value.strip().startswith("@") else value
+    return out
+
+
+def builtin_names(prefix: str) -> list[str]:
+    """Shell completion of `gradcli functions so<Tab>`."""
+    from gradcli.ops import BUILTINS, SYNONYMS
+    return sorted(n for n in (*BUILTINS, *SYNONYMS) if n.startswith(prefix))
+
+
+def prepare(opts: Options, program, file, at):
+    """Parse options, bind inputs, run the program: (source, session, result tensor)."""
+    from gradcli import api
+    from gradcli.parse import parse
+    source, origin = read_program(program, file)
+    inputs = parse_at(at)
+    session = api.setup(inputs, device=opts.device, dtype=opts.dtype, seed=opts.seed)
+    parsed = parse(source, origin)
+    _warn_unread(opts, parsed, inputs)
+    y = api.run_program(source, session, origin, parsed)
+    if session.reported and not opts.json:
+        opts.err.print(f"the result is {session.reported}, the program's last binding", style="dim", markup=False)
+    return source, origin, session, y
+
+
+def _warn_unread(opts: Options, program, inputs: dict) -> None:
+    """An --at for a name the program never reads is a warning, not silence."""
+    from gradcli import ast
+    from gradcli.errors import GradcliError
+    from gradcli.render import diagnostics
+    from gradcli.spellings import suggest
+    read = {n for stmt in program.statements
+            for n in ast.names(stmt.body if isinstance(stmt, ast.FunctionDef) else stmt.value)}
+    for name in inputs:
+        if name not in read:
+            w = GradcliError(f"--at {name}: the program never reads '{name}'" + suggest(name, read))
+            opts.err.print(diagnostics.render(w, "warning"))
+
+
+def print_warnings(opts: Options, session) -> None:
+    from gradcli.render import diagnostics
+    for w in diagnostics.warnings(session.ctx.events):
+        opts.err.print(w)
