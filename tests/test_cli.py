@@ -417,3 +417,12 @@ def test_an_ascii_terminal_gets_question_marks_not_an_error():
     p = subprocess.run([sys.executable, "-m", "gradcli", "grad", "sum(x*x)", "--at", "x=[1, 2]"],
                        capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode == 0 and "?/?x   [2, 4]" in p.stdout and p.stderr == ""
+
+
+def test_user_text_cannot_reach_the_terminal_as_escape_sequences(cli, tmp_path):
+    """Issue 18, class 5: a program, a file name or an argument with ESC sequences is shown, not obeyed."""
+    path = tmp_path / "e\x1b[2Jvil.grad"
+    path.write_text("x = 1\ny = x \x1b]0;owned\x1b\\ + 1\n")
+    for r in (cli("eval", "-f", str(path)), cli("functions", "so\x1b[2J"), cli("run", str(path))):
+        shown = r.out + r.err
+        assert "\x1b" not in shown and "\\x1b" in shown, shown

@@ -79,10 +79,12 @@ def file_block(result: dict, text: str | None, precision: int, width: int, only_
     error is drawn where it happened, as a diagnostic with its caret, and the
     table goes on below it with the same columns."""
     from rich.text import Text
+
+    from gradcli.render import format as fmt
     records = result["records"]
     nres = sum("value" in r for r in records)
     nfail = sum("error" in r for r in records)
-    head = Text(result["file"], style="bold")
+    head = Text(fmt.visible(result["file"]), style="bold")
     facts = [plural(nres, "result")] + ([plural(nfail, "failure")] if nfail else [])
     if result["seconds"]:
         facts.append(duration(result["seconds"]))
@@ -131,7 +133,7 @@ def _cells(r: dict, precision: int):
                 g.append("\n")
             g.append(f"∂{k} ", style="green")
             g.append(fmt.array(numpy.asarray(a, dtype=float), precision, edge=2))
-    return Text(str(r["line"]), style="dim"), Text(r["source"] or ""), v, g
+    return Text(str(r["line"]), style="dim"), Text(fmt.visible(r["source"] or "")), v, g
 
 
 def _widths(rows, width: int) -> tuple[int, int, int, int]:

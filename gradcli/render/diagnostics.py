@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from gradcli.errors import GradcliError, Span
+from gradcli.render.format import visible
 
 _WINDOW = 70      # characters of a long source line shown around the spot
 
@@ -14,9 +15,10 @@ def caret_lines(source: str, span: Span) -> list[tuple[str, str]]:
     lines = source.split("\n")         # not splitlines(): a form feed is a space to the grammar
     if not 0 < span.line <= len(lines):
         return []
-    line = lines[span.line - 1].rstrip("\r").expandtabs(1)
-    start = max(span.column - 1, 0)
-    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    raw = lines[span.line - 1].rstrip("\r").expandtabs(1)
+    start = len(visible(raw[:max(span.column - 1, 0)]))       # columns as the line is shown
+    end = len(visible(raw[:span.end_column - 1])) if span.end_line == span.line else len(visible(raw))
+    line = visible(raw)
     end = max(min(end, len(line)), start + 1)
     offset = 0
     if len(line) > _WINDOW:
@@ -31,9 +33,9 @@ def caret_lines(source: str, span: Span) -> list[tuple[str, str]]:
 def render(err: GradcliError, level: str = "error") -> Text:
     out = Text()
     out.append(f"{level}: ", style="bold red" if level == "error" else "bold yellow")
-    out.append(err.message, style="bold")
+    out.append(visible(err.message), style="bold")
     if err.span is not None and err.source is not None:
-        origin = err.origin or "program"
+        origin = visible(err.origin or "program")
         out.append(f"\n --> {origin}:{err.span.line}:{err.span.column}", style="blue")
         rows = caret_lines(err.source, err.span)
         width = max((len(g) for g, _ in rows), default=1)
@@ -42,7 +44,7 @@ def render(err: GradcliError, level: str = "error") -> Text:
             out.append(text, style="bold red" if not gutter else "")
     if err.hint:
         out.append("\n = hint: ", style="cyan")
-        out.append(err.hint)
+        out.append(visible(err.hint))
     return out
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy
 
@@ -38,6 +39,16 @@ def array(a, precision: int = DEFAULT_PRECISION, oneline: bool = True, edge: int
                               formatter={"float_kind": lambda v: number(v, precision)},
                               max_line_width=10_000 if oneline else 78)
     return " ".join(text.split()) if oneline else text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """User text made safe to show on a terminal: control characters (ESC,
+    BEL...) as \\x1b, so that a program or a file name cannot move the
+    cursor, clear the screen or retitle the window."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def shape(s) -> str:
