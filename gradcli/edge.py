@@ -129,7 +129,12 @@ def boundary(opts: Options, work):
     try:
         work()
     except KeyboardInterrupt:
-        opts.err.print("interrupted", style="yellow")
+        if opts.json:                # a script reading stdout still gets one JSON document
+            interrupted = GradcliError("interrupted")
+            interrupted.kind = "interrupted"
+            report_error(opts, interrupted)
+        else:
+            opts.err.print("interrupted", style="yellow")
         sys.exit(130)
     except BrokenPipeError:
         silence_broken_pipe()

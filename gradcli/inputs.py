@@ -9,6 +9,17 @@ from pathlib import Path
 from gradcli.errors import InputFileError
 
 SUFFIXES = (".npy", ".csv", ".txt", ".json")
+NOT_REGULAR = "not a regular file (a device, a FIFO or a socket would be read forever or never)"
+
+
+def regular(path) -> bool:
+    """Whether path is a regular file, or missing (opening it then says so)."""
+    import os
+    import stat
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode) or stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def load(path_text: str):
@@ -19,6 +30,8 @@ def load(path_text: str):
     if suffix not in SUFFIXES:
         raise InputFileError(f"{path_text}: unknown file type '{suffix or '(none)'}'",
                              hint="use .npy, .csv, .txt or .json")
+    if not regular(path):
+        raise InputFileError(f"{path_text}: {NOT_REGULAR}")
     try:
         if suffix == ".npy":
             data = numpy.load(path, allow_pickle=False)

@@ -15,6 +15,9 @@ def read_program(program: str | None, file: str | None) -> tuple[str, str | None
     if file is not None:
         if program is not None:
             raise UsageError("give the program as an argument or with -f FILE, not both")
+        from gradcli.inputs import NOT_REGULAR, regular
+        if not regular(file):
+            raise InputFileError(f"{file}: {NOT_REGULAR}")
         try:
             with open(file, encoding="utf-8-sig") as fh:     # a byte-order mark is not part of the program
                 return fh.read(), file

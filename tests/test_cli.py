@@ -426,3 +426,28 @@ def test_user_text_cannot_reach_the_terminal_as_escape_sequences(cli, tmp_path):
     for r in (cli("eval", "-f", str(path)), cli("functions", "so\x1b[2J"), cli("run", str(path))):
         shown = r.out + r.err
         assert "\x1b" not in shown and "\\x1b" in shown, shown
+
+
+def test_non_regular_files_are_one_clear_error_each(cli, tmp_path):
+    """Issue 18: a FIFO or a device would hang or never end; each is one clear error (a record in a batch)."""
+    fifo = tmp_path / "f.npy"
+    os.mkfifo(fifo)
+    good = tmp_path / "b.grad"
+    good.write_text("x = 2\nx\n")
+    for r in (cli("eval", "-f", str(fifo)), cli("eval", "x", "--at", f"x=@{fifo}")):
+        assert r.code == 2 and "not a regular file" in r.err
+    r = cli("run", str(good), "/dev/zero", str(fifo), "--jsonl")
+    records = [json.loads(line) for line in r.out.splitlines()]
+    assert r.code == 1 and [rec.get("value") for rec in records] == [2.0, None, None]
+    assert all("not a regular file" in rec["error"]["message"] for rec in records[1:])
+
+
+def test_an_interrupt_under_json_still_prints_one_document(capsys):
+    """Issue 18: SIGINT during grad --json exits 130 with the JSON error document on stdout."""
+    from gradcli.edge import Options, boundary
+
+    def work():
+        raise KeyboardInterrupt
+    with pytest.raises(SystemExit) as e:
+        boundary(Options(json=True, no_color=True), work)
+    assert e.value.code == 130 and json.loads(capsys.readouterr().out)["error"]["kind"] == "interrupted"

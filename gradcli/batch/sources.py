@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from gradcli.batch.records import file_error
+from gradcli.inputs import NOT_REGULAR, regular
 
 STDIN = "<stdin>"
 
@@ -33,6 +34,8 @@ def discover(args: list[str]) -> list[Item]:
             items.extend(Item(p, p) for p in found)
         elif not os.path.exists(arg):
             items.append(Item(arg, arg, file_error(arg, f"{arg}: no such file or directory")))
+        elif not regular(arg):
+            items.append(Item(arg, arg, file_error(arg, f"{arg}: {NOT_REGULAR}")))
         else:
             items.append(Item(arg, arg))
     return items
