@@ -493,3 +493,12 @@ def test_compare_matches_a_file_however_its_path_is_spelled(cli, tmp_path, monke
     assert cli("run", "samples/x.grad", "--output", "expected.jsonl").code == 0
     r = cli("run", "./samples/x.grad", "--compare", "expected.jsonl", "--json")
     assert r.code == 0 and r.json()["drifts"] == [] and r.json()["summary"]["compared"] == 1
+
+
+@pytest.mark.parametrize("address, says", [("not an address", "not a scheduler's address"),
+                                           ("ucx://127.0.0.1:1", "over tcp:// or tls://")])
+def test_a_bad_scheduler_address_fails_fast_and_cleanly(cli, tmp_path, address, says):
+    """Issue 15 and 18: no Dask traceback 30 s later, no internal error."""
+    f = write(tmp_path, "a.grad", "1 + 1\n")
+    r = cli("run", str(f), "--scheduler", address)
+    assert r.code == 2 and says in r.err and "Traceback" not in r.err

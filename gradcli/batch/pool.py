@@ -72,6 +72,29 @@ def _ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _reachable(address: str, hint: str) -> None:
+    """A usage error for an address that is not [tcp|tls]://HOST:PORT (or a
+    process-local inproc://), a compute error for one where nothing listens;
+    before a Client is made, because a Client that failed to start complains
+    for 30 s at exit."""
+    import socket
+
+    from gradcli.errors import ComputeError, UsageError
+    scheme, _, rest = address.rpartition("://")
+    if scheme == "inproc":
+        return
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("", "tcp", "tls"):
+        raise UsageError(f"--scheduler {address}: gradcli reaches a scheduler over tcp:// or tls://", hint=hint)
+    if not host or not port.isdigit():
+        raise UsageError(f"--scheduler {address}: not a scheduler's address (HOST:PORT)", hint=hint)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as e:
+        raise ComputeError(f"--scheduler {address}: cannot reach the Dask scheduler ({e.strerror or e})",
+                           hint=hint) from None
+
+
 @contextlib.contextmanager
 def _dask(address: str):
     from gradcli.errors import ComputeError, UsageError
@@ -80,12 +103,12 @@ def _dask(address: str):
     except ImportError:
         raise UsageError("--scheduler needs Dask's distributed scheduler, which is not installed",
                          hint="pip install 'gradcli[dask]'") from None
+    hint = "start one with `dask scheduler` and `dask worker ADDRESS`, or check the address (e.g. tcp://host:8786)"
+    _reachable(address, hint)
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
-        raise ComputeError(f"--scheduler {address}: cannot reach the Dask scheduler ({e})",
-                           hint="start one with `dask scheduler` and `dask worker ADDRESS`, "
-                                "or check the address (e.g. tcp://host:8786)") from None
+        raise ComputeError(f"--scheduler {address}: cannot reach the Dask scheduler ({e})", hint=hint) from None
     try:
         workers = max(1, sum(client.nthreads().values()))
         pool = client.get_executor(pure=False)
