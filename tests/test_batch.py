@@ -502,3 +502,20 @@ def test_a_bad_scheduler_address_fails_fast_and_cleanly(cli, tmp_path, address, 
     f = write(tmp_path, "a.grad", "1 + 1\n")
     r = cli("run", str(f), "--scheduler", address)
     assert r.code == 2 and says in r.err and "Traceback" not in r.err
+
+
+def test_an_unreadable_directory_is_a_record_not_silence(cli, tmp_path, monkeypatch):
+    """Issue 18 (a stand-in: root reads every directory, so os.walk's error is made to happen)."""
+    import os
+    write(tmp_path, "a.grad", "1 + 1\n")
+    (tmp_path / "locked").mkdir()
+    real = os.walk
+
+    def walk(top, onerror=None, **kw):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real(top, onerror=onerror, **kw)
+    monkeypatch.setattr(os, "walk", walk)
+    r = cli("run", str(tmp_path), "--jsonl")
+    records = jsonl(r.out)
+    assert r.code == 1 and records[0]["value"] == 2.0
+    assert records[1]["file"].endswith("locked") and "cannot read this directory" in records[1]["error"]["message"]

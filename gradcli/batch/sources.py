@@ -28,10 +28,12 @@ def discover(args: list[str]) -> list[Item]:
         if arg == "-":
             items.append(Item(STDIN, None))
         elif os.path.isdir(arg):
-            found = _walk(arg)
-            if not found:
+            found, unreadable = _walk(arg)
+            if not found and not unreadable:
                 items.append(Item(arg, arg, file_error(arg, f"{arg}: no .grad files in this directory")))
             items.extend(Item(p, p) for p in found)
+            items.extend(Item(p, p, file_error(p, f"{p}: cannot read this directory ({why})"))
+                         for p, why in unreadable)
         elif not os.path.exists(arg):
             items.append(Item(arg, arg, file_error(arg, f"{arg}: no such file or directory")))
         elif not regular(arg):
@@ -41,13 +43,14 @@ def discover(args: list[str]) -> list[Item]:
     return items
 
 
-def _walk(top: str) -> list[str]:
-    """The *.grad files under top, hidden directories skipped, sorted by path."""
-    found = []
-    for root, dirs, names in os.walk(top):
+def _walk(top: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The *.grad files under top, hidden directories skipped, sorted by path;
+    and the directories that could not be read, each with why (not skipped in silence)."""
+    found, unreadable = [], []
+    for root, dirs, names in os.walk(top, onerror=lambda e: unreadable.append((e.filename, e.strerror or str(e)))):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found.extend(os.path.join(root, n) for n in names if n.endswith(".grad") and not n.startswith("."))
-    return sorted(found, key=lambda p: os.path.relpath(p, top).split(os.sep))
+    return sorted(found, key=lambda p: os.path.relpath(p, top).split(os.sep)), sorted(unreadable)
 
 
 def read(item: Item) -> tuple[str | None, dict | None]:
