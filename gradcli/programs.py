@@ -79,8 +79,12 @@ def _warn_unread(opts: Options, program, inputs: dict) -> None:
     from gradcli.errors import GradcliError
     from gradcli.render import diagnostics
     from gradcli.spellings import suggest
-    read = {n for stmt in program.statements
-            for n in ast.names(stmt.body if isinstance(stmt, ast.FunctionDef) else stmt.value)}
+    read, missing = set(), set(inputs)
+    for stmt in program.statements:         # stops once every --at name is found (long programs)
+        if not missing:
+            return
+        read.update(ast.names(stmt.body if isinstance(stmt, ast.FunctionDef) else stmt.value))
+        missing -= read
     for name in inputs:
         if name not in read:
             w = GradcliError(f"--at {name}: the program never reads '{name}'" + suggest(name, read))
