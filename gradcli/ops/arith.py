@@ -6,7 +6,7 @@ import math
 import operator
 
 from gradcli.autograd.tensor import Tensor
-from gradcli.ops.core import F, Op, at, case
+from gradcli.ops.core import F, Op, at, case, over
 from gradcli.ops.reference import elementwise
 
 PAIRS = (case((), ()), case((3,), (3,)), case((2, 3), (2, 3)), case((3, 1), (1, 4)),
@@ -45,13 +45,6 @@ def _unless_below(g, a, b):
     # and exactly 0 where a < b (selected, so an infinite g does not make nan;
     # a nan on either side gets all of it, as in PyTorch).
     return F.where(F.lt(a, b), 0.0, F.where(F.eq(a, b), g * 0.5, g))
-
-
-def _over_r2(g, a, b):
-    # g·(b, -a) / (a² + b²), 0 at the origin (as PyTorch gives).
-    r2 = a * a + b * b
-    zero = F.eq(r2, 0)
-    return F.where(zero, 0.0, g / F.where(zero, 1.0, r2))
 
 
 def compare(name, forward, symbol, ref):
@@ -101,7 +94,8 @@ OPS = [
            explain={"a": "1 where {a:p} < {b:p} (½ on a tie), else 0",
                     "b": "1 where {b:p} < {a:p} (½ on a tie), else 0"}),
     binary("atan2", lambda bk, a, b: bk.xp.arctan2(a, b),
-           (lambda g, y, a, b: _over_r2(g, a, b) * b, lambda g, y, a, b: -_over_r2(g, a, b) * a),
+           # g·(b, -a) / (a² + b²), 0 at the origin (as PyTorch gives)
+           (lambda g, y, a, b: over(g, a * a + b * b) * b, lambda g, y, a, b: -over(g, a * a + b * b) * a),
            "angle of the point (b, a): atan2(y, x)", "nonzero",
            singular=(at([0.0, 0.0, 1.0], [0.0, -1.0, 0.0], order=1),), ref=lambda mp, a, b: mp.atan2(a, b),
            explain={"a": "{b:p}/({a:p}² + {b:p}²)", "b": "-{a:p}/({a:p}² + {b:p}²)"}),

@@ -167,3 +167,12 @@ def with_defaults(op, params: dict, ndim: int) -> dict:
 
 F = _Functional()
 install(F)
+
+
+def over(g, y, power=1):
+    """g / y^power in a rule, and exactly 0 where y is 0 (PyTorch masks these:
+    the gradient at a zero norm or std, atan2 at the origin). Both selections
+    are where, so no 0/0 is computed and higher derivatives stay finite."""
+    zero = F.eq(y, 0)
+    safe = F.where(zero, 1.0, y)
+    return F.where(zero, 0.0, g / (safe if power == 1 else safe ** power))

@@ -8,7 +8,7 @@ import math
 from gradcli.autograd.engine import grad_enabled
 from gradcli.errors import ArgumentError
 from gradcli.ops import reference
-from gradcli.ops.core import F, Op, at, case
+from gradcli.ops.core import F, Op, at, case, over
 from gradcli.ops.reference import reduction as each_slice
 
 AXIS = "axis:axis=None, keepdims:bool=False"
@@ -97,14 +97,7 @@ def _var_grad(g, y, x, axis, correction):
 
 def _std_grad(g, y, x, axis, correction):
     # PyTorch's std_backward: var's rule with g / (2·std), 0 where std is 0.
-    return _var_grad(_over(g, y, 1) / 2, y, x, axis, correction)
-
-
-def _over(g, y, power):
-    """g / y^power, and 0 where y is 0 (PyTorch's masked_fill at a zero norm or std)."""
-    zero = F.eq(y, 0)
-    safe = F.where(zero, 1.0, y)
-    return F.where(zero, 0.0, g / (safe if power == 1 else safe ** power))
+    return _var_grad(over(g, y) / 2, y, x, axis, correction)
 
 
 def _norm(bk, x, p, axis, keepdims):
@@ -134,7 +127,7 @@ def _norm_grad(g, y, x, axis, p):
         zero = F.eq(x, 0)                   # scales by y^(1-p) rather than dividing by y^(p-1)
         inner = F.where(zero, 0.0, F.sign(x) * F.where(zero, 1.0, F.abs(x)) ** (p - 1))
         return g * y ** (1 - p) * inner
-    return _over(g, y, p - 1) * inner
+    return over(g, y, p - 1) * inner
 
 
 def _norm_explain(p, **_):
