@@ -1038,6 +1038,14 @@ def _negative_base_input_exponent(n, m):
     return base is not None and bool((base < 0).any())
 
 
+def _rounding_made_whole(n, m):
+    # torch's operand is whole up to rounding (1 + 2e-16); a step function turns that into a whole step
+    if n.op not in ("floor", "ceil", "round", "sign") or m.order or m.node is not n:
+        return False
+    x = m.values(n)[0]
+    return x is not None and bool(np.all(np.abs(x - np.round(x)) <= 1e-12 * np.maximum(np.abs(x), 1)))
+
+
 def _non_finite_already(n, m):
     kind = m.signature[2]
     return any(tag in kind for tag in ("at a nan/inf operand", "under a nan/inf gradient", "with nan/inf elsewhere"))
@@ -1066,6 +1074,8 @@ EXPLAINED = {
     "norm with p < 2: second derivatives where torch's double backward gives nan": _norm_below_2_second_order,
     "x^0 (a literal 0): no gradient below it, torch zeros that make nan with an infinite derivative below":
         _power_zero_second_order,
+    "floor/ceil/round/sign of a number whole up to rounding: a step apart, as the rounding differs":
+        _rounding_made_whole,
     "nan or inf already in play (an operand, the incoming gradient): a different non-finite value":
         _non_finite_already,
     "a^b with a < 0 and an exponent that is not a literal: its nan gradient (log a) times 0 is 0 or nan":
