@@ -4,13 +4,20 @@ hint; the edges turn them into messages, all through `classify`. Nothing here
 prints."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from functools import cached_property
 
 
-class Source(NamedTuple):
+@dataclass(frozen=True)
+class Source:
     """A text spans point into, and where it came from (a file, "--at x"; None for the command line)."""
     text: str
     origin: str | None = None
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split once (not splitlines(): a form feed is a space to the grammar)."""
+        return self.text.split("\n")
 
 
 class Span:
@@ -43,6 +50,12 @@ class Span:
         part[0] = part[0][self.column - 1:]
         return "\n".join(part)
 
+    def excerpt(self) -> str:
+        """The source under a one-line span (a grad() call's label, a hint), or '...'."""
+        if self.source is None or self.line != self.end_line:
+            return "..."
+        return self.text(self.source.lines)
+
 
 class GradcliError(Exception):
     exit_code = 1
@@ -65,8 +78,7 @@ class GradcliError(Exception):
         """A span brings its source along (unless the error knows one already)."""
         self._span = span
         if span is not None and span.source is not None and self.source is None:
-            self.source, self.origin = span.source
-
+            self.source, self.origin = span.source.text, span.source.origin
 
 
 # exit 2: the program or the command line could not be understood

@@ -222,9 +222,7 @@ class Evaluator:
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
         tensors, params = bind(op, args[:npos], kwargs, self.session.bk)
         if op.impl is not None:
-            span = node.span
-            text = span.text(span.source.text.split("\n")) if span.source and span.line == span.end_line else "..."
-            with self.session.ctx.scoped(CallScope(op.name, text, tuple(tensors))):
+            with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), tuple(tensors))):
                 return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.session.bk, **params)
 

@@ -35,11 +35,6 @@ def _builder_class():
             b = last.span if hasattr(last, "span") else self.tok(last)
             return Span(a.line, a.column, b.end_line, b.end_column, self.source)
 
-        def text(self, node) -> str:
-            """A node's source on one line (for hints), or '...'."""
-            s = node.span
-            return s.text(self.source.text.split("\n")) if s.line == s.end_line else "..."
-
         def number(self, ch):
             return ast.Number(float(ch[0]), span=self.tok(ch[0]))
 
@@ -68,10 +63,9 @@ def _builder_class():
 
         def comparison(self, ch):
             if len(ch) > 3:
-                a, op1, b, op2, c = ch[:5]
-                raise SyntaxError_(
-                    "comparisons cannot be chained", self.tok(op2),
-                    hint=f"write ({self.text(a)} {op1} {self.text(b)}) * ({self.text(b)} {op2} {self.text(c)})")
+                a, op1, b, op2, c = (t.span.excerpt() if hasattr(t, "span") else t for t in ch[:5])
+                raise SyntaxError_("comparisons cannot be chained", self.tok(ch[3]),
+                                   hint=f"write ({a} {op1} {b}) * ({b} {op2} {c})")
             return ast.Compare(str(ch[1]), _plain(ch[0]), _plain(ch[2]), span=self.join(ch[0], ch[2]))
 
         def keyword(self, ch):

@@ -140,7 +140,7 @@ class Repl:
         except GradcliError as e:
             if e.span is not None:
                 e.span = doctext.move(e.span, line0, col0, source)
-                e.source, e.origin = e.span.source        # the doc's, not the entry's
+                e.source, e.origin = e.span.source.text, e.span.source.origin        # the doc's, not the entry's
                 if e.hint:      # "the '(' opened at line 1, column 5" is relative to the entry
                     e.hint = doctext.move_hint(e.hint, line0, col0)
             raise

@@ -49,7 +49,7 @@ class Output:
         shown = copy.copy(e)
         text = self.repl.doc.lines[span.line - 1] if 0 < span.line <= len(self.repl.doc.lines) else ""
         local = Source("\n" * (line - 1) + text, origin)
-        shown.source, shown.origin = local
+        shown.source, shown.origin = local.text, local.origin
         shown.span = Span(line, span.column, line + span.end_line - span.line, span.end_column, local)
         return shown
 
