@@ -18,6 +18,12 @@ class Number(Node):
 
 
 @dataclass(eq=False, slots=True)
+class String(Node):
+    """A string literal: an argument of a builtin (reduction='sum'), never a number."""
+    value: str
+
+
+@dataclass(eq=False, slots=True)
 class Name(Node):
     id: str
 
@@ -84,6 +90,18 @@ class Index(Node):
 @dataclass(eq=False, slots=True)
 class Transpose(Node):
     value: Node
+
+
+FIELDS = ("values", "indices")
+"""The names of builtins' several results (PyTorch's: sort(x).values), the
+attributes that are not method calls."""
+
+
+@dataclass(eq=False, slots=True)
+class Field(Node):
+    """`sort(x).values`: one of a builtin's named results."""
+    value: Node
+    name: str
 
 
 # ---- statements

@@ -217,7 +217,13 @@ def _index_text(k) -> str:
     if isinstance(k, slice):
         text = ":".join("" if v is None else str(v) for v in (k.start, k.stop, k.step))
         return text[:-1] if text.endswith(":") and k.step is None else text
+    if isinstance(k, tuple):                # an index array, kept as nested tuples
+        return str(_listed(k))
     return "None" if k is None else "..." if k is Ellipsis else str(k)
+
+
+def _listed(k):
+    return [_listed(i) for i in k] if isinstance(k, tuple) else k
 
 
 def _expression(t, labels) -> tuple[str, int]:

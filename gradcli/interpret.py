@@ -90,7 +90,9 @@ class Session:
             return None
         value = self.eval(stmt.value)
         if not isinstance(value, Tensor):
-            raise UsageError(f"a result must be an array or a number, not {describe(value)}", stmt.span)
+            raise UsageError(f"a result must be an array or a number, not {describe(value)}", stmt.span,
+                             hint="pick one of several results: sort(x)[0], or sort(x).values"
+                             if isinstance(value, tuple) and len(value) else None)
         return value
 
     def _check_bindable(self, name, span):

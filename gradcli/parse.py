@@ -38,6 +38,9 @@ def _builder_class():
         def number(self, ch):
             return ast.Number(float(ch[0]), span=self.tok(ch[0]))
 
+        def string(self, ch):
+            return ast.String(str(ch[0])[1:-1], span=self.tok(ch[0]))
+
         def name(self, ch):
             return ast.Name(str(ch[0]), span=self.tok(ch[0]))
 
@@ -86,7 +89,7 @@ def _builder_class():
             value, name = ch
             if name == "T":
                 return ast.Transpose(_plain(value), span=self.join(value, name))
-            return _Attr(_plain(value), str(name), self.tok(name))
+            return _Attr(_plain(value), str(name), self.tok(name), self.join(value, name))
 
         def index(self, ch):
             value, items, close = ch
@@ -138,18 +141,20 @@ def _builder_class():
 
 
 class _Attr:
-    """`value.name` before it is known to be a method call."""
-    __slots__ = ("value", "name", "span")
+    """`value.name` before it is known to be a method call (or a named result)."""
+    __slots__ = ("value", "name", "span", "whole")
 
-    def __init__(self, value, name, span):
-        self.value, self.name, self.span = value, name, span
+    def __init__(self, value, name, span, whole):
+        self.value, self.name, self.span, self.whole = value, name, span, whole
 
 
 def _plain(node):
+    if isinstance(node, _Attr) and node.name in ast.FIELDS:
+        return ast.Field(node.value, node.name, span=node.whole)
     if isinstance(node, _Attr):
         raise SyntaxError_(f"'.{node.name}' must be called: {node.name}(...)", node.span,
-                           hint=FOREIGN_ATTRIBUTES.get(node.name, "'.T' is the only attribute; other names after '.' are "
-                                                        "methods"))
+                           hint=FOREIGN_ATTRIBUTES.get(node.name, "'.T', '.values' and '.indices' are the attributes; "
+                                                        "other names after '.' are methods"))
     return node
 
 
@@ -182,7 +187,7 @@ def _tree(source: str):
             statements.append(current)
         children = []
         for toks in statements:
-            shape = tuple(t.type if t.type in ("NAME", "NUMBER") else (t.type, t.value) for t in toks)
+            shape = tuple(t.type if t.type in ("NAME", "NUMBER", "STRING") else (t.type, t.value) for t in toks)
             known = _SHAPES.get(shape)
             if known is None:
                 interactive = parser.parse_interactive()

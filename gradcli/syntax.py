@@ -13,9 +13,9 @@ _WORDS = {
     "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "COLON": "':'", "DOT": "'.'",
     "EQUAL": "'='", "_SEP": "a new statement", "$END": "the end of the program",
     "ADD_OP": "'+' or '-'", "MUL_OP": "'*', '/' or '@'", "POW_OP": "'**' or '^'",
-    "COMP_OP": "a comparison",
+    "COMP_OP": "a comparison", "STRING": "a string",
 }
-_EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "ADD_OP"}
+_EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "ADD_OP", "STRING"}
 
 
 def _describe(expected: set[str]) -> str:
@@ -41,6 +41,9 @@ def syntax_error(e, text: Source) -> SyntaxError_:
         line, col = len(lines), len(lines[-1]) + 1
     if isinstance(e, UnexpectedCharacters):
         ch = source[e.pos_in_stream] if e.pos_in_stream < len(source) else "?"
+        if ch in "'\"":
+            return SyntaxError_(f"this string is never closed: expected {ch} before the end of the line",
+                                Span(line, col, line, col + 1, text))
         return SyntaxError_(f"unexpected character {ch!r}", Span(line, col, line, col + 1, text))
     expected = set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
     if isinstance(e, UnexpectedToken):

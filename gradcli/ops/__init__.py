@@ -3,21 +3,25 @@ uses, gathered from the op families. Evaluator, method sugar, listings,
 completion and the generated tests all read TABLE."""
 from __future__ import annotations
 
-from gradcli.ops import arith, calculus, create, elementwise, linalg, reduce, shape
+from gradcli.ops import (activation, arith, calculus, create, elementwise, linalg, loss, reduce, scan, select,
+                         shape, special)
 from gradcli.ops.binding import ALIASES, bind
 from gradcli.ops.core import TABLE, F, Op
 
-FAMILIES = (create, elementwise, arith, reduce, linalg, shape, calculus)
+FAMILIES = (create, elementwise, activation, special, arith, reduce, scan, linalg, shape, select, loss, calculus)
+
+# Spellings that also name a builtin (PyTorch's and NumPy's); a family adds
+# its own in a SYNONYMS dict beside its OPS.
+SYNONYMS = {"clamp": "clip", "cat": "concat", "concatenate": "concat", "arctan2": "atan2",
+            "amax": "max", "amin": "min", "power": "pow"}
 
 for _family in FAMILIES:
     for _op in _family.OPS:
         assert _op.name not in TABLE, _op.name
         TABLE[_op.name] = _op
+    SYNONYMS.update(getattr(_family, "SYNONYMS", {}))
 
 BUILTINS: dict[str, Op] = {name: op for name, op in TABLE.items() if op.builtin}
-
-# Spellings that also name a builtin (PyTorch's and NumPy's).
-SYNONYMS = {"clamp": "clip", "cat": "concat", "concatenate": "concat", "arctan2": "atan2",
-            "amax": "max", "amin": "min", "power": "pow"}
+assert not set(SYNONYMS) & set(TABLE) and set(SYNONYMS.values()) <= set(BUILTINS), "a synonym names one builtin"
 
 __all__ = ["ALIASES", "BUILTINS", "F", "FAMILIES", "Op", "SYNONYMS", "TABLE", "bind"]

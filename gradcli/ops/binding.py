@@ -13,7 +13,7 @@ ALIASES = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
 
 # Parameter kinds. Tensor kinds are graph inputs; the rest are plain values.
 TENSOR_KINDS = ("T", "mask", "tensors")
-KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "dims", "int", "float", "bool", "shape", "sizes", "key")
+KINDS = TENSOR_KINDS + ("axis", "axis1", "newaxis", "dims", "int", "float", "bool", "shape", "sizes", "key", "str")
 
 
 def whole(value, what: str) -> int:
@@ -179,6 +179,23 @@ def _float(c: _Call, v):
     return None if v is None else float(v)
 
 
+def _str(c: _Call, v):
+    """A string argument; where the parameter lists its choices, one of them."""
+    choices = c.param.choices
+    if not isinstance(v, str):
+        example = f", such as {c.param.name}={choices[0]!r}" if choices else ""
+        raise ArgumentError(f"{c.what} must be a string{example}, not {_value_words(v)}", hint=c.usage())
+    if choices and v not in choices:
+        from gradcli.spellings import suggest
+        raise ArgumentError(f"{c.what} must be one of {', '.join(map(repr, choices))}, not {v!r}"
+                            + suggest(v, choices), hint=c.usage())
+    return v
+
+
+def _value_words(v) -> str:
+    return f"an array of shape {v.shape}" if isinstance(v, Tensor) else repr(v)
+
+
 def _bool(c: _Call, v):
     if isinstance(v, Tensor) and v.size == 1:
         v = bool(v.item())
@@ -191,7 +208,7 @@ _CONVERT = {
     "T": _tensor_value, "mask": _tensor_value, "tensors": _tensors,
     "shape": _shape, "sizes": _new_shape, "dims": _dims, "axis": _axes, "axis1": _axes, "newaxis": _axes,
     "int": lambda c, v: None if v is None else whole(v, c.what),
-    "float": _float, "bool": _bool, "key": lambda c, v: v,
+    "float": _float, "bool": _bool, "key": lambda c, v: v, "str": _str,
 }
 assert set(_CONVERT) == set(KINDS)
 
@@ -199,8 +216,8 @@ assert set(_CONVERT) == set(KINDS)
 def _tensor(v, bk, what):
     if isinstance(v, Tensor):
         return v
-    if isinstance(v, bool) or v is None:
-        raise ArgumentError(f"{what} must be an array or a number, not {v}")
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        raise ArgumentError(f"{what} must be an array or a number, not {v!r}")
     if isinstance(v, (int, float)):
         return Tensor.constant(v, bk)
     if isinstance(v, tuple):

@@ -27,6 +27,7 @@ class Param:
     default: Any = None
     required: bool = True
     variadic: bool = False
+    choices: tuple = ()               # a str parameter's allowed values (any string when empty)
 
     def __str__(self):
         s = ("*" if self.variadic else "") + self.name
@@ -37,17 +38,20 @@ def _show(v):
     return "None" if v is None else repr(v) if not isinstance(v, float) else f"{v:g}"
 
 
-_PARAM = re.compile(r"^(\*?)(\w+)(?::(\w+))?(?:=(.+))?$")
+_PARAM = re.compile(r"^(\*?)(\w+)(?::(\w+)(?:\(([\w|]+)\))?)?(?:=(.+))?$")
 
 
 def parse_sig(sig: str) -> tuple[Param, ...]:
-    """'x, axis:axis=None, keepdims:bool=False' -> Params (untyped means a tensor)."""
+    """'x, axis:axis=None, keepdims:bool=False, reduction:str(mean|sum|none)=mean'
+    -> Params (untyped means a tensor; a str parameter may list its choices)."""
     params = []
     for part in filter(None, (p.strip() for p in sig.split(","))):
-        star, name, kind, default = _PARAM.match(part).groups()
+        star, name, kind, choices, default = _PARAM.match(part).groups()
         kind = kind or "T"
-        assert kind in KINDS, (sig, kind)
-        params.append(Param(name, kind, _literal(default), default is None and not star, bool(star)))
+        assert kind in KINDS and (choices is None or kind == "str"), (sig, kind)
+        value = default if kind == "str" and default != "None" else _literal(default)
+        params.append(Param(name, kind, value, default is None and not star, bool(star),
+                            tuple(choices.split("|")) if choices else ()))
     return tuple(params)
 
 
@@ -117,6 +121,17 @@ class Op:
         return f"{self.name}({', '.join(str(p) for p in self.params)})"
 
 
+class Results(tuple):
+    """A builtin's several results (sort's values and indices): a tuple, so
+    sort(x)[0] indexes it, whose items are also named, as PyTorch's are
+    (sort(x).values). The names are among ast.FIELDS."""
+
+    def __new__(cls, **named):
+        self = super().__new__(cls, named.values())
+        self.names = tuple(named)
+        return self
+
+
 def case(*shapes, **params) -> tuple:
     """An example a row's tests are run on: its inputs' shapes and its parameters."""
     return shapes, params
@@ -144,12 +159,16 @@ class _Functional:
 
 
 def call(op, *inputs, **params):
-    """apply(), with Python numbers among the inputs made constants and the
-    parameters not given set to their defaults."""
+    """apply() (or a composite's impl), with Python numbers among the inputs
+    made constants and the parameters not given set to their defaults."""
     if not all(isinstance(t, Tensor) for t in inputs):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
-    return apply(op, *inputs, **with_defaults(op, params, inputs[0].ndim if inputs else 0))
+    params = with_defaults(op, params, inputs[0].ndim if inputs else 0)
+    if op.impl is not None:
+        params.pop("bk", None)
+        return op.impl(*inputs, **params)
+    return apply(op, *inputs, **params)
 
 
 def with_defaults(op, params: dict, ndim: int) -> dict:

@@ -54,6 +54,19 @@ TORCH = {
                                                                         keepdim=keepdims),
     "logsumexp": lambda x, axis=None, keepdims=False: torch.logsumexp(x, dim=_dims(x, axis), keepdim=keepdims),
 }
+# One block a family (gradcli/ops/<family>.py), each row's PyTorch spelling.
+TORCH.update({    # activation
+})
+TORCH.update({    # special
+})
+TORCH.update({    # scan
+})
+TORCH.update({    # select
+})
+TORCH.update({    # shape
+})
+TORCH.update({    # loss
+})
 
 
 def derivatives(fn, values, params):
