@@ -15,7 +15,6 @@ without a GPU."""
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 
 from gradcli.errors import ComputeError, DeviceError, GradcliError, ShapeError, UsageError
@@ -79,10 +78,11 @@ class Backend:
     def _add_at(self, target, key, values) -> None:
         self.xp.add.at(target, key, values)
 
-    def erf(self, x):
-        # NumPy has no erf (SciPy does, and is not a dependency): math.erf per element.
-        import numpy
-        return numpy.vectorize(math.erf, otypes=[x.dtype])(x) if x.size else x.copy()
+    def special(self, name: str):
+        """scipy.special's function of that name (erf, gammaln, digamma...),
+        imported when a program first uses one."""
+        import scipy.special
+        return getattr(scipy.special, name)
 
     def reseed(self, seed) -> None:
         """Draw from here on as from a new generator seeded with seed (a whole
@@ -138,9 +138,9 @@ class CupyBackend(Backend):
         key = tuple(self.xp.asarray(k) if isinstance(k, (tuple, list)) else k for k in key)
         cupyx.scatter_add(target, key, values)
 
-    def erf(self, x):
+    def special(self, name: str):
         from cupyx.scipy import special
-        return special.erf(x)
+        return getattr(special, name)
 
     @contextlib.contextmanager
     def floating_point_events(self, record):

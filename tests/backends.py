@@ -16,7 +16,6 @@ CupyBackend on it: the code that runs on a GPU, run here on the CPU."""
 from __future__ import annotations
 
 import contextlib
-import math
 import operator
 import sys
 import types
@@ -177,6 +176,8 @@ sum mean prod max min amax amin argmax argmin var std cumsum cumprod all any
 zeros ones full empty eye identity arange linspace zeros_like ones_like full_like empty_like copy
 matmul dot vdot inner outer tensordot einsum transpose swapaxes moveaxis diag diagonal trace tril triu
 reshape ravel expand_dims squeeze concatenate stack broadcast_to flip
+take take_along_axis argsort sort roll tile repeat pad split array_split sinc fmod remainder logaddexp
+logaddexp2 diff searchsorted nonzero count_nonzero broadcast_arrays atleast_1d rot90 sort median
 """.split()
 LINALG = "inv det norm solve slogdet cholesky eigh qr svd".split()
 # Host data may enter the device only through these (as with CuPy).
@@ -246,10 +247,24 @@ def _cupyx() -> dict[str, types.ModuleType]:
         yield
     cupyx.errstate = errstate
     cupyx.scipy = types.ModuleType("cupyx.scipy")
-    cupyx.scipy.special = special = types.ModuleType("cupyx.scipy.special")
-    erf = numpy.vectorize(math.erf)
-    special.erf = lambda x: StrictArray(numpy.asarray(erf(_unwrap(x)), dtype=x.dtype) if x.size else _unwrap(x).copy())
+    cupyx.scipy.special = special = _Special("cupyx.scipy.special")
     return {"cupyx": cupyx, "cupyx.scipy": cupyx.scipy, "cupyx.scipy.special": special}
+
+
+class _Special(types.ModuleType):
+    """cupyx.scipy.special: SciPy's functions (CuPy has the same names) on device arrays, keeping their dtype."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import scipy.special
+        fn = getattr(scipy.special, name)
+
+        def on_device(*args):
+            out = fn(*(_unwrap(a) for a in args))
+            dtype = next(a.dtype for a in args if isinstance(a, StrictArray))
+            return StrictArray(numpy.asarray(out, dtype=dtype))
+        return on_device
 
 
 def install(monkeypatch) -> Namespace:

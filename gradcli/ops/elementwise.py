@@ -102,7 +102,7 @@ OPS = [
           lambda g, y, x: g * F.sigmoid(x), "log(1 + e^x), without overflow",
           singular=(at([0.0, 40.0, -40.0]),), ref=lambda mp, x: mp.log(1 + mp.exp(x)),
           explain={"x": "σ({x})"}),
-    unary("erf", lambda bk, x: bk.erf(x), lambda g, y, x: g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),
+    unary("erf", lambda bk, x: bk.special("erf")(x), lambda g, y, x: g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),
           "error function", ref=lambda mp, x: mp.erf(x),
           explain={"x": "2/√π·exp(-{x:p}²)"}),
     unary("reciprocal", lambda bk, x: 1 / x, lambda g, y, x: -g * y * y, "1 / x", "nonzero",
