@@ -148,6 +148,19 @@ TORCH = {
     "linspace": lambda a, b, n: torch.linspace(a, b, n),
     "tensor": lambda x: x.detach().clone(), "zeros_like": torch.zeros_like, "ones_like": torch.ones_like,
 }
+# One block a family added by issue 12 (gradcli/ops/<family>.py): each row's PyTorch spelling.
+TORCH.update({    # activation
+})
+TORCH.update({    # special
+})
+TORCH.update({    # scan
+})
+TORCH.update({    # select
+})
+TORCH.update({    # shape
+})
+TORCH.update({    # loss
+})
 NOT_COMPARED = {"rand": "random draws", "randn": "random draws"}
 OPERATORS = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "^": torch.pow, "@": torch.matmul}
 OPERATOR_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "@": "matmul"}

@@ -4,7 +4,7 @@ The engine and the op table reach arrays only through a Backend instance,
 which is made per run and passed in, never looked up globally. A Backend is
 the array namespace (`xp`: NumPy or CuPy, which spell almost everything the
 same) plus the few things the two libraries spell differently, each one
-method here: scatter-add (the gradient of indexing), erf, moving arrays to
+method here: scatter-add (the gradient of indexing), special functions, moving arrays to
 and from the host, waiting for the device, and floating-point event flags.
 Random numbers are always drawn on the host from NumPy's generator and then
 moved to the device, so a program gives the same numbers on CPU and GPU.
