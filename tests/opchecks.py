@@ -43,15 +43,37 @@ def _weights(shape, seed=7):
     return np.random.default_rng(seed).normal(size=shape)
 
 
+def _parts(out) -> list:
+    """An op's results as a list: one, or several (sort's values and
+    indices, split's pieces)."""
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def _all_weights(out) -> list:
+    return [_weights(p.shape, seed=7 + i) for i, p in enumerate(_parts(out))]
+
+
+def _paired(out, ws, bk):
+    """sum_i <result_i, w_i>: a scalar that every result feeds."""
+    total = Tensor.constant(0.0, bk)
+    for part, w in zip(_parts(out), ws):
+        total = total + _sum(part * Tensor.constant(w, bk))
+    return total
+
+
 def forward(op, shapes, params) -> list[str]:
     arrays = example_inputs(op, shapes, np.random.default_rng(0))
     _, out = _run(op, arrays, params, make_backend())
     want = op.reference(*(a for a, _ in arrays), **with_defaults(op, params, len(shapes[0]) if shapes else 0))
-    got = out.numpy()
-    if got.shape != np.shape(want):
-        return [f"{op.name}: shape {got.shape}, the reference's {np.shape(want)}"]
-    if not np.allclose(got, want, rtol=FORWARD_RTOL, atol=FORWARD_ATOL, equal_nan=True):
-        return [f"{op.name}: value {got.tolist()} vs the reference's {np.asarray(want).tolist()}"]
+    wants = list(want) if isinstance(out, tuple) else [want]
+    if len(wants) != len(_parts(out)):
+        return [f"{op.name}: {len(_parts(out))} results, the reference's {len(wants)}"]
+    for part, want in zip(_parts(out), wants):
+        got = part.numpy()
+        if got.shape != np.shape(want):
+            return [f"{op.name}: shape {got.shape}, the reference's {np.shape(want)}"]
+        if not np.allclose(got, want, rtol=FORWARD_RTOL, atol=FORWARD_ATOL, equal_nan=True):
+            return [f"{op.name}: value {got.tolist()} vs the reference's {np.asarray(want).tolist()}"]
     return []
 
 
@@ -60,15 +82,15 @@ def first(op, shapes, params) -> list[str]:
     arrays = example_inputs(op, shapes, rng)
     bk = make_backend()
     ts, out = _run(op, arrays, params, bk)
-    w = _weights(out.shape)
+    ws = _all_weights(out)
     diff = [i for i, (_, d) in enumerate(arrays) if d]
-    grads = gradients(_sum(out * Tensor.constant(w, bk)), [ts[i] for i in diff])
+    grads = gradients(_paired(out, ws, bk), [ts[i] for i in diff])
     autos = [grads[id(ts[i])].numpy() if id(ts[i]) in grads else np.zeros(shapes[i]) for i in diff]
 
     def f(values):
         inputs = [(values[diff.index(i)] if i in diff else a, d) for i, (a, d) in enumerate(arrays)]
         _, o = _run(op, inputs, params, make_backend())
-        return float(np.sum(o.numpy() * w))
+        return float(sum(np.sum(p.numpy() * w) for p, w in zip(_parts(o), ws)))
 
     results = check_function(f, [arrays[i][0] for i in diff], autos, [str(i) for i in diff], tol=FIRST_TOL)
     return [f"{op.name} input {r.name}: autograd {r.autograd} vs numeric {r.numeric}" for r in results if not r.ok]
@@ -80,12 +102,12 @@ def second(op, shapes, params) -> list[str]:
     arrays = example_inputs(op, shapes, rng)
     diff = [i for i, (_, d) in enumerate(arrays) if d]
     bk = make_backend()
-    w = _weights(call(op, *[Tensor(bk.asarray(a), bk) for a, _ in arrays], bk=bk, **params).shape)
+    ws = _all_weights(call(op, *[Tensor(bk.asarray(a), bk) for a, _ in arrays], bk=bk, **params))
     vs = [np.random.default_rng(10 + i).normal(size=shapes[i]) for i in diff]
 
     def inner(ts, bk, create_graph):
         out = call(op, *ts, bk=bk, **params)
-        gs = gradients(_sum(out * Tensor.constant(w, bk)), [ts[i] for i in diff], create_graph=create_graph)
+        gs = gradients(_paired(out, ws, bk), [ts[i] for i in diff], create_graph=create_graph)
         total = Tensor.constant(0.0, bk)
         for i, v in zip(diff, vs):
             if id(ts[i]) in gs:
@@ -118,7 +140,7 @@ def derivatives(op, values, params) -> dict:
 
 def _derivatives(bk, op, values, params):
     ts = [Tensor(bk.asarray(v), bk, requires_grad=True) for v in values]
-    s = _sum(call(op, *ts, bk=bk, **params))
+    s = _sum(_parts(call(op, *ts, bk=bk, **params))[0])       # several results: the first (sort's values)
     gs = gradients(s, ts, create_graph=True)
     firsts = [gs[id(t)] if id(t) in gs else Tensor(bk.xp.zeros_like(t.data), bk) for t in ts]
     total = Tensor.constant(0.0, bk)

@@ -3,12 +3,13 @@ uses, gathered from the op families. Evaluator, method sugar, listings,
 completion and the generated tests all read TABLE."""
 from __future__ import annotations
 
-from gradcli.ops import (activation, arith, calculus, create, elementwise, linalg, loss, reduce, scan, select,
-                         shape, special)
+from gradcli.ops import (activation, arith, calculus, create, elementwise, layout, linalg, loss, reduce, scan,
+                         select, shape, special)
 from gradcli.ops.binding import ALIASES, bind
 from gradcli.ops.core import TABLE, F, Op
 
-FAMILIES = (create, elementwise, activation, special, arith, reduce, scan, linalg, shape, select, loss, calculus)
+FAMILIES = (create, elementwise, activation, special, arith, reduce, scan, linalg, shape, layout, select, loss,
+            calculus)
 
 # Spellings that also name a builtin (PyTorch's and NumPy's); a family adds
 # its own in a SYNONYMS dict beside its OPS.

@@ -90,9 +90,11 @@ class Op:
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
-        fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
-        object.__setattr__(self, "_fixed_diff", fixed)
         kinds = [p.kind for p in self.params if p.kind in TENSOR_KINDS]
+        fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
+        if self.impl is not None and "tensors" not in kinds:
+            fixed = tuple(k == "T" for k in kinds)      # a composite differentiates its T inputs
+        object.__setattr__(self, "_fixed_diff", fixed)
         object.__setattr__(self, "_values", None if "tensors" in kinds else tuple(k == "T" for k in kinds))
 
     @property
