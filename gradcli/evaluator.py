@@ -9,11 +9,11 @@ from collections import ChainMap
 from dataclasses import dataclass
 from typing import Callable
 
-from gradcli import ast
+from gradcli import ast, subscripts
 from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
-from gradcli.ops.binding import ALIASES, whole
+from gradcli.ops.binding import ALIASES
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -203,37 +203,11 @@ class Evaluator:
         return F.stack(*items, axis=0)
 
     def index(self, node: ast.Index, args):
-        """x[...]: numbers, slices, index arrays (x[[0, 2]], repeats allowed)
-        and masks made by a comparison (x[x > 1]); an item of a tuple of
-        results (sort(x)[0])."""
+        """x[...]; an item of a tuple of results (sort(x)[0])."""
         if isinstance(args[0], tuple) and len(node.items) == 1 and not isinstance(node.items[0], ast.Slice):
-            return self._item(args[0], args[1], node)
+            return subscripts.item(args[0], args[1], node)
         t = self.tensor(args[0], node)
-        key, axes, pos = [], [], 1        # axes: the first axis of t each key item indexes
-        for item in node.items:
-            axis = len(key) and axes[-1] + _width(key[-1])
-            if isinstance(item, ast.Slice):
-                parts = [None if v is None else whole(v, "a slice bound") for v in args[pos:pos + 3]]
-                pos += 3
-                if parts[2] == 0:
-                    raise ArgumentError("a slice step cannot be 0", item.span)
-                k = slice(*parts)
-            else:
-                k = _index_item(args[pos], t, axis, item)
-                pos += 1
-            if axis + _width(k) > t.ndim:
-                raise ShapeError(f"too many indices for an array of shape {t.shape}", item.span)
-            key.append(k)
-            axes.append(axis)
-        if any(isinstance(k, _Mask) for k in key):
-            key = [part for k in key for part in (k.nonzero if isinstance(k, _Mask) else (k,))]
-        return F.getitem(t, key=tuple(key))
-
-    def _item(self, items: tuple, index, node):
-        i = whole(index, "an index")
-        if not -len(items) <= i < len(items):
-            raise ShapeError(f"index {i} is out of range for {len(items)} results", node.items[0].span)
-        return items[i]
+        return F.getitem(t, key=subscripts.key(node, t, args[1:]))
 
     def call(self, node: ast.Call, args) -> Tensor:
         op = resolve_builtin(node.func)
@@ -264,47 +238,6 @@ class Evaluator:
                 + [kind(None, k.name) in _SEQ_KINDS and isinstance(k.value, ast.List) for k in node.keywords])
 
 
-class _Mask:
-    """A mask made by a comparison, used as an index: the axes it covers and
-    where it is true (its elements' integer coordinates)."""
-    def __init__(self, nonzero: tuple, ndim: int):
-        self.nonzero, self.ndim = nonzero, ndim
-
-
-def _width(k) -> int:
-    """How many of the array's axes a key item takes up."""
-    return k.ndim if isinstance(k, _Mask) else 1
-
-
-def _index_item(value, t: Tensor, axis: int, item):
-    """One index of x[...]: a whole number, an array of them (kept as nested
-    tuples, which the gradient scatter-adds) or a comparison's mask."""
-    if not isinstance(value, Tensor) or value.ndim == 0:
-        k = whole(value, "an index")
-        if axis < t.ndim and not -t.shape[axis] <= k < t.shape[axis]:
-            raise ShapeError(f"index {k} is out of range for axis {axis} of size {t.shape[axis]}", item.span)
-        return k
-    data = value.numpy()
-    if value.op is not None and value.op.family == "compare":
-        covered = t.shape[axis:axis + value.ndim]
-        if covered != value.shape:
-            raise ShapeError(f"a mask of shape {value.shape} cannot select from axes of shape {covered} "
-                             f"(the mask's shape must match them)", item.span)
-        return _Mask(tuple(tuple(int(i) for i in ix) for ix in data.nonzero()), value.ndim)
-    if not ((data == data.round()) & (abs(data) < 2 ** 53)).all():
-        raise ArgumentError("an index array must hold whole numbers", item.span,
-                            hint="a mask made by a comparison selects: x[x > 1]")
-    size = t.shape[axis] if axis < t.ndim else 0
-    bad = data[(data < -size) | (data >= size)]
-    if bad.size:
-        raise ShapeError(f"index {int(bad[0])} is out of range for axis {axis} of size {size}", item.span)
-    return _nested(data.astype(int).tolist())
-
-
-def _nested(v):
-    return tuple(_nested(i) for i in v) if isinstance(v, list) else v
-
-
 def _param_kinds(op):
     """(position, keyword) -> the kind of parameter that argument fills."""
     params = op.params
@@ -327,16 +260,6 @@ def _call_children(node: ast.Call) -> list:
 def _index_children(node: ast.Index) -> list:
     return [node.value, *(c for i in node.items
                           for c in ((i.start, i.stop, i.step) if isinstance(i, ast.Slice) else (i,)))]
-
-
-def _field(value, node):
-    """sort(x).values: a named result."""
-    names = getattr(value, "names", ())
-    if node.name not in names:
-        has = f"; it has {', '.join('.' + n for n in names)}" if names else ""
-        raise UsageError(f"{describe(value)} has no .{node.name}{has}", node.span,
-                         hint=f"'.{node.name}' names a result of sort, topk and the like")
-    return value[names.index(node.name)]
 
 
 def _operands(ev, node, args):
@@ -362,7 +285,7 @@ NODES: dict[type, NodeRule] = {
     ast.Transpose: NodeRule(lambda n: [n.value],
                             lambda ev, n, args, seq: F.transpose(ev.tensor(args[0], n), dim0=None, dim1=None)),
     ast.Index: NodeRule(_index_children, lambda ev, n, args, seq: ev.index(n, args)),
-    ast.Field: NodeRule(lambda n: [n.value], lambda ev, n, args, seq: _field(args[0], n)),
+    ast.Field: NodeRule(lambda n: [n.value], lambda ev, n, args, seq: subscripts.field(args[0], n)),
     ast.Call: NodeRule(_call_children, lambda ev, n, args, seq: ev.call(n, args),
                        lambda ev, n, env, seq: ev.call_sequences(n, env, seq)),
 }

@@ -10,11 +10,15 @@ from gradcli.ops.core import TABLE, F, Op
 
 FAMILIES = (create, elementwise, activation, special, arith, reduce, scan, linalg, shape, layout, select, loss,
             calculus)
+TITLES = {create: "creation", elementwise: "elementwise", activation: "activations",
+          special: "special functions", arith: "binary and selection", reduce: "reductions",
+          scan: "scans and order statistics", linalg: "linear algebra", shape: "shape", layout: "arrangement",
+          select: "selection by index", loss: "losses", calculus: "calculus"}
+"""How `gradcli functions` and the README's generated list head each family."""
 
-# Spellings that also name a builtin (PyTorch's and NumPy's); a family adds
-# its own in a SYNONYMS dict beside its OPS.
-SYNONYMS = {"clamp": "clip", "cat": "concat", "concatenate": "concat", "arctan2": "atan2",
-            "amax": "max", "amin": "min", "power": "pow"}
+# Spellings that also name a builtin (PyTorch's and NumPy's): each family's
+# SYNONYMS dict, beside its OPS.
+SYNONYMS: dict[str, str] = {}
 
 for _family in FAMILIES:
     for _op in _family.OPS:
@@ -25,4 +29,4 @@ for _family in FAMILIES:
 BUILTINS: dict[str, Op] = {name: op for name, op in TABLE.items() if op.builtin}
 assert not set(SYNONYMS) & set(TABLE) and set(SYNONYMS.values()) <= set(BUILTINS), "a synonym names one builtin"
 
-__all__ = ["ALIASES", "BUILTINS", "F", "FAMILIES", "Op", "SYNONYMS", "TABLE", "bind"]
+__all__ = ["ALIASES", "BUILTINS", "F", "FAMILIES", "Op", "SYNONYMS", "TABLE", "TITLES", "bind"]

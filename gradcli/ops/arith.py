@@ -124,3 +124,5 @@ OPS = [
        explain={"x": "1 where {lo:p} ≤ {x:p} ≤ {hi:p}, else 0", "lo": "1 where {x:p} < {lo:p}, else 0",
                 "hi": "1 where {x:p} > {hi:p}, else 0"}),
 ]
+
+SYNONYMS = {"clamp": "clip", "arctan2": "atan2", "power": "pow"}

@@ -239,3 +239,5 @@ OPS = [
        examples=(case((3,), axis=0), case((2, 3), axis=1), case((2, 3), axis=0), case((), axis=0)),
        explain=("δ - softmax({x})", "g - softmax({x})·sum(g)")),
 ]
+
+SYNONYMS = {"amax": "max", "amin": "min"}

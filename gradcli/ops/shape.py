@@ -138,3 +138,5 @@ OPS = [
        examples=(case((2, 3), shape=(3,)), case((2, 3), shape=(2, 1))),
        explain=("1 for every element summed into it", "g copied back")),
 ]
+
+SYNONYMS = {"cat": "concat", "concatenate": "concat"}

@@ -62,7 +62,7 @@ def functions(opts, name: str | None) -> None:
     """The builtin listing, from the op table."""
     from gradcli.errors import UnknownNameError
     from gradcli.evaluator import resolve_builtin
-    from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS
+    from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS, TITLES
     from gradcli.spellings import suggest
     if name:
         op = resolve_builtin(name)
@@ -82,7 +82,7 @@ def functions(opts, name: str | None) -> None:
         ops = [op for op in family.OPS if op.builtin]
         if not ops:
             continue
-        table = Table(title=family.__name__.rsplit(".", 1)[-1], title_justify="left", title_style="bold",
+        table = Table(title=TITLES[family], title_justify="left", title_style="bold",
                       show_header=False, box=None, padding=(0, 2))
         table.add_column(style="cyan", no_wrap=True)
         table.add_column()
