@@ -13,6 +13,8 @@ from gradcli import ast, subscripts
 from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
+from gradcli.ops.core import Results
+from gradcli.values import Function, describe, not_an_array
 from gradcli.ops.binding import ALIASES
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
 
@@ -25,15 +27,6 @@ _SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
 
 
 @dataclass
-class Function:
-    """A user function: its definition, inlined at every call."""
-    name: str
-    params: list[str]
-    body: ast.Node
-    span: object
-
-
-@dataclass
 class CallScope:
     """The nodes one grad()/jacobian()/hessian() call created; drawn as one node."""
     func: str
@@ -43,18 +36,6 @@ class CallScope:
 
 def resolve_builtin(name: str):
     return BUILTINS.get(SYNONYMS.get(name, name))
-
-
-def describe(value) -> str:
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, tuple):
-        return "a tuple"
-    if isinstance(value, Function):
-        return "a function"
-    if isinstance(value, Tensor):
-        return f"an array of shape {value.shape}"
-    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -179,12 +160,9 @@ class Evaluator:
     def tensor(self, value, node) -> Tensor:
         if isinstance(value, Tensor):
             return value
-        if isinstance(value, tuple):
+        if isinstance(value, tuple) and not isinstance(value, Results):
             return self.array(list(value), node)
-        if isinstance(value, str):
-            raise UsageError(f"a string is not a number: {value!r}", node.span,
-                             hint="strings are arguments of builtins, such as reduction='sum'")
-        raise UsageError(f"expected an array or a number, not {describe(value)}", node.span)
+        raise not_an_array(value, node)
 
     def array(self, items, node) -> Tensor:
         """A list literal: one constant array, or a stack when inputs feed it."""
@@ -216,7 +194,8 @@ class Evaluator:
         tensors, params = bind(op, args[:npos], kwargs, self.session.bk)
         if op.impl is not None:
             with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), tuple(tensors))):
-                return op.impl(*tensors, **params)
+                out = op.impl(*tensors, **params)
+            return Results(*out) if isinstance(out, tuple) and not isinstance(out, Results) else out
         return apply(op, *tensors, bk=self.session.bk, **params)
 
     def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:

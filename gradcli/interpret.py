@@ -12,7 +12,8 @@ from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.context import Context
 from gradcli.errors import UsageError
-from gradcli.evaluator import KEYWORDS, Evaluator, Function, children, describe, resolve_builtin
+from gradcli.evaluator import KEYWORDS, Evaluator, children, resolve_builtin
+from gradcli.values import Function, describe
 
 
 def is_reserved(name: str) -> bool:

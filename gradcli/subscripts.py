@@ -40,7 +40,8 @@ def field(value, node: ast.Field):
     names = getattr(value, "names", ())
     if node.name not in names:
         what = f"an array of shape {value.shape}" if isinstance(value, Tensor) else "this value"
-        has = f"; it has {', '.join('.' + n for n in names)}" if names else ""
+        named = [n for n in names if n]
+        has = f"; it has {', '.join('.' + n for n in named)}" if named else ""
         raise UsageError(f"{what} has no .{node.name}{has}", node.span,
                          hint=f"'.{node.name}' names a result of sort, topk and the like")
     return value[names.index(node.name)]

@@ -31,6 +31,9 @@ class Param:
 
     def __str__(self):
         s = ("*" if self.variadic else "") + self.name
+        if self.choices:            # reduction='mean'|'sum'|'none': the default first
+            ordered = sorted(self.choices, key=lambda c: c != self.default)
+            return f"{s}=" + "|".join(map(repr, ordered))
         return s if self.required or self.variadic else f"{s}={_show(self.default)}"
 
 
@@ -124,13 +127,14 @@ class Op:
 
 
 class Results(tuple):
-    """A builtin's several results (sort's values and indices): a tuple, so
-    sort(x)[0] indexes it, whose items are also named, as PyTorch's are
-    (sort(x).values). The names are among ast.FIELDS."""
+    """A builtin's several results (sort's values and indices, split's
+    pieces): a tuple, so sort(x)[0] indexes it, whose items may also be
+    named, as PyTorch's are (sort(x).values; the names are among ast.FIELDS).
+    Never an array: sort(x) + 1 is an error, not a stack of the two."""
 
-    def __new__(cls, **named):
-        self = super().__new__(cls, named.values())
-        self.names = tuple(named)
+    def __new__(cls, *items, **named):
+        self = super().__new__(cls, items + tuple(named.values()))
+        self.names = (None,) * len(items) + tuple(named)
         return self
 
 

@@ -34,7 +34,7 @@ def show_vars(repl, arg):
     from rich.text import Text
 
     from gradcli.autograd import Tensor
-    from gradcli.evaluator import Function
+    from gradcli.values import Function
     from gradcli.render import format as fmt
     env = repl.session.env
     if not env:
@@ -79,7 +79,8 @@ def show_help(repl, arg):
 
     from gradcli.autograd import Tensor
     from gradcli.errors import UnknownNameError
-    from gradcli.evaluator import Function, resolve_builtin
+    from gradcli.evaluator import resolve_builtin
+    from gradcli.values import Function
     from gradcli.ops import BUILTINS, SYNONYMS
     from gradcli.render import format as fmt
     from gradcli.spellings import suggest

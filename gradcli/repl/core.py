@@ -215,7 +215,7 @@ class Repl:
     def reads(self, node) -> frozenset:
         """Names an expression reads, and those of the user functions it calls
         (their free names are looked up when they are called, that is now)."""
-        from gradcli.evaluator import Function
+        from gradcli.values import Function
         if node is None:
             return frozenset()
         from gradcli import ast
@@ -266,7 +266,7 @@ class Repl:
     def names(self) -> dict[str, str]:
         """Bound names -> their kind."""
         from gradcli.autograd import Tensor
-        from gradcli.evaluator import Function
+        from gradcli.values import Function
         out = {}
         for name, value in self.session.env.items():
             out[name] = ("function" if isinstance(value, Function) else
