@@ -92,7 +92,7 @@ class Transpose(Node):
     value: Node
 
 
-FIELDS = ("values", "indices")
+FIELDS = ("values", "indices", "eigenvalues", "eigenvectors", "U", "S", "Vh", "sign", "logabsdet", "L", "info")
 """The names of builtins' several results (PyTorch's: sort(x).values), the
 attributes that are not method calls."""
 

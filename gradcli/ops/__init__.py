@@ -3,17 +3,18 @@ uses, gathered from the op families. Evaluator, method sugar, listings,
 completion and the generated tests all read TABLE."""
 from __future__ import annotations
 
-from gradcli.ops import (activation, arith, calculus, create, elementwise, layout, linalg, loss, reduce, scan,
-                         select, shape, special)
+from gradcli.ops import (activation, arith, calculus, contract, create, elementwise, factor, layout, linalg, loss,
+                         nn, reduce, scan, select, shape, special)
 from gradcli.ops.binding import ALIASES, bind
 from gradcli.ops.core import TABLE, F, Op
 
-FAMILIES = (create, elementwise, activation, special, arith, reduce, scan, linalg, shape, layout, select, loss,
-            calculus)
+FAMILIES = (create, elementwise, activation, special, arith, reduce, scan, linalg, factor, contract, shape, layout,
+            select, loss, nn, calculus)
 TITLES = {create: "creation", elementwise: "elementwise", activation: "activations",
           special: "special functions", arith: "binary and selection", reduce: "reductions",
-          scan: "scans and order statistics", linalg: "linear algebra", shape: "shape", layout: "arrangement",
-          select: "selection by index", loss: "losses", calculus: "calculus"}
+          scan: "scans and order statistics", linalg: "linear algebra", factor: "factorisations",
+          contract: "products and norms", shape: "shape", layout: "arrangement",
+          select: "selection by index", loss: "losses", nn: "layers", calculus: "calculus"}
 """How `gradcli functions` and the README's generated list head each family."""
 
 # Spellings that also name a builtin (PyTorch's and NumPy's): each family's
