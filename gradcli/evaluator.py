@@ -15,7 +15,7 @@ from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameE
 from gradcli.ops import BUILTINS, SYNONYMS, F, bind
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
-from gradcli.ops.binding import ALIASES
+from gradcli.ops.binding import ALIASES, TENSOR_KINDS
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -191,7 +191,10 @@ class Evaluator:
         op = resolve_builtin(node.func)
         npos = len(args) - len(node.keywords)
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
-        tensors, params = bind(op, args[:npos], kwargs, self.session.bk)
+        positional = args[:npos]
+        if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
+            positional.insert(_receiver_place(op), positional.pop(0))
+        tensors, params = bind(op, positional, kwargs, self.session.bk)
         if op.impl is not None:
             with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), tuple(tensors))):
                 out = op.impl(*tensors, **params)
@@ -230,6 +233,12 @@ def _param_kinds(op):
                 return p.kind
         return None
     return kind
+
+
+def _receiver_place(op) -> int:
+    """Where x goes in x.f(...): f's first array parameter (the first, but
+    for the few ops that take a number first, as polygamma(n, x))."""
+    return next((i for i, p in enumerate(op.params) if p.kind in TENSOR_KINDS), 0)
 
 
 def _call_children(node: ast.Call) -> list:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from gradcli.ops.binding import TENSOR_KINDS
+
 LABEL = 16          # longest expression used as a node's label; longer ones are #1, #2...
 NUMBER = re.compile(r"^-?\d+(\.\d*)?(e[+-]?\d+)?$")      # a label that is a number literal
 
@@ -234,7 +236,12 @@ def _expression(t, labels) -> tuple[str, int]:
     form = t.op.form
     if form and not (t.op.name == "transpose" and extra):
         return form[0].format(**subs, **extra), form[1]
-    args = [str(subs[n]) for n in names] + [f"{k}={v}" for k, v in extra.items()]
+    lead = []                   # numbers a signature takes before its arrays: polygamma(2, x)
+    for p in t.op.params:
+        if p.kind in TENSOR_KINDS or p.name not in extra:
+            break
+        lead.append(extra.pop(p.name))
+    args = lead + [str(subs[n]) for n in names] + [f"{k}={v}" for k, v in extra.items()]
     return f"{t.op.name}({', '.join(args)})", 8
 
 
