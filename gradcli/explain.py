@@ -203,7 +203,8 @@ def _param_text(t) -> dict[str, str]:
         if p.name == "key":
             out["key"] = ", ".join(_index_text(k) for k in v)
         elif v != _default(t, p) and not (p.kind == "shape" and t.op.name in ("sum_to", "broadcast_to")):
-            out[p.name] = str(v[0]) if isinstance(v, tuple) and len(v) == 1 and p.kind == "axis" else str(v)
+            out[p.name] = (str(v[0]) if isinstance(v, tuple) and len(v) == 1 and p.kind == "axis"
+                           else repr(v) if isinstance(v, str) else str(v))
     return out
 
 

@@ -170,12 +170,15 @@ def _axes(c: _Call, v):
 
 
 def _float(c: _Call, v):
+    if isinstance(v, str) and c.param.choices:      # matrix_norm(A, 'nuc')
+        return _str(c, v)
     if isinstance(v, Tensor):
         if v.size != 1:
             raise ArgumentError(f"{c.what} must be a number, not an array of shape {v.shape}")
         v = v.item()
     if v is not None and not isinstance(v, (int, float)):
-        raise ArgumentError(f"{c.what} must be a number")
+        named = f" or one of {', '.join(map(repr, c.param.choices))}" if c.param.choices else ""
+        raise ArgumentError(f"{c.what} must be a number{named}")
     return None if v is None else float(v)
 
 

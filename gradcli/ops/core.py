@@ -27,11 +27,12 @@ class Param:
     default: Any = None
     required: bool = True
     variadic: bool = False
-    choices: tuple = ()               # a str parameter's allowed values (any string when empty)
+    choices: tuple = ()               # a str parameter's allowed values (any string when empty); a
+                                      # float's strings besides numbers (matrix_norm's ord='fro')
 
     def __str__(self):
         s = ("*" if self.variadic else "") + self.name
-        if self.choices:            # reduction='mean'|'sum'|'none': the default first
+        if self.choices and self.kind == "str":         # reduction='mean'|'sum'|'none': the default first
             ordered = sorted(self.choices, key=lambda c: c != self.default)
             return f"{s}=" + "|".join(map(repr, ordered))
         return s if self.required or self.variadic else f"{s}={_show(self.default)}"
@@ -46,13 +47,15 @@ _PARAM = re.compile(r"^(\*?)(\w+)(?::(\w+)(?:\(([\w|]+)\))?)?(?:=(.+))?$")
 
 def parse_sig(sig: str) -> tuple[Param, ...]:
     """'x, axis:axis=None, keepdims:bool=False, reduction:str(mean|sum|none)=mean'
-    -> Params (untyped means a tensor; a str parameter may list its choices)."""
+    -> Params (untyped means a tensor; a str parameter may list its choices,
+    and a float parameter the strings it takes besides numbers)."""
     params = []
     for part in filter(None, (p.strip() for p in sig.split(","))):
         star, name, kind, choices, default = _PARAM.match(part).groups()
         kind = kind or "T"
-        assert kind in KINDS and (choices is None or kind == "str"), (sig, kind)
-        value = default if kind == "str" and default != "None" else _literal(default)
+        assert kind in KINDS and (choices is None or kind in ("str", "float")), (sig, kind)
+        named = kind == "str" or choices and default in choices.split("|")     # ord:float(fro|nuc)=fro
+        value = default if named and default != "None" else _literal(default)
         params.append(Param(name, kind, value, default is None and not star, bool(star),
                             tuple(choices.split("|")) if choices else ()))
     return tuple(params)
