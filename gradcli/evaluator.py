@@ -12,7 +12,7 @@ from typing import Callable
 from gradcli import ast, subscripts
 from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
-from gradcli.ops import BUILTINS, SYNONYMS, F, bind
+from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
 from gradcli.ops.binding import ALIASES, TENSOR_KINDS
@@ -36,6 +36,12 @@ class CallScope:
 
 def resolve_builtin(name: str):
     return BUILTINS.get(SYNONYMS.get(name, name))
+
+
+def called_builtin(node: ast.Call):
+    """The builtin a call names: by name, or for x.f(), also a method-only op (x.t())."""
+    op = resolve_builtin(node.func)
+    return op if op is not None or node.receiver is None else METHODS.get(node.func)
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ class Evaluator:
 
     def _function(self, node, env):
         """The user function a call names (None for a builtin)."""
-        fn = env.get(node.func) if node.func not in BUILTINS else None
+        fn = env.get(node.func) if called_builtin(node) is None else None
         if fn is not None and not isinstance(fn, Function):
             raise UsageError(f"'{node.func}' is {describe(fn)}, not a function", node.func_span or node.span,
                              hint=f"multiply with '*': {node.func} * (...)")
@@ -188,7 +194,7 @@ class Evaluator:
         return F.getitem(t, key=subscripts.key(node, t, args[1:]))
 
     def call(self, node: ast.Call, args) -> Tensor:
-        op = resolve_builtin(node.func)
+        op = called_builtin(node)
         npos = len(args) - len(node.keywords)
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
         positional = args[:npos]
@@ -203,15 +209,18 @@ class Evaluator:
 
     def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:
         """A list argument is a sequence where the builtin's parameter takes one (a shape, axes, arrays)."""
-        op = resolve_builtin(node.func)
+        op = called_builtin(node)
         if op is None and not isinstance(self._function(node, env), Function):
             if node.func in FOREIGN_METHODS:
                 raise UnknownNameError(f"'{node.func}' is PyTorch's, not gradcli's", node.func_span or node.span,
                                        hint=FOREIGN_METHODS[node.func])
-            names = [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function))]
+            names = [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function)),
+                     *(METHODS if node.receiver is not None else ())]
             what = "method" if node.receiver is not None else "function"
+            hint = (f"'{node.func}' is a method: x.{node.func}()" if node.func in METHODS
+                    else "gradcli functions lists the builtins")
             raise UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names),
-                                   node.func_span or node.span, hint="gradcli functions lists the builtins")
+                                   node.func_span or node.span, hint=hint)
         if op is None:
             return [False] * len(_call_children(node))
         kind = _param_kinds(op)

@@ -115,8 +115,10 @@ def builtin_list() -> str:
     for family in FAMILIES:
         names = " ".join(op.name for op in family.OPS if op.builtin)
         also = " ".join(k for k, v in getattr(family, "SYNONYMS", {}).items())
+        methods = " ".join(f"x.{m}()" for m in getattr(family, "METHODS", {}))
         if names:
-            lines.append(f"- {TITLES[family]}: `{names}`" + (f" (also `{also}`)" if also else ""))
+            lines.append(f"- {TITLES[family]}: `{names}`" + (f" (also `{also}`)" if also else "")
+                         + (f"; as a method only: `{methods}`" if methods else ""))
     return "\n".join(lines)
 
 

@@ -20,14 +20,17 @@ TITLES = {create: "creation", elementwise: "elementwise", activation: "activatio
 # Spellings that also name a builtin (PyTorch's and NumPy's): each family's
 # SYNONYMS dict, beside its OPS.
 SYNONYMS: dict[str, str] = {}
+# Ops spelled only as methods (x.t()), so that their names stay free for a program's own.
+METHODS: dict[str, Op] = {}
 
 for _family in FAMILIES:
     for _op in _family.OPS:
         assert _op.name not in TABLE, _op.name
         TABLE[_op.name] = _op
     SYNONYMS.update(getattr(_family, "SYNONYMS", {}))
+    METHODS.update({name: TABLE[op] for name, op in getattr(_family, "METHODS", {}).items()})
 
 BUILTINS: dict[str, Op] = {name: op for name, op in TABLE.items() if op.builtin}
 assert not set(SYNONYMS) & set(TABLE) and set(SYNONYMS.values()) <= set(BUILTINS), "a synonym names one builtin"
 
-__all__ = ["ALIASES", "BUILTINS", "F", "FAMILIES", "Op", "SYNONYMS", "TABLE", "TITLES", "bind"]
+__all__ = ["ALIASES", "BUILTINS", "F", "FAMILIES", "METHODS", "Op", "SYNONYMS", "TABLE", "TITLES", "bind"]

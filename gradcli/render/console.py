@@ -62,7 +62,7 @@ def functions(opts, name: str | None) -> None:
     """The builtin listing, from the op table."""
     from gradcli.errors import UnknownNameError
     from gradcli.evaluator import resolve_builtin
-    from gradcli.ops import BUILTINS, FAMILIES, SYNONYMS, TITLES
+    from gradcli.ops import BUILTINS, FAMILIES, METHODS, SYNONYMS, TITLES
     from gradcli.spellings import suggest
     if name:
         op = resolve_builtin(name)
@@ -91,5 +91,5 @@ def functions(opts, name: str | None) -> None:
         opts.out.print(table)
         opts.out.print()
     opts.out.print(Text("Operators: + - * / @ ** ^ and comparisons < <= > >= == !=; methods: x.f(args) is f(x, args); "
-                        "x.T transposes. Also spelled: " + ", ".join(f"{k}={v}" for k, v in SYNONYMS.items()),
-                        style="dim"))
+                        "x.T transposes" + "".join(f", x.{m}() is {op.doc}" for m, op in METHODS.items())
+                        + ". Also spelled: " + ", ".join(f"{k}={v}" for k, v in SYNONYMS.items()), style="dim"))
