@@ -13,7 +13,8 @@ from gradcli.autograd import Tensor
 from gradcli.autograd.context import Context
 from gradcli.errors import UsageError
 from gradcli.evaluator import KEYWORDS, Evaluator, children, resolve_builtin
-from gradcli.values import Function, describe
+from gradcli.ops.core import Results
+from gradcli.values import Function, describe, not_an_array
 
 
 def is_reserved(name: str) -> bool:
@@ -90,10 +91,10 @@ class Session:
             self.env[stmt.name] = value
             return None
         value = self.eval(stmt.value)
+        if isinstance(value, Results):
+            raise not_an_array(value, stmt.value)
         if not isinstance(value, Tensor):
-            raise UsageError(f"a result must be an array or a number, not {describe(value)}", stmt.span,
-                             hint="pick one of several results: sort(x)[0], or sort(x).values"
-                             if isinstance(value, tuple) and len(value) else None)
+            raise UsageError(f"a result must be an array or a number, not {describe(value)}", stmt.span)
         return value
 
     def _check_bindable(self, name, span):

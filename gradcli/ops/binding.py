@@ -210,7 +210,7 @@ def _bool(c: _Call, v):
 _CONVERT = {
     "T": _tensor_value, "mask": _tensor_value, "tensors": _tensors,
     "shape": _shape, "sizes": _new_shape, "dims": _dims, "axis": _axes, "axis1": _axes, "newaxis": _axes,
-    "int": lambda c, v: None if v is None else whole(v, c.what),
+    "int": lambda c, v: None if v is None and not c.param.required else whole(v, c.what),
     "float": _float, "bool": _bool, "key": lambda c, v: v, "str": _str,
 }
 assert set(_CONVERT) == set(KINDS)
