@@ -15,7 +15,7 @@ from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameE
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
-from gradcli.ops.binding import ALIASES, TENSOR_KINDS
+from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -202,7 +202,8 @@ class Evaluator:
             positional.insert(_receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
         if op.impl is not None:
-            with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), tuple(tensors))):
+            shown = given(op, tensors, len(positional), kwargs)
+            with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), shown)):
                 out = op.impl(*tensors, **params)
             return Results(*out) if isinstance(out, tuple) and not isinstance(out, Results) else out
         return apply(op, *tensors, bk=self.session.bk, **params)

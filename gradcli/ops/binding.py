@@ -60,6 +60,15 @@ def bind(op, args: list, kwargs: dict, bk):
     return tensors, out
 
 
+def given(op, tensors: list, n_positional: int, kwargs: dict) -> tuple:
+    """The tensors of a call that its text gave (not those a default filled
+    in, as cross_entropy's weight=1): what a drawing of the call shows."""
+    if any(p.variadic for p in op.tensor_params):
+        return tuple(tensors)
+    named = {p.name for p in op.params[:n_positional]} | {ALIASES.get(k, k) for k in kwargs}
+    return tuple(t for p, t in zip(op.tensor_params, tensors) if p.required or p.name in named)
+
+
 def _match(op, args: list, kwargs: dict) -> dict[str, Any]:
     """Each parameter's value: positional, then keywords, then defaults."""
     params, values, positional = op.params, {}, list(args)
