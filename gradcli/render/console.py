@@ -58,6 +58,24 @@ def summary(value, shape, dtype: str, grads: dict | None, precision: int, inner:
     return out
 
 
+def _family_listing(title: str, ops, width: int):
+    """One family's builtins: signature and doc side by side, or, where a
+    signature would leave the doc too little room (the losses'), each doc
+    under its signature."""
+    from rich.console import Group
+    from rich.padding import Padding
+    if max(len(op.signature()) for op in ops) > width // 2:
+        return Group(Text(title, style="bold"), *(part for op in ops for part in (
+            Padding(Text(op.signature(), style="cyan"), (0, 0, 0, 2)), Padding(Text(op.doc), (0, 0, 0, 6)))))
+    table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
+                  padding=(0, 2))
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column()
+    for op in ops:
+        table.add_row(op.signature(), op.doc)
+    return table
+
+
 def functions(opts, name: str | None) -> None:
     """The builtin listing, from the op table."""
     from gradcli.errors import UnknownNameError
@@ -80,16 +98,9 @@ def functions(opts, name: str | None) -> None:
         return
     for family in FAMILIES:
         ops = [op for op in family.OPS if op.builtin]
-        if not ops:
-            continue
-        table = Table(title=TITLES[family], title_justify="left", title_style="bold",
-                      show_header=False, box=None, padding=(0, 2))
-        table.add_column(style="cyan", no_wrap=True)
-        table.add_column()
-        for op in ops:
-            table.add_row(op.signature(), op.doc)
-        opts.out.print(table)
-        opts.out.print()
+        if ops:
+            opts.out.print(_family_listing(TITLES[family], ops, opts.out.width))
+            opts.out.print()
     opts.out.print(Text("Operators: + - * / @ ** ^ and comparisons < <= > >= == !=; methods: x.f(args) is f(x, args); "
                         "x.T transposes" + "".join(f", x.{m}() is {op.doc}" for m, op in METHODS.items())
                         + ". Also spelled: " + ", ".join(f"{k}={v}" for k, v in SYNONYMS.items()), style="dim"))
