@@ -114,3 +114,25 @@ def test_a_reduction_takes_its_axis_second():
     assert len(reductions) > 5
     assert [op.name for op in reductions if op.params[1].name != "axis"] == ["norm"]
     assert TABLE["norm"].signature().startswith("norm(x, p=2, axis=")
+
+
+MASKED = [op for op in TABLE.values() if op.impl is not None and op.examples
+          and any(p.kind == "mask" for p in op.tensor_params) and not any(p.kind == "tensors" for p in op.params)]
+
+
+@pytest.mark.parametrize("op", MASKED, ids=lambda op: op.name)
+def test_a_composite_sends_no_gradient_to_its_masks(op):
+    """Class indices, labels and running statistics are data: even made
+    differentiable, they get no gradient from the arithmetic a composite
+    does with them (the generated checks never make them differentiable)."""
+    from gradcli.autograd import gradients
+    from gradcli.backend import make_backend
+    from gradcli.ops.core import call
+    from tests.opcases import example_inputs
+    bk = make_backend()
+    shapes, params = op.examples[0]
+    ts = [Tensor(bk.asarray(a), bk, requires_grad=True) for a, _ in example_inputs(op, shapes, np.random.default_rng(0))]
+    out = call(op, *ts, bk=bk, **params)
+    grads = gradients(F.sum(out[0] if isinstance(out, tuple) else out), ts)
+    masks = [p.name for p, t in zip(op.tensor_params, ts) if p.kind == "mask" and id(t) in grads]
+    assert masks == []
