@@ -185,7 +185,7 @@ def data_only(op, tensors) -> tuple:
     graph: whatever arithmetic the composite does with them, no gradient
     reaches them, as the signature promises."""
     kinds = [p.kind for p in op.tensor_params]
-    if "mask" not in kinds or "tensors" in kinds:
+    if "mask" not in kinds or "tensors" in kinds or op.family == "calculus":   # grad(y, x) walks y's graph
         return tuple(tensors)
     return tuple(Tensor(t.data, t.bk, const=t.const) if k == "mask" else t for k, t in zip(kinds, tensors))
 
