@@ -150,16 +150,190 @@ TORCH = {
 }
 # One block a family added by issue 12 (gradcli/ops/<family>.py): each row's PyTorch spelling.
 TORCH.update({    # activation
+    "gelu": lambda x, approximate: torch.nn.functional.gelu(x, approximate=approximate),
+    "silu": torch.nn.functional.silu, "mish": torch.nn.functional.mish, "logsigmoid": torch.nn.functional.logsigmoid,
+    "leaky_relu": torch.nn.functional.leaky_relu, "elu": torch.nn.functional.elu, "selu": torch.nn.functional.selu,
+    "celu": torch.nn.functional.celu, "softsign": torch.nn.functional.softsign,
+    "tanhshrink": torch.nn.functional.tanhshrink, "hardtanh": torch.nn.functional.hardtanh,
+    "relu6": torch.nn.functional.relu6,
+    # hardsigmoid's backward multiplies by float32's 1/6 (0.16666667163...) even in float64: its formula instead
+    "hardsigmoid": lambda x: torch.nn.functional.relu6(x + 3) / 6,
+    "hardswish": torch.nn.functional.hardswish, "logit": torch.logit,
+    "softshrink": torch.nn.functional.softshrink, "hardshrink": torch.nn.functional.hardshrink,
+    "threshold": torch.nn.functional.threshold, "prelu": torch.nn.functional.prelu,
+    "glu": lambda x, axis: torch.nn.functional.glu(x, axis),
+    "softmin": lambda x, axis: torch.nn.functional.softmin(x, axis),
 })
 TORCH.update({    # special
+    "hypot": torch.hypot, "logaddexp": torch.logaddexp, "logaddexp2": torch.logaddexp2, "xlogy": torch.xlogy,
+    "xlog1py": torch.special.xlog1py, "sinc": torch.sinc, "lerp": torch.lerp, "fmod": torch.fmod,
+    "remainder": torch.remainder, "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"),
+    "trunc": torch.trunc, "frac": torch.frac, "lgamma": torch.lgamma, "digamma": torch.digamma,
+    "polygamma": lambda x, n: torch.polygamma(n, x), "erfc": torch.erfc, "erfcx": torch.special.erfcx,
+    "erfinv": torch.erfinv, "ndtr": torch.special.ndtr, "log_ndtr": torch.special.log_ndtr,
+    "entr": torch.special.entr,
 })
 TORCH.update({    # scan
+    "cumsum": torch.cumsum, "cumprod": torch.cumprod, "logcumsumexp": torch.logcumsumexp,
+    "argmax": lambda x, axis, keepdims: torch.argmax(x, axis, keepdims).double(),
+    "argmin": lambda x, axis, keepdims: torch.argmin(x, axis, keepdims).double(),
+    # gradcli's sorts are always stable; topk, kthvalue, sort, cummax and cummin give two results (not compared)
+    "argsort": lambda x, axis, descending, stable: torch.argsort(x, dim=axis, descending=descending,
+                                                                 stable=True).double(),
+    "msort": lambda x: torch.sort(x, dim=0, stable=True).values,
+    "median": lambda x, axis, keepdims: (torch.median(x).reshape((1,) * x.ndim if keepdims else ()) if axis is None
+                                         else torch.median(x, axis, keepdims)),
+    "quantile": lambda x, q, axis, keepdims, interpolation: torch.quantile(x, q.detach(), axis, keepdims,
+                                                                           interpolation=interpolation),
 })
+
+
+def _indices(t, n=None):
+    """An index array as data, refused unless whole numbers (as gradcli refuses it), and with n, unless
+    from -n to n - 1 (torch.take_along_dim reads out of bounds where it broadcasts)."""
+    if t.device.type != "meta" and not (torch.equal(t, t.floor()) and (n is None or torch.all((t >= -n) & (t < n)))):
+        raise ValueError("indices must be whole numbers in range")
+    return t.detach().long()
+
+
 TORCH.update({    # select
+    "gather": lambda x, index, axis: torch.gather(x, axis, _indices(index)),
+    "take_along_dim": lambda x, indices, axis: torch.take_along_dim(
+        x, _indices(indices, x.numel() if axis is None else x.shape[axis]), axis),
+    "index_select": lambda x, index, axis: torch.index_select(x, axis, _indices(index)),
+    "scatter_add": lambda x, index, src, axis: torch.scatter_add(x, axis, _indices(index), src),
+    "index_add": lambda x, index, source, axis, alpha: torch.index_add(x, axis, _indices(index), source, alpha=alpha),
 })
 TORCH.update({    # shape
+    "t": torch.t, "flip": lambda x, dims: torch.flip(x, (dims,) if isinstance(dims, int) else dims),
+    "roll": lambda x, shifts, dims: torch.roll(x, shifts, dims),
+    "triu": lambda x, diagonal: torch.triu(x, diagonal), "tril": lambda x, diagonal: torch.tril(x, diagonal),
+    "expand": lambda x, sizes: x.expand(*sizes), "repeat": lambda x, sizes: x.repeat(*sizes),
+    "tile": lambda x, dims: torch.tile(x, dims),
+    "repeat_interleave": lambda x, repeats, axis: torch.repeat_interleave(
+        x, torch.tensor(repeats) if isinstance(repeats, tuple) else repeats, axis),
+    # split and chunk give several arrays: not an operand of these programs
+    "pad": lambda x, pad, mode, value: torch.nn.functional.pad(x, pad, mode, value if mode == "constant" else None),
+    "diag_embed": lambda x, offset, dim1, dim2: torch.diag_embed(x, offset, dim1, dim2),
+    "movedim": lambda x, source, destination: torch.movedim(x, source, destination),
+    "narrow": lambda x, axis, start, length: torch.narrow(x, axis, int(start), length),
 })
+
+
+def _loss_reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _loss_classes(kernel):
+    # class indices are whole numbers (integers for torch), probabilities shaped like x; a number as weight
+    # weighs every class. torch refuses a weight that needs a gradient: such a case is not compared.
+    def fn(x, target, weight, ignore_index, reduction, **smoothing):
+        axis = 0 if x.dim() == 1 else 1
+        weight = weight.expand(x.shape[axis]) if weight.dim() == 0 else weight
+        if kernel is not torch.nn.functional.cross_entropy or target.shape != x.shape:
+            target = _indices(target)
+        return kernel(x, target, weight, ignore_index=ignore_index, reduction=reduction, **smoothing)
+    return fn
+
+
+def _loss_weights_fit(x, *weights):
+    if torch.broadcast_shapes(x.shape, *(w.shape for w in weights)) != x.shape:
+        raise ValueError("a weight of the loss's elements may not broadcast them to more")
+
+
+def _bce_logits(x, t, weight, pos_weight, reduction):
+    # torch refuses weight and pos_weight a gradient: then its formula in torch's ops
+    _loss_weights_fit(x, weight, pos_weight)
+    if not (weight.requires_grad or pos_weight.requires_grad):
+        return torch.nn.functional.binary_cross_entropy_with_logits(x, t, weight, reduction=reduction,
+                                                                    pos_weight=pos_weight)
+    loss = (1 - t) * x - ((pos_weight - 1) * t + 1) * torch.nn.functional.logsigmoid(x)
+    return _loss_reduce(loss * weight, reduction)
+
+
+def _gaussian_nll(x, t, var, full, eps, reduction):
+    if x.device.type == "meta":         # torch reads var's values (var >= 0): the shape from real ones
+        shape = torch.nn.functional.gaussian_nll_loss(*(torch.ones(a.shape) for a in (x, t, var)),
+                                                      full=full, eps=eps, reduction=reduction).shape
+        return torch.empty(shape, device="meta")
+    return torch.nn.functional.gaussian_nll_loss(x, t, var, full=full, eps=eps, reduction=reduction)
+
+
 TORCH.update({    # loss
+    "mse_loss": torch.nn.functional.mse_loss, "l1_loss": torch.nn.functional.l1_loss,
+    "smooth_l1_loss": torch.nn.functional.smooth_l1_loss, "huber_loss": torch.nn.functional.huber_loss,
+    "cross_entropy": _loss_classes(torch.nn.functional.cross_entropy),
+    "nll_loss": _loss_classes(torch.nn.functional.nll_loss),
+    # the kernel times weight (torch refuses weight a gradient, and this is what it computes)
+    "binary_cross_entropy": lambda x, t, weight, reduction: _loss_weights_fit(x, weight) or _loss_reduce(
+        torch.nn.functional.binary_cross_entropy(x, t, reduction="none") * weight, reduction),
+    "binary_cross_entropy_with_logits": _bce_logits, "kl_div": torch.nn.functional.kl_div,
+    "cosine_similarity": lambda a, b, axis, eps: torch.nn.functional.cosine_similarity(a, b, dim=axis, eps=eps),
+    "normalize": lambda x, p, axis, eps: torch.nn.functional.normalize(x, p=p, dim=axis, eps=eps),
+    # log(1 + e^-tx) exactly: torch's kernel overflows past |tx| = 709, and refuses target a gradient
+    "soft_margin_loss": lambda x, t, reduction: _loss_reduce(torch.logaddexp(-t * x, torch.zeros_like(x)),
+                                                             reduction),
+    "margin_ranking_loss": torch.nn.functional.margin_ranking_loss,
+    "hinge_embedding_loss": lambda x, t, margin, reduction: torch.nn.functional.hinge_embedding_loss(
+        x, t.detach(), margin=margin, reduction=reduction),
+    "poisson_nll_loss": torch.nn.functional.poisson_nll_loss, "gaussian_nll_loss": _gaussian_nll,
+})
+
+
+def _symmetric(A):
+    """gradcli's cholesky and eigvalsh factorise (A + Aᵀ)/2: torch's matrix when A is symmetric (torch reads one
+    triangle), and torch's symmetric gradient. A non-square A is left for torch to refuse."""
+    return (A + A.transpose(-2, -1)) / 2 if A.ndim >= 2 and A.shape[-1] == A.shape[-2] else A
+
+
+TORCH.update({    # factor
+    # slogdet, eigh and svd give several results (not compared)
+    "solve": torch.linalg.solve, "logdet": torch.logdet, "svdvals": torch.linalg.svdvals,
+    "cholesky": lambda A, upper: torch.linalg.cholesky(_symmetric(A), upper=upper),
+    "eigvalsh": lambda A, UPLO: torch.linalg.eigvalsh(_symmetric(A), UPLO=UPLO),
+    "pinv": lambda A, atol, rtol: torch.linalg.pinv(A, atol=atol, rtol=rtol),
+    "matrix_power": torch.linalg.matrix_power, "matrix_exp": torch.linalg.matrix_exp,
+})
+TORCH.update({    # contract
+    "einsum": lambda *operands, equation: torch.einsum(equation, *operands), "kron": torch.kron,
+    "tensordot": lambda a, b, dims: torch.tensordot(a, b, dims if isinstance(dims, int) else [list(d) for d in dims]),
+    "cross": lambda x, other, axis: torch.linalg.cross(x, other, dim=axis),
+    "vector_norm": lambda x, ord, axis, keepdims: torch.linalg.vector_norm(x, ord, axis, keepdims),
+    "matrix_norm": lambda A, ord, axis, keepdims: torch.linalg.matrix_norm(
+        A, "fro" if ord is None else ord, (-2, -1) if axis is None else axis, keepdims),
+})
+def _expanded(t, size):
+    """gradcli's optional weight or bias: an array, or a number (1 or 0 when left out) for every element
+    (contiguous: torch's batch_norm backward misreads an expanded weight when not training)."""
+    return t.expand(size).contiguous() if t.dim() == 0 else t
+
+
+def _conv(kernel):
+    return lambda x, w, b, **kw: kernel(x, w, _expanded(b, w.shape[:1]), **kw)
+
+
+def _norm_shape(shape):
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def _batch_norm(x, mean, var, w, b, training, momentum, eps):
+    # the running statistics are data, updated in place by torch when training: copies
+    size = x.shape[1:2]
+    if any(t.dim() and t.shape != size for t in (mean, var, w, b)):
+        raise ValueError("one value per channel")      # quickly: most of the shapes tried are not
+    mean, var = (_expanded(t.detach(), size).clone() for t in (mean, var))
+    return torch.nn.functional.batch_norm(x, mean, var, _expanded(w, size), _expanded(b, size), training, momentum, eps)
+
+
+TORCH.update({    # nn
+    "conv1d": _conv(torch.nn.functional.conv1d), "conv2d": _conv(torch.nn.functional.conv2d),
+    "max_pool2d": torch.nn.functional.max_pool2d, "avg_pool2d": torch.nn.functional.avg_pool2d,
+    "layer_norm": lambda x, w, b, normalized_shape, eps: torch.nn.functional.layer_norm(
+        x, _norm_shape(normalized_shape), _expanded(w, _norm_shape(normalized_shape)),
+        _expanded(b, _norm_shape(normalized_shape)), eps),
+    "batch_norm": _batch_norm,
+    "embedding": lambda x, weight: torch.nn.functional.embedding(_indices(x), weight),
+    # dropout draws its mask from gradcli's generator: not compared
 })
 NOT_COMPARED = {"rand": "random draws", "randn": "random draws"}
 OPERATORS = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "^": torch.pow, "@": torch.matmul}
@@ -189,7 +363,24 @@ CHOICES = {             # values tried for a non-tensor parameter, by name (axes
     "keepdims": (False, True), "p": (1.0, 2.0, 3.0, math.inf, 0.5, 1.5), "correction": (0, 1, 2),
     "dim0": (0, 1, -1), "dim1": (0, 1, -1), "shape": SHAPES, "value": (0.0, 0.5, -2.0), "n": (1, 2, 3),
     "m": (2, 3), "start": (0.0, 1.0, 3.0), "stop": (2.0, 3.5), "step": (0.5, 1.0), "a": (0.0, -1.0),
-    "b": (1.0, 2.5), "dims": ((), (0,), (1, 0), (0, 1), (2, 0, 1), (0, 2, 1), (2, 1, 0)),
+    "b": (1.0, 2.5), "dims": ((), (0,), (1, 0), (0, 1), (2, 0, 1), (0, 2, 1), (2, 1, 0), (1, 3), (3, 1), (1, 1, 3),
+             ((1,), (0,)), ((0,), (0,)), ((-1,), (-1,)), ((0, 1), (1, 0))),    # the last four: tensordot's
+    "ord": (2.0, 1.0, 3.0, 0.5, 0.0, -1.0, -2.0, -1.5, math.inf, -math.inf),    # and matrix_norm's numbers
+    "negative_slope": (0.01, 0.2), "alpha": (1.0, 2.0, 0.5), "min_val": (-1.0, 0.0), "max_val": (1.0, 2.0),
+    "eps": (0.1, 1e-6), "lambd": (0.5, 0.0, 1.0), "threshold": (0.0, 0.5, -1.0),
+    "shifts": (1, -1, 2, (1, -2)), "diagonal": (0, 1, -1), "offset": (0, 1, -1), "length": (0, 1, 2),
+    "sizes": ((2, 3), (-1, 3), (3, -1), (2, -1, -1), (1,), (2,), (-1,), (1, 1), (2, 1), (1, 2), (1, 1, 3), (2, 1, 1)),
+    "repeats": (1, 2, (1, 2), (0, 1, 2)), "pad": ((1, 1), (0, 2), (1, 0, 0, 1), (-1, 1)),
+    "descending": (False, True), "stable": (False, True), "k": (1, 2, 3), "largest": (True, False),
+    "sorted": (True, False), "interpolation": (),      # the default alone: program text has no strings yet
+    "upper": (False, True), "UPLO": (), "atol": (0.0, 0.01), "rtol": (0.0, 1e-3),
+    "reduction": (), "beta": (1.0, 0.5, 0.0), "delta": (1.0, 0.5), "ignore_index": (-100, 0, 1),
+    "label_smoothing": (0.0, 0.2), "log_target": (False, True), "margin": (0.0, 0.5, 1.0),
+    "log_input": (True, False), "full": (False, True), "axis": (1, 0, -1),
+    "stride": (2, (1, 2)), "padding": (1, (0, 1)), "dilation": (2,), "groups": (2,),
+    "kernel_size": (1, 2, (1, 3)), "ceil_mode": (False, True), "count_include_pad": (True, False),
+    "divisor_override": (2,), "normalized_shape": ((3,), (2, 3), (1,), 2), "training": (True,),
+    "momentum": (),
 }
 KEYS = ((0,), (-1,), (1,), (slice(1, None),), (slice(None, 2),), (slice(None, None, 2),), (slice(None), 0),
         (slice(None), -1), (0, slice(1, None)))
@@ -337,9 +528,10 @@ METHOD, ALIAS, KEYWORD, STARSTAR, MINUS, SPREAD, BIND = (1 << i for i in range(7
 INPUT_NAMES = ("x", "y", "z", "w", "u", "v", "p", "q", "r", "s", "t")
 FUNCTION_NAMES = ("f", "g", "f3", "f4", "f5", "f6", "f7", "f8")
 CONSTANTS = {"real": (0, 1, 2, -1, 0.5, 3), "positive": (0.5, 1, 2, 3), "unit": (0.5, -0.5, 0), "gt1": (1.5, 2),
-             "nonzero": (2, -1, 0.5), "wellposed": (2,), "exponent": (0, 1, 2, 3, 0.5, -1, -2, 1.5)}
+             "nonzero": (2, -1, 0.5), "wellposed": (2,), "exponent": (0, 1, 2, 3, 0.5, -1, -2, 1.5),
+             "probability": (0.5, 0.25, 1, 0)}
 EDGES = {"real": (0.0,), "positive": (0.0, 1.0), "unit": (-1.0, 1.0), "gt1": (1.0,), "nonzero": (0.0,),
-         "wellposed": (0.0,), "exponent": (0.0, 1.0)}
+         "wellposed": (0.0,), "exponent": (0.0, 1.0), "probability": (0.0, 1.0)}
 
 
 def draw(rng, domain, shape):
@@ -561,6 +753,8 @@ def array_text(a, fmt=number):
 def _value_text(v):
     if v is None or isinstance(v, bool):
         return str(v)
+    if isinstance(v, str):
+        return repr(v)
     if isinstance(v, tuple):
         return "(" + ", ".join(map(_value_text, v)) + ("," if len(v) == 1 else "") + ")"
     return number(v)

@@ -13,7 +13,7 @@ from gradcli import ast, subscripts
 from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
-from gradcli.ops.core import Results, data_only
+from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
 from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
@@ -204,7 +204,7 @@ class Evaluator:
         if op.impl is not None:
             shown = given(op, tensors, len(positional), kwargs)
             with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), shown)):
-                out = op.impl(*data_only(op, tensors), **params)
+                out = op.impl(*tensors, **params)
             return Results(*out) if isinstance(out, tuple) and not isinstance(out, Results) else out
         return apply(op, *tensors, bk=self.session.bk, **params)
 

@@ -131,8 +131,8 @@ def _wrap(x):
         return StrictArray(x)
     if isinstance(x, numpy.generic):
         return StrictArray(numpy.asarray(x))
-    if isinstance(x, (tuple, list)):
-        return type(x)(_wrap(i) for i in x)
+    if isinstance(x, (tuple, list)):        # NumPy's named results (eigh, svd) as CuPy's plain tuples
+        return (tuple if hasattr(x, "_fields") else type(x))(_wrap(i) for i in x)
     return x
 
 
@@ -174,10 +174,10 @@ round around rint trunc isfinite isnan isinf nan_to_num add subtract multiply di
 power reciprocal equal not_equal less less_equal greater greater_equal logical_and logical_or logical_not
 sum mean prod max min amax amin argmax argmin var std cumsum cumprod all any
 zeros ones full empty eye identity arange linspace zeros_like ones_like full_like empty_like copy
-matmul dot vdot inner outer tensordot einsum transpose swapaxes moveaxis diag diagonal trace tril triu
+matmul dot vdot inner outer tensordot einsum cross transpose swapaxes moveaxis diag diagonal trace tril triu
 reshape ravel expand_dims squeeze concatenate stack broadcast_to flip
 take take_along_axis argsort sort roll tile repeat pad split array_split sinc fmod remainder logaddexp
-logaddexp2 diff searchsorted nonzero count_nonzero broadcast_arrays atleast_1d rot90 sort median
+logaddexp2 floor_divide diff searchsorted nonzero count_nonzero broadcast_arrays atleast_1d rot90 sort median
 """.split()
 LINALG = "inv det norm solve slogdet cholesky eigh qr svd".split()
 # Host data may enter the device only through these (as with CuPy).

@@ -160,7 +160,7 @@ def test_engine_and_ops_import_no_array_library():
     table and the session import neither numpy nor cupy, anywhere in a file
     (but the tests' references, which are host arrays by definition)."""
     files = [*PACKAGE.glob("autograd/*.py"), *PACKAGE.glob("ops/*.py"), PACKAGE / "interpret.py", PACKAGE / "evaluator.py"]
-    files.remove(PACKAGE / "ops" / "reference.py")
+    files = [f for f in files if f.stem != "reference" and not f.stem.endswith("_reference")]
     assert len(files) > 5
     offenders = []
     for path in files:

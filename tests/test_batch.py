@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+DATA = ROOT / "tests" / "data"
 
 
 def jsonl(text: str) -> list[dict]:
@@ -459,6 +460,43 @@ def test_sample_kinks_user_functions_and_random(samples):
     close(loss["value"], np.tanh(x @ Wv).sum())
     close(loss["grads"]["x"], Wv @ (1 - np.tanh(x @ Wv) ** 2))
     close(noise["value"], rng.random(3).mean())
+
+
+def test_sample_losses_special_functions_and_gathers_match_pytorch(samples):
+    """14-16: cross_entropy with label smoothing, a gamma likelihood with
+    lgamma/digamma, and picks with repeated indices, against PyTorch's
+    numbers (tests/data/make_sample_refs.py)."""
+    torch = json.loads((DATA / "samples_torch.json").read_text())
+    for number, extra in (("14", 1), ("15", 1), ("16", 0)):
+        records = samples[number]
+        assert len(records) == len(torch[number]) + extra
+        for rec, want in zip(records, torch[number]):
+            close(rec["value"], want["value"])
+            for name, g in want.get("grads", {}).items():
+                close(rec["grads"][name], g)
+    *_, per_sample, by_hand = samples["14"]
+    close(by_hand["value"], np.mean(per_sample["value"]))   # no smoothing: the mean of the 'none' losses
+    assert set(samples["14"][0]["grads"]) == {"logits"}      # class indices are data
+    loglik, score, curvature = samples["15"]
+    close(loglik["grads"]["a"], score["value"])              # lgamma' = digamma
+    # -n·polygamma(1, 2) = -6·(π²/6 - 1) exactly; PyTorch's trigamma is 4e-10 off (README)
+    close(curvature["value"], -(math.pi ** 2 - 6))
+    close(score["grads"]["a"], -(math.pi ** 2 - 6))
+
+
+def test_sample_gaussian_process_attention_and_cnn_match_pytorch(samples):
+    """17-19: a Gaussian process likelihood through cholesky/solve/logdet, an
+    attention head with einsum and softmax, and a small CNN's loss, against
+    PyTorch's numbers (tests/data/make_sample_refs.py)."""
+    torch = json.loads((DATA / "samples_torch.json").read_text())
+    for number in ("17", "18", "19"):
+        records = samples[number]
+        assert len(records) == len(torch[number])
+        for rec, want in zip(records, torch[number]):
+            close(rec["value"], want["value"], tol=1e-10)
+            assert set(rec["grads"]) == set(want["grads"])
+            for name, g in want["grads"].items():
+                close(rec["grads"][name], g, tol=1e-10)
 
 
 # ---- Dask: last, because a cluster leaves threads behind in this process

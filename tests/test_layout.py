@@ -73,7 +73,7 @@ def test_pad_takes_any_number_of_trailing_axes():
 
 
 @pytest.mark.parametrize("program, error, words", [
-    ("t(ones((2, 2, 2)))", ShapeError, ["t:", "(2, 2, 2)"]),
+    ("ones((2, 2, 2)).t()", ShapeError, ["t:", "(2, 2, 2)"]),
     ("flip(x, None)", ArgumentError, ["flip:", "dims"]),
     ("roll(x, (1, 2), 0)", ArgumentError, ["roll:", "shifts (1, 2)", "dims (0,)"]),
     ("roll(x, 1.5)", ArgumentError, ["roll()'s shifts", "1.5"]),

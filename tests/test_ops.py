@@ -124,7 +124,9 @@ MASKED = [op for op in TABLE.values() if op.impl is not None and op.examples
 def test_a_composite_sends_no_gradient_to_its_masks(op):
     """Class indices, labels and running statistics are data: even made
     differentiable, they get no gradient from the arithmetic a composite
-    does with them (the generated checks never make them differentiable)."""
+    does with them (the generated checks never make them differentiable;
+    batch_norm sent one into its running statistics once). A probability
+    target of cross_entropy, a later example, is differentiable, as in PyTorch."""
     from gradcli.autograd import gradients
     from gradcli.backend import make_backend
     from gradcli.ops.core import call

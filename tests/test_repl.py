@@ -324,7 +324,8 @@ def test_completion_of_names_builtins_and_commands():
     assert set(completions(repl, "x")) >= {"xval", "xfun"}
     assert completions(repl, "sigm") == ["sigmoid"]
     assert completions(repl, "sum(w") == ["w", "where"]                  # a whole name is not replaced
-    assert completions(repl, "xval.no") == ["norm"]                      # methods: builtins only
+    assert completions(repl, "xval.no") == ["norm", "normalize"]         # methods: builtins only
+    assert "t" in completions(repl, "xval.t")                            # and the method-only x.t()
     assert completions(repl, ":gr") == ["grad"]
     assert set(completions(repl, ":")) == {"grad", "tree", "check", "vars", "help", "reset", "load", "save",
                                            "set", "quit"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import reference
@@ -139,9 +138,6 @@ def _glu(x, axis):
     return x[lead + (slice(0, n),)] * F.sigmoid(x[lead + (slice(n, 2 * n),)])
 
 
-def _glu_ref(x, axis):
-    a, b = np.split(x, 2, axis=axis)
-    return elementwise(lambda mp, a, b: a / (1 + mp.exp(-b)))(a, b)
 
 
 def _slopes(x, weight):
@@ -282,7 +278,7 @@ OPS = [
                singular=(at([0.5, -0.5, 0.0, 1.0], threshold=0.5, value=2.0),),
                ref=lambda mp, x, threshold, value: x if x > threshold else value,
                explain=lambda threshold, value: {"x": f"1 where {{x:p}} > {threshold:g}, else 0"}),
-    Op("glu", "x, axis:axis1=-1", impl=_glu, family="activation", reference=_glu_ref,
+    Op("glu", "x, axis:axis1=-1", impl=_glu, family="activation", reference=reference.glu,
        doc="a·σ(b), a and b the halves of x along axis (default the last)",
        examples=(case((4,)), case((2, 4)), case((4, 3), axis=0))),
     Op("softmin", "x, axis:axis1=-1", impl=lambda x, axis: F.softmax(-x, axis=axis), family="activation",

@@ -176,18 +176,8 @@ def call(op, *inputs, **params):
     params = with_defaults(op, params, inputs[0].ndim if inputs else 0)
     if op.impl is not None:
         params.pop("bk", None)
-        return op.impl(*data_only(op, inputs), **params)
+        return op.impl(*inputs, **params)
     return apply(op, *inputs, **params)
-
-
-def data_only(op, tensors) -> tuple:
-    """A composite's inputs, its masks (class indices, labels) cut from the
-    graph: whatever arithmetic the composite does with them, no gradient
-    reaches them, as the signature promises."""
-    kinds = [p.kind for p in op.tensor_params]
-    if "mask" not in kinds or "tensors" in kinds or op.family == "calculus":   # grad(y, x) walks y's graph
-        return tuple(tensors)
-    return tuple(Tensor(t.data, t.bk, const=t.const) if k == "mask" else t for k, t in zip(kinds, tensors))
 
 
 def with_defaults(op, params: dict, ndim: int) -> dict:

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import math
 
-import numpy
-
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ComputeError, ShapeError
-from gradcli.ops import reference
+from gradcli.ops import factor_reference
 from gradcli.ops.core import F, Op, Results, at, case
 from gradcli.ops.linalg import _matrix_shaped, _swap
 
@@ -76,12 +74,6 @@ def _unpack(t, shapes):
     return out
 
 
-def _packed_reference(ref):
-    def packed(A, **params):
-        return numpy.concatenate([p.reshape(A.shape[:-2] + (-1,)) for p in ref(A, **params)], axis=-1)
-    return packed
-
-
 def _diagonal(d):
     """Diagonal matrices with d's last axis on their diagonals."""
     return F.where(F.eye(n=d.shape[-1], bk=d.bk), F.unsqueeze(d, axis=d.ndim - 1), 0.0)
@@ -107,7 +99,7 @@ def _solve(bk, A, B):
         raise ShapeError(f"solve: A is {n}×{n}, B {'is a number' if B.ndim == 0 else f'has {b.shape[-2]} rows'}",
                          hint="B is a vector of n or an n×k matrix (or a stack of them)")
     try:
-        batch = numpy.broadcast_shapes(A.shape[:-2], b.shape[:-2])
+        batch = _stacks(A.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ShapeError(f"solve: the stacks of A {tuple(A.shape)} and B {tuple(B.shape)} cannot be broadcast "
                          "together") from None
@@ -255,13 +247,24 @@ def _svd(A, full_matrices=True):
 
 
 # ---- pinv
+EPSILON = {8: 2.0 ** -52, 4: 2.0 ** -23}        # machine epsilon of float64 and float32, by item size
+
+
+def _stacks(a: tuple, b: tuple) -> tuple:
+    """Two batch shapes broadcast together (ValueError if they cannot be)."""
+    a, b = (1,) * (len(b) - len(a)) + tuple(a), (1,) * (len(a) - len(b)) + tuple(b)
+    if any(m != n and 1 not in (m, n) for m, n in zip(a, b)):
+        raise ValueError(a, b)
+    return tuple(max(m, n) if 0 not in (m, n) else 0 for m, n in zip(a, b))
+
+
 def _pinv(bk, A, atol, rtol):
     # PyTorch's cut: singular values at or below max(atol, rtol·largest) count
     # as 0, rtol being eps·max(m, n) unless atol > 0 is given.
     xp = bk.xp
     U, S, Vh = xp.linalg.svd(A, full_matrices=False)
     if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else float(numpy.finfo(A.dtype).eps) * max(A.shape[-2:])
+        rtol = 0.0 if atol is not None and atol > 0 else EPSILON[A.dtype.itemsize] * max(A.shape[-2:])
     kept = S > xp.maximum(atol or 0.0, rtol * S[..., :1])
     inverse = xp.where(kept, 1 / xp.where(kept, S, 1.0), 0.0)
     return xp.matmul(xp.swapaxes(Vh, -1, -2) * xp.expand_dims(inverse, -2), xp.swapaxes(U, -1, -2))
@@ -343,61 +346,61 @@ SVD = (case((3, 3)), case((2, 3, 3), full_matrices=True), case((4, 3), full_matr
 THIN = (case((4, 3)), case((2, 3, 4)), case((3, 3)))
 SVD_EXPLAIN = ("U (diag(·S) + (skew(Uᵀ·U) S + S skew(Vh·Vhᵀ))/(Sⱼ² - Sᵢ²)) Vh, and terms in S⁻¹ when not square",
                "svd_backward(gU, gS, gVh)")
-SIGN_LOG = reference.matrices(lambda mp, a: (mp.sign(mp.det(a)), mp.log(abs(mp.det(a)))))
+SIGN_LOG = factor_reference.matrices(lambda mp, a: (mp.sign(mp.det(a)), mp.log(abs(mp.det(a)))))
 
 OPS = [
     Op("solve", "A, B", forward=_solve, family="factor", domain="wellposed", examples=SOLVE,
-       grads=(_solve_grad_a, lambda g, y, A, B: F.solve(_swap(A), g)), reference=reference.solve,
+       grads=(_solve_grad_a, lambda g, y, A, B: F.solve(_swap(A), g)), reference=factor_reference.solve,
        doc="X with A @ X = B: B a vector or a matrix (torch.linalg.solve's rule), stacks broadcast",
        explain={"A": ("-{A:p}⁻ᵀ(·) Xᵀ, X the solution", "-solve({A:p}ᵀ, g) @ Xᵀ"),
                 "B": ("{A:p}⁻¹, on the left", "solve({A:p}ᵀ, g)")}),
     Op("cholesky", "A, upper:bool=False", forward=_checked("cholesky", _cholesky), grads=(_cholesky_grad,),
        family="factor", domain="wellposed", examples=SQUARE + (case((2, 3, 3), upper=True),),
        singular=(at([[4.0, 2.0], [2.0, 3.0]]), at([[4.0, 2.0], [2.0, 3.0]], upper=True)),   # PyTorch's symmetric gA
-       reference=reference.matrices(lambda mp, a, upper: (lambda L: L.T if upper else L)(
-           mp.cholesky(reference.symmetric(a)))),
+       reference=factor_reference.matrices(lambda mp, a, upper: (lambda L: L.T if upper else L)(
+           mp.cholesky(factor_reference.symmetric(a)))),
        doc="L (lower) with L @ Lᵀ = A, A symmetric positive definite (its symmetric part is used); upper: Lᵀ",
        explain=("L⁻ᵀ Φ(Lᵀ·) L⁻¹, L = cholesky({A})", "L⁻ᵀ Φ(Lᵀ g) L⁻¹, Φ: lower triangle, half diagonal, symmetric")),
     Op("slogdet_packed", "A", forward=_checked("slogdet", _slogdet_packed), grads=(_slogdet_grad,), builtin=False,
-       family="factor", examples=SQUARE, reference=_packed_reference(SIGN_LOG),
+       family="factor", examples=SQUARE, reference=factor_reference.packed(SIGN_LOG),
        doc="slogdet's sign and log|det| side by side", explain=("{A:p}⁻ᵀ for log|det|", "g·{A:p}⁻ᵀ")),
     Op("slogdet", "A", impl=_slogdet, family="factor", examples=SQUARE, reference=SIGN_LOG,
        doc="sign and log|det A| (.sign, .logabsdet); the sign passes no gradient"),
     Op("logdet", "A", impl=_logdet, family="factor", domain="wellposed", examples=SQUARE,
        singular=(at([[0.0, 1.0], [1.0, 0.0]]),),
-       reference=reference.matrices(lambda mp, a: mp.log(mp.det(a)) if mp.det(a) >= 0 else mp.nan),
+       reference=factor_reference.matrices(lambda mp, a: mp.log(mp.det(a)) if mp.det(a) >= 0 else mp.nan),
        doc="log det A: nan where det A < 0, -inf where it is 0 (as torch.logdet)"),
     Op("eigh_packed", "A, UPLO:str(L|U)=L", forward=_checked("eigh", _eigh_packed), grads=(_eigh_grad,),
-       builtin=False, family="factor", examples=EIGH, reference=_packed_reference(reference.eigh),
+       builtin=False, family="factor", examples=EIGH, reference=factor_reference.packed(factor_reference.eigh),
        doc="eigh's eigenvalues and eigenvectors side by side",
        explain=("V (diag(·λ) + skew(Vᵀ·)/2(λⱼ - λᵢ)) Vᵀ", "V (diag(gλ) + skew(Vᵀ gV)/2(λⱼ - λᵢ)) Vᵀ")),
-    Op("eigh", "A, UPLO:str(L|U)=L", impl=_eigh, family="factor", examples=EIGH, reference=reference.eigh,
+    Op("eigh", "A, UPLO:str(L|U)=L", impl=_eigh, family="factor", examples=EIGH, reference=factor_reference.eigh,
        doc="eigenvalues (ascending) and eigenvectors (columns) of symmetric A (.eigenvalues, .eigenvectors); "
            "the eigenvectors' gradient is not defined (nan) at repeated eigenvalues"),
     Op("eigvalsh", "A, UPLO:str(L|U)=L", impl=lambda A, UPLO="L": _eigen("eigvalsh", A, UPLO)[0], family="factor",
-       examples=EIGH, reference=lambda A, UPLO: reference.eigh(A, UPLO)[0],
+       examples=EIGH, reference=lambda A, UPLO: factor_reference.eigh(A, UPLO)[0],
        singular=(at([[1.0, 0.0], [0.0, 1.0]]), at([[2.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 3.0]], UPLO="U")),
        doc="eigenvalues of symmetric A, ascending (its gradient V diag(g) Vᵀ is finite at repeated ones)"),
     Op("svd_packed", "A, full_matrices:bool=True", forward=_checked("svd", _svd_packed, square=False),
        grads=(_svd_grad,), builtin=False, family="factor", examples=SVD,
-       reference=_packed_reference(reference.svd), doc="svd's U, S and Vh side by side", explain=SVD_EXPLAIN),
-    Op("svd", "A, full_matrices:bool=True", impl=_svd, family="factor", examples=SVD, reference=reference.svd,
+       reference=factor_reference.packed(factor_reference.svd), doc="svd's U, S and Vh side by side", explain=SVD_EXPLAIN),
+    Op("svd", "A, full_matrices:bool=True", impl=_svd, family="factor", examples=SVD, reference=factor_reference.svd,
        doc="U, S (descending), Vh with A = U diag(S) Vh (.U, .S, .Vh); full_matrices: U and Vh square"),
     Op("svdvals", "A", impl=lambda A: _singular("svdvals", A, False)[1], family="factor", examples=THIN,
-       reference=lambda A: reference.svd(A, False)[1], singular=(at([[1.0, 0.0], [0.0, 1.0]]),),
+       reference=lambda A: factor_reference.svd(A, False)[1], singular=(at([[1.0, 0.0], [0.0, 1.0]]),),
        doc="singular values of A, descending (its gradient U diag(g) Vh is finite at repeated ones)"),
     Op("pinv", "A, atol:float=None, rtol:float=None", forward=_checked("pinv", _pinv, square=False),
-       grads=(_pinv_grad,), family="factor", reference=reference.pinv,
+       grads=(_pinv_grad,), family="factor", reference=factor_reference.pinv,
        examples=THIN + (case((2, 2, 3), atol=1e-3), case((3, 2), rtol=1e-6)),
        singular=(at([[1.0, 2.0], [2.0, 4.0]]), at([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]], rtol=1e-3)),
        doc="Moore-Penrose pseudo-inverse; singular values ≤ max(atol, rtol·largest) count as 0",
        explain=("PyTorch's pinv_backward (products of {A:p}, A⁺ and ·)", "pinv_backward(g, A⁺, {A:p})")),
     Op("matrix_power", "A, n:int", impl=_matrix_power, family="factor", domain="wellposed",
        examples=(case((3, 3), n=3), case((2, 3, 3), n=-2), case((3, 3), n=0), case((3, 3), n=6)),
-       reference=reference.matrices(lambda mp, a, n: a ** n), singular=(at([[1.0, 2.0], [3.0, 4.0]], n=0), at([[0.0, 1.0], [0.0, 0.0]], n=2)),
+       reference=factor_reference.matrices(lambda mp, a, n: a ** n), singular=(at([[1.0, 2.0], [3.0, 4.0]], n=0), at([[0.0, 1.0], [0.0, 0.0]], n=2)),
        doc="A @ A @ ... (n times); n = 0 gives the identity, n < 0 powers the inverse"),
     Op("matrix_exp", "A", forward=_checked("matrix_exp", _matrix_exp), grads=(_matrix_exp_grad,),
-       family="factor", examples=SQUARE + (case((6, 6)),), reference=reference.matrices(lambda mp, a: mp.expm(a)),
+       family="factor", examples=SQUARE + (case((6, 6)),), reference=factor_reference.matrices(lambda mp, a: mp.expm(a)),
        doc="the matrix exponential e^A (scaling and squaring with a Padé approximant)",
        explain=("exp([[{A:p}ᵀ, ·], [0, {A:p}ᵀ]]), top right block", "exp([[{A:p}ᵀ, g], [0, {A:p}ᵀ]])[:n, n:]")),
 ]

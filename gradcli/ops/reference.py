@@ -23,6 +23,8 @@ def draw(rng, domain: str, shape: tuple) -> np.ndarray:
         return rng.uniform(-0.9, 0.9, shape)
     if domain == "gt1":
         return rng.uniform(1.5, 3.0, shape)
+    if domain == "probability":
+        return rng.uniform(0.05, 0.95, shape)
     if domain == "nonzero":
         return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
     if domain == "wellposed" and len(shape) >= 2 and shape[-1] == shape[-2]:
@@ -208,3 +210,9 @@ def linspace(a, b, n):
 def drawn(kind):
     """The run's generator is NumPy's PCG64 seeded with the run's seed (0 in the tests)."""
     return lambda shape: getattr(np.random.default_rng(0), kind)(shape)
+
+
+def glu(x, axis):
+    """a·σ(b), a and b the halves of x along axis, element by element."""
+    a, b = np.split(x, 2, axis=axis)
+    return elementwise(lambda mp, a, b: a / (1 + mp.exp(-b)))(a, b)

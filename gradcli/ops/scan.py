@@ -169,7 +169,7 @@ def _quantile(x, q, axis, keepdims, interpolation):
         raise ShapeError("quantile: x has no elements")
     values = F.take_along(line, F.argsort(line, axis=a), axis=a)
     # PyTorch's ranks: q·(n - 1) along axis, or the last place (a nan's) in a line that has a nan
-    qs = F.reshape(q, shape=(1,) * a + (-1,) + (1,) * (line.ndim - a - 1))      # q's values along axis
+    qs = F.reshape(F.tensor(q), shape=(1,) * a + (-1,) + (1,) * (line.ndim - a - 1))  # q's values (data) along axis
     rank = F.where(F.gt(_nans(line, a), 0), n - 1, qs * (n - 1))
     rank = {"lower": F.floor, "higher": F.ceil, "nearest": F.round}.get(interpolation, lambda r: r)(rank)
     out = F.take_along(values, F.floor(rank), axis=a)

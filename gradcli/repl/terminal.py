@@ -92,7 +92,7 @@ def _make_completer(repl: Repl):
     from prompt_toolkit.document import Document
 
     from gradcli.evaluator import CONSTANTS, KEYWORDS
-    from gradcli.ops import BUILTINS, SYNONYMS
+    from gradcli.ops import BUILTINS, METHODS, SYNONYMS
     paths = PathCompleter(expanduser=True)
 
     def words(prefix: str, candidates):
@@ -144,8 +144,8 @@ def _make_completer(repl: Repl):
             if command in ("grad", "check") and re.search(r"\swrt\s+[\w@,\s]*$", head):
                 candidates = [(n, k) for n, k in names.items() if k == "input"]
             elif head.endswith("."):        # a method: x.no -> x.norm (not x.ones)
-                candidates = [(op.name, op.signature()) for op in BUILTINS.values()
-                              if op.family != "create" and op.params and op.params[0].kind == "T"]
+                candidates = [(op.name, op.signature()) for op in (*BUILTINS.values(), *METHODS.values())
+                              if op.family != "create" and any(p.kind == "T" for p in op.params)]
             else:
                 candidates = [*names.items(), *((op.name, op.signature()) for op in BUILTINS.values()),
                               *((s, f"= {t}") for s, t in SYNONYMS.items()),

@@ -56,16 +56,121 @@ TORCH = {
 }
 # One block a family (gradcli/ops/<family>.py), each row's PyTorch spelling.
 TORCH.update({    # activation
+    "gelu": lambda x, approximate="none": torch.nn.functional.gelu(x, approximate=approximate),
+    "silu": torch.nn.functional.silu, "mish": torch.nn.functional.mish, "logsigmoid": torch.nn.functional.logsigmoid,
+    "leaky_relu": torch.nn.functional.leaky_relu, "elu": torch.nn.functional.elu, "selu": torch.nn.functional.selu,
+    "celu": torch.nn.functional.celu, "softsign": torch.nn.functional.softsign,
+    "tanhshrink": torch.nn.functional.tanhshrink, "hardtanh": torch.nn.functional.hardtanh,
+    "relu6": torch.nn.functional.relu6,
+    # hardsigmoid's backward multiplies by float32's 1/6 (0.16666667163...) even in float64: its formula instead
+    "hardsigmoid": lambda x: torch.nn.functional.relu6(x + 3) / 6,
+    "hardswish": torch.nn.functional.hardswish, "logit": torch.logit,
+    "softshrink": torch.nn.functional.softshrink, "hardshrink": torch.nn.functional.hardshrink,
+    "threshold": torch.nn.functional.threshold, "prelu": torch.nn.functional.prelu,
 })
 TORCH.update({    # special
+    "hypot": torch.hypot, "logaddexp": torch.logaddexp, "logaddexp2": torch.logaddexp2, "xlogy": torch.xlogy,
+    "xlog1py": torch.special.xlog1py, "sinc": torch.sinc, "fmod": torch.fmod, "remainder": torch.remainder,
+    "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"), "lgamma": torch.lgamma,
+    "digamma": torch.digamma, "polygamma": lambda x, n: torch.polygamma(n, x), "erfc": torch.erfc,
+    "erfcx": torch.special.erfcx, "erfinv": torch.erfinv, "ndtr": torch.special.ndtr,
+    "log_ndtr": torch.special.log_ndtr, "entr": torch.special.entr,
 })
 TORCH.update({    # scan
+    "cumsum": torch.cumsum, "cumprod": torch.cumprod, "logcumsumexp": torch.logcumsumexp,
+    "cummax": lambda x, axis: torch.cummax(x, axis).values, "cummin": lambda x, axis: torch.cummin(x, axis).values,
+    "sort": lambda x, axis=-1, descending=False: torch.sort(x, dim=axis, descending=descending, stable=True).values,
+    "topk": lambda x, k, axis=-1, largest=True: torch.topk(x, k, dim=axis, largest=largest).values,
+    "kthvalue": lambda x, k, axis=-1: torch.kthvalue(x, k, dim=axis).values,
+    "median": lambda x, axis=None: torch.median(x) if axis is None else torch.median(x, axis).values,
+    "quantile": lambda x, q, axis=None, keepdims=False, interpolation="linear": torch.quantile(
+        x, q.detach(), dim=axis, keepdim=keepdims, interpolation=interpolation),
 })
 TORCH.update({    # select
+    "gather": lambda x, index, axis: torch.gather(x, axis, index.long()),
+    "take_along_dim": lambda x, indices, axis=None: torch.take_along_dim(x, indices.long(), axis),
+    "index_select": lambda x, index, axis: torch.index_select(x, axis, index.long()),
+    "scatter_add": lambda x, index, src, axis: torch.scatter_add(x, axis, index.long(), src),
+    "index_add": lambda x, index, source, axis, alpha=1.0: torch.index_add(x, axis, index.long(), source, alpha=alpha),
 })
 TORCH.update({    # shape
 })
+F_ = torch.nn.functional
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def _classes(kernel):
+    """cross_entropy and nll_loss: class indices as integers (probabilities as they are), a number as
+    the weight of every class. PyTorch's kernels refuse a weight a gradient: one that needs it goes
+    through their formula in torch's ops (gather, log_softmax), held to the kernel's value."""
+    smoothed = kernel is F_.cross_entropy
+
+    def fn(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        axis = 0 if x.dim() == 1 else 1
+        weight = weight.expand(x.shape[axis]) if weight is not None and weight.dim() == 0 else weight
+        extra = {"label_smoothing": label_smoothing} if smoothed else {}
+        t = target if smoothed and target.shape == x.shape else target.detach().long()
+        if weight is None or not weight.requires_grad or t.is_floating_point():
+            return kernel(x, t, weight, ignore_index=ignore_index, reduction=reduction, **extra)
+        logp, keep = torch.log_softmax(x, axis) if smoothed else x, t != ignore_index
+        pick = torch.where(keep, t, 0).unsqueeze(axis)
+        w = weight.reshape((-1,) + (1,) * (x.dim() - axis - 1))
+        wy = torch.where(keep, w.expand_as(logp).gather(axis, pick).squeeze(axis), 0.0)
+        loss = (1 - label_smoothing) * -wy * logp.gather(axis, pick).squeeze(axis)
+        loss = torch.where(keep, loss - label_smoothing / x.shape[axis] * (w * logp).sum(axis), 0.0)
+        out = loss.sum() / wy.sum() if reduction == "mean" else _reduce(loss, reduction)
+        want = kernel(x, t, weight.detach(), ignore_index=ignore_index, reduction=reduction, **extra)
+        assert torch.allclose(out, want, rtol=1e-13, atol=0, equal_nan=True), (out, want)
+        return out
+    return fn
+
+
+def _bce_logits(x, t, weight=None, pos_weight=None, reduction="mean"):
+    # the kernel refuses weight and pos_weight a gradient: then its formula in torch's ops
+    if weight is None and pos_weight is None:
+        return F_.binary_cross_entropy_with_logits(x, t, reduction=reduction)
+    scale = 1 if pos_weight is None else (pos_weight - 1) * t + 1
+    return _reduce(((1 - t) * x - scale * F_.logsigmoid(x)) * (1 if weight is None else weight), reduction)
+
+
 TORCH.update({    # loss
+    "mse_loss": F_.mse_loss, "l1_loss": F_.l1_loss, "smooth_l1_loss": F_.smooth_l1_loss, "huber_loss": F_.huber_loss,
+    "cross_entropy": _classes(F_.cross_entropy), "nll_loss": _classes(F_.nll_loss),
+    "binary_cross_entropy": lambda x, t, weight=None, reduction="mean": _reduce(
+        F_.binary_cross_entropy(x, t, reduction="none") * (1 if weight is None else weight), reduction),
+    "binary_cross_entropy_with_logits": _bce_logits, "kl_div": F_.kl_div,
+    "cosine_similarity": lambda a, b, axis=1, eps=1e-8: F_.cosine_similarity(a, b, dim=axis, eps=eps),
+    "normalize": lambda x, p=2.0, axis=1, eps=1e-12: F_.normalize(x, p=p, dim=axis, eps=eps),
+    # the kernel refuses target a gradient: its formula
+    "soft_margin_loss": lambda x, t, reduction="mean": _reduce(torch.log1p(torch.exp(-t * x)), reduction),
+    "margin_ranking_loss": F_.margin_ranking_loss,
+    "hinge_embedding_loss": lambda x, t, **params: F_.hinge_embedding_loss(x, t.detach(), **params),
+    "poisson_nll_loss": F_.poisson_nll_loss, "gaussian_nll_loss": F_.gaussian_nll_loss,
+})
+TORCH.update({    # factor
+    # gradcli's eigh and cholesky factorise (A + Aᵀ)/2: torch's on symmetric input, and its symmetric gradient
+    "logdet": torch.logdet, "svdvals": torch.linalg.svdvals,
+    "cholesky": lambda A, upper=False: torch.linalg.cholesky((A + A.mT) / 2, upper=upper),
+    "eigvalsh": lambda A, UPLO="L": torch.linalg.eigvalsh((A + A.mT) / 2, UPLO=UPLO),
+    "pinv": lambda A, atol=None, rtol=None: torch.linalg.pinv(A, atol=atol, rtol=rtol),
+    "matrix_power": torch.linalg.matrix_power,
+})
+TORCH.update({    # contract
+    "cross": lambda x, other, axis=-1: torch.linalg.cross(x, other, dim=axis),
+    "vector_norm": lambda x, ord=2.0, axis=None, keepdims=False: torch.linalg.vector_norm(x, ord, axis, keepdims),
+    "matrix_norm": lambda A, ord=None, axis=None, keepdims=False: torch.linalg.matrix_norm(
+        A, "fro" if ord is None else ord, (-2, -1) if axis is None else axis, keepdims),
+})
+TORCH.update({    # nn
+    "max_pool2d": torch.nn.functional.max_pool2d,
+    "layer_norm": lambda x, *wb, normalized_shape, **kw: torch.nn.functional.layer_norm(x, normalized_shape, *wb,
+                                                                                         **kw),
+    # the running statistics are buffers, not differentiated (and updated in place when training)
+    "batch_norm": lambda x, mean, var, *wb, **kw: torch.nn.functional.batch_norm(
+        x, mean.detach().clone(), var.detach().clone(), *wb, **kw),
 })
 
 
