@@ -56,6 +56,7 @@ from functools import cache, cached_property, reduce
 
 import numpy as np
 import torch
+from torch_spellings import ACTIVATIONS
 
 import gradcli
 from gradcli.ops import BUILTINS, reference
@@ -149,21 +150,7 @@ TORCH = {
     "tensor": lambda x: x.detach().clone(), "zeros_like": torch.zeros_like, "ones_like": torch.ones_like,
 }
 # One block a family added by issue 12 (gradcli/ops/<family>.py): each row's PyTorch spelling.
-TORCH.update({    # activation
-    "gelu": lambda x, approximate: torch.nn.functional.gelu(x, approximate=approximate),
-    "silu": torch.nn.functional.silu, "mish": torch.nn.functional.mish, "logsigmoid": torch.nn.functional.logsigmoid,
-    "leaky_relu": torch.nn.functional.leaky_relu, "elu": torch.nn.functional.elu, "selu": torch.nn.functional.selu,
-    "celu": torch.nn.functional.celu, "softsign": torch.nn.functional.softsign,
-    "tanhshrink": torch.nn.functional.tanhshrink, "hardtanh": torch.nn.functional.hardtanh,
-    "relu6": torch.nn.functional.relu6,
-    # hardsigmoid's backward multiplies by float32's 1/6 (0.16666667163...) even in float64: its formula instead
-    "hardsigmoid": lambda x: torch.nn.functional.relu6(x + 3) / 6,
-    "hardswish": torch.nn.functional.hardswish, "logit": torch.logit,
-    "softshrink": torch.nn.functional.softshrink, "hardshrink": torch.nn.functional.hardshrink,
-    "threshold": torch.nn.functional.threshold, "prelu": torch.nn.functional.prelu,
-    "glu": lambda x, axis: torch.nn.functional.glu(x, axis),
-    "softmin": lambda x, axis: torch.nn.functional.softmin(x, axis),
-})
+TORCH.update(ACTIVATIONS)
 TORCH.update({    # special
     "hypot": torch.hypot, "logaddexp": torch.logaddexp, "logaddexp2": torch.logaddexp2, "xlogy": torch.xlogy,
     "xlog1py": torch.special.xlog1py, "sinc": torch.sinc, "lerp": torch.lerp, "fmod": torch.fmod,

@@ -10,11 +10,15 @@ sum_i sum(g_i) (tests/opchecks.py computes the same in gradcli)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import torch
 
 from gradcli.ops import TABLE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from torch_spellings import ACTIVATIONS  # noqa: E402
 
 
 def _dims(x, axis):
@@ -55,19 +59,7 @@ TORCH = {
     "logsumexp": lambda x, axis=None, keepdims=False: torch.logsumexp(x, dim=_dims(x, axis), keepdim=keepdims),
 }
 # One block a family (gradcli/ops/<family>.py), each row's PyTorch spelling.
-TORCH.update({    # activation
-    "gelu": lambda x, approximate="none": torch.nn.functional.gelu(x, approximate=approximate),
-    "silu": torch.nn.functional.silu, "mish": torch.nn.functional.mish, "logsigmoid": torch.nn.functional.logsigmoid,
-    "leaky_relu": torch.nn.functional.leaky_relu, "elu": torch.nn.functional.elu, "selu": torch.nn.functional.selu,
-    "celu": torch.nn.functional.celu, "softsign": torch.nn.functional.softsign,
-    "tanhshrink": torch.nn.functional.tanhshrink, "hardtanh": torch.nn.functional.hardtanh,
-    "relu6": torch.nn.functional.relu6,
-    # hardsigmoid's backward multiplies by float32's 1/6 (0.16666667163...) even in float64: its formula instead
-    "hardsigmoid": lambda x: torch.nn.functional.relu6(x + 3) / 6,
-    "hardswish": torch.nn.functional.hardswish, "logit": torch.logit,
-    "softshrink": torch.nn.functional.softshrink, "hardshrink": torch.nn.functional.hardshrink,
-    "threshold": torch.nn.functional.threshold, "prelu": torch.nn.functional.prelu,
-})
+TORCH.update(ACTIVATIONS)
 TORCH.update({    # special
     "hypot": torch.hypot, "logaddexp": torch.logaddexp, "logaddexp2": torch.logaddexp2, "xlogy": torch.xlogy,
     "xlog1py": torch.special.xlog1py, "sinc": torch.sinc, "fmod": torch.fmod, "remainder": torch.remainder,
