@@ -1234,7 +1234,13 @@ def _negative_base_input_exponent(n, m):
 
 def _rounding_made_whole(n, m):
     # torch's operand is whole up to rounding (1 + 2e-16); a step function turns that into a whole step
-    if n.op not in ("floor", "ceil", "round", "sign") or m.order or m.node is not n:
+    if m.order:
+        return False
+    if n.op in COMPARISONS:         # a tie up to rounding: a step as well
+        a, b = m.values(n)
+        return a is not None and b is not None and bool(np.any(
+            np.abs(a - b) <= 1e-12 * np.maximum(np.maximum(np.abs(a), np.abs(b)), 1)))
+    if n.op not in ("floor", "ceil", "round", "sign"):
         return False
     x = m.values(n)[0]
     return x is not None and bool(np.all(np.abs(x - np.round(x)) <= 1e-12 * np.maximum(np.abs(x), 1)))
@@ -1249,6 +1255,86 @@ def _squeeze_wide_axis(n, m):
     axis = _reduced(n)
     return n.op == "squeeze" and m.kind == "gradcli error" and axis is not None and \
         any(n.args[0].shape[a] != 1 for a in axis)
+
+
+def _second_order_nan(*ops):
+    return lambda n, m: n.op in ops and m.order >= 2 and "torch nan" in m.kind
+
+
+def _has_zero(n, m, arg=0):
+    values = m.values(n)
+    return len(values) > arg and values[arg] is not None and bool((np.asarray(values[arg]) == 0).any())
+
+
+def _trigamma_digits(n, m):
+    if n.op not in ("lgamma", "digamma", "polygamma") or "values differ" not in m.kind:
+        return False
+    mine, theirs = np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, rtol=1e-6, atol=1e-9))
+
+
+def _near_a_pole(n, m):
+    if "values differ" not in m.kind:
+        return False
+    mine, theirs = np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    far = (np.abs(mine) > 1e12) | (np.abs(theirs) > 1e12)
+    return mine.shape == theirs.shape and bool(far.any()) and bool(np.allclose(mine[~far], theirs[~far]))
+
+
+def _singular_matrix(n, m):
+    """A zero singular value is rounding noise in both (of either size): pinv with rtol=0,
+    a pole of lgamma or digamma, cholesky's verdict and a derivative at σ = 0 follow that noise."""
+    if n.op not in ("svdvals", "eigvalsh", "matrix_norm", "pinv", "cholesky", "logdet", "det"):
+        return False
+    a = m.values(n)[0]
+    if a is None or a.ndim < 2:
+        return False
+    if n.op == "matrix_norm" and n.params.get("axis") is not None:
+        a = np.moveaxis(a, tuple(n.params["axis"]), (-2, -1))
+    s = np.linalg.svd(a, compute_uv=False)
+    return bool((s[..., -1] <= 1e-9 * np.maximum(s[..., 0], 1e-300)).any())
+
+
+def _tie_up_to_rounding(n, m):
+    if n.op not in ("max", "min", "matrix_norm") or m.values(n)[0] is None:
+        return False
+    x = m.values(n)[0]
+    if n.op == "matrix_norm":          # ord ±1, ±inf: the largest or smallest of the rows' or columns' sums
+        if n.params.get("ord") not in (1, -1, math.inf, -math.inf) or x.ndim < 2:
+            return False
+        x = np.concatenate([np.abs(x).sum(axis=-1).ravel(), np.abs(x).sum(axis=-2).ravel()])
+    x = np.sort(np.ravel(x))
+    gaps = np.abs(np.diff(x)) <= 1e-12 * np.maximum(np.abs(x[1:]), 1)
+    return bool(gaps.any())
+
+
+def _huge_argument(n, m):
+    """sin, cos, sinc of |x| > 1e8, or mish of |x| > 20: the phase is rounding noise, or
+    torch's second derivative overflows where gradcli's form does not."""
+    x = m.values(n)[0] if n.args else None
+    if x is None or not np.isfinite(x).all():
+        return False
+    if n.op == "mish":
+        return m.order >= 2 and "torch nan" in m.kind and bool((np.abs(x) > 20).any())
+    return n.op in ("sin", "cos", "tan", "sinc") and bool((np.abs(x) > 1e8).any())
+
+
+def _both_not_finite(n, m):
+    mine, theirs = np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    return mine.shape == theirs.shape and bool(np.array_equal(np.isfinite(mine), np.isfinite(theirs))) \
+        and bool(np.allclose(mine[np.isfinite(mine)], theirs[np.isfinite(theirs)], rtol=1e-9, atol=1e-9))
+
+
+def _repeated_spectrum(n, m):
+    if n.op not in ("eigvalsh", "svdvals", "matrix_norm") or not m.order:
+        return False
+    a = m.values(n)[0]
+    if a is None or a.ndim < 2:
+        return False
+    a = np.moveaxis(a, n.params["axis"], (-2, -1)) if n.op == "matrix_norm" and n.params.get("axis") else a
+    s = np.linalg.eigvalsh((a + np.swapaxes(a, -1, -2)) / 2) if n.op == "eigvalsh" else np.linalg.svd(a, compute_uv=False)
+    s = np.sort(s, axis=-1)
+    return bool((np.diff(s, axis=-1) < 1e-9).any())
 
 
 EXPLAINED = {
@@ -1274,6 +1360,47 @@ EXPLAINED = {
         _non_finite_already,
     "a^b with a < 0 and an exponent that is not a literal: its nan gradient (log a) times 0 is 0 or nan":
         _negative_base_input_exponent,
+    "sinc at 0: second derivative -pi^2/3, torch nan": lambda n, m: _second_order_nan("sinc")(n, m) and _has_zero(n, m),
+    "logit(x, eps) at the edges: second derivative 0, torch nan": _second_order_nan("logit"),
+    "prelu at x = 0: the derivative of gradcli's own gradient, torch's double backward another":
+        lambda n, m: n.op == "prelu" and m.order >= 2 and _has_zero(n, m),
+    "vector_norm, matrix_norm, cosine_similarity, normalize at a zero norm: second derivative 0, torch nan":
+        _second_order_nan("vector_norm", "matrix_norm", "cosine_similarity", "normalize"),
+    "cosine_similarity with a zero vector: rounding noise of terms of size 1/eps":
+        lambda n, m: n.op == "cosine_similarity" and "values differ" in m.kind
+        and any(v is not None and np.abs(v).max(initial=0) < 1e-6 for v in m.values(n)),
+    "gaussian_nll_loss with its variance clamped at eps: terms of size 1/eps magnify rounding":
+        lambda n, m: n.op == "gaussian_nll_loss" and "values differ" in m.kind and m.values(n)[2] is not None
+        and bool((np.asarray(m.values(n)[2]) <= n.params.get("eps", 1e-6)).any()),
+    "asin/acos/erfinv at ±1 up to rounding (erfinv within 1e-5 of it: derivatives of 1e10 that cancel): "
+    "an infinite slope magnifies the last bit":
+        lambda n, m: n.op in ("asin", "acos", "erfinv") and m.values(n)[0] is not None
+        and bool((np.abs(np.abs(m.values(n)[0]) - 1) <= (1e-5 if n.op == "erfinv" and m.order else 1e-12)).any()),
+    "atan2(0, ±0): the sign of a zero decides between 0 and pi": lambda n, m: n.op == "atan2" and not m.order
+        and all(v is not None and bool((v == 0).any()) for v in m.values(n)),
+    "max/min at a tie up to rounding: which element is the extreme is rounding": _tie_up_to_rounding,
+    "lgamma/digamma at a pole reached up to rounding: inf, torch a huge number":
+        lambda n, m: n.op in ("lgamma", "digamma", "polygamma") and "gradcli inf" in m.kind,
+    "soft_margin_loss past |target·x| = 709: gradcli's stable form, torch's overflows":
+        lambda n, m: n.op == "soft_margin_loss" and "torch nan" in m.kind,
+    "layer_norm over one element: exactly its bias, gradient 0, torch's a rounding error":
+        lambda n, m: n.op == "layer_norm" and math.prod(np.atleast_1d(n.params.get("normalized_shape", 0))) == 1,
+    "poisson_nll_loss(full=True) with a negative target (not a count): gradient 0, torch nan":
+        lambda n, m: n.op == "poisson_nll_loss" and n.params.get("full") and "torch nan" in m.kind
+        and m.values(n)[1] is not None and bool((np.asarray(m.values(n)[1]) < 0).any()),
+    "polygamma(1, x) (trigamma): torch's is accurate to about 5e-10 only": _trigamma_digits,
+    "near a pole (digamma of a rounding-noise 0): both huge, rounding decides which": _near_a_pole,
+    "eigvalsh/svdvals/matrix_norm(2) at repeated values: no derivative there": _repeated_spectrum,
+    "a singular matrix's zero singular value: rounding noise that pinv(rtol=0), poles, cholesky follow":
+        _singular_matrix,
+    "sin/cos/sinc of a huge argument (phase is rounding noise), or mish's overflow-free second derivative":
+        _huge_argument,
+    "tanhshrink of a small x: x - tanh(x) cancels, and the two lose different digits":
+        lambda n, m: n.op == "tanhshrink" and "values differ" in m.kind and m.values(n)[0] is not None
+        and bool((np.abs(m.values(n)[0]) < 1e-2).any()),
+    "both not finite at the same places (nan against inf)": _both_not_finite,
+    "through logcumsumexp: torch's backward departs from finite differences (nan at second order)":
+        lambda n, m: n.op == "logcumsumexp" and m.order >= 1,
 }
 
 
