@@ -200,7 +200,9 @@ TORCH.update({    # shape
     "repeat_interleave": lambda x, repeats, axis: torch.repeat_interleave(
         x, torch.tensor(repeats) if isinstance(repeats, tuple) else repeats, axis),
     # split and chunk give several arrays: not an operand of these programs
-    "pad": lambda x, pad, mode, value: torch.nn.functional.pad(x, pad, mode, value if mode == "constant" else None),
+    # a value with another mode is an error in both; the default 0 stands for no value
+    "pad": lambda x, pad, mode, value: torch.nn.functional.pad(x, pad, mode,
+                                                               value if mode == "constant" or value else None),
     "diag_embed": lambda x, offset, dim1, dim2: torch.diag_embed(x, offset, dim1, dim2),
     "movedim": lambda x, source, destination: torch.movedim(x, source, destination),
     "narrow": lambda x, axis, start, length: torch.narrow(x, axis, int(start), length),
@@ -359,9 +361,10 @@ CHOICES = {             # values tried for a non-tensor parameter, by name (axes
     "sizes": ((2, 3), (-1, 3), (3, -1), (2, -1, -1), (1,), (2,), (-1,), (1, 1), (2, 1), (1, 2), (1, 1, 3), (2, 1, 1)),
     "repeats": (1, 2, (1, 2), (0, 1, 2)), "pad": ((1, 1), (0, 2), (1, 0, 0, 1), (-1, 1)),
     "descending": (False, True), "stable": (False, True), "k": (1, 2, 3), "largest": (True, False),
-    "sorted": (True, False), "interpolation": (),      # the default alone: program text has no strings yet
-    "upper": (False, True), "UPLO": (), "atol": (0.0, 0.01), "rtol": (0.0, 1e-3),
-    "reduction": (), "beta": (1.0, 0.5, 0.0), "delta": (1.0, 0.5), "ignore_index": (-100, 0, 1),
+    "sorted": (True, False), "interpolation": ("linear", "lower", "higher", "midpoint", "nearest"),
+    "upper": (False, True), "UPLO": ("L", "U"), "atol": (0.0, 0.01), "rtol": (0.0, 1e-3),
+    "reduction": ("mean", "sum", "none"), "approximate": ("none", "tanh"),
+    "mode": ("constant", "reflect", "replicate", "circular"), "beta": (1.0, 0.5, 0.0), "delta": (1.0, 0.5), "ignore_index": (-100, 0, 1),
     "label_smoothing": (0.0, 0.2), "log_target": (False, True), "margin": (0.0, 0.5, 1.0),
     "log_input": (True, False), "full": (False, True), "axis": (1, 0, -1),
     "stride": (2, (1, 2)), "padding": (1, (0, 1)), "dilation": (2,), "groups": (2,),
@@ -1267,16 +1270,16 @@ def _has_zero(n, m, arg=0):
 
 
 def _trigamma_digits(n, m):
-    if n.op not in ("lgamma", "digamma", "polygamma") or "values differ" not in m.kind:
+    if n.op not in ("lgamma", "digamma", "polygamma") or "values differ" not in m.kind or _numbers(m) is None:
         return False
-    mine, theirs = np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    mine, theirs = _numbers(m)
     return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, rtol=1e-6, atol=1e-9))
 
 
 def _near_a_pole(n, m):
-    if "values differ" not in m.kind:
+    if "values differ" not in m.kind or _numbers(m) is None:
         return False
-    mine, theirs = np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    mine, theirs = _numbers(m)
     far = (np.abs(mine) > 1e12) | (np.abs(theirs) > 1e12)
     return mine.shape == theirs.shape and bool(far.any()) and bool(np.allclose(mine[~far], theirs[~far]))
 
@@ -1292,7 +1295,7 @@ def _singular_matrix(n, m):
     if n.op == "matrix_norm" and n.params.get("axis") is not None:
         a = np.moveaxis(a, tuple(n.params["axis"]), (-2, -1))
     s = np.linalg.svd(a, compute_uv=False)
-    return bool((s[..., -1] <= 1e-9 * np.maximum(s[..., 0], 1e-300)).any())
+    return bool((s[..., -1] <= 1e-9 * np.maximum(s[..., 0], 1e-300)).any() or (s[..., 0] <= 1e-12).any())
 
 
 def _tie_up_to_rounding(n, m):
@@ -1319,8 +1322,18 @@ def _huge_argument(n, m):
     return n.op in ("sin", "cos", "tan", "sinc") and bool((np.abs(x) > 1e8).any())
 
 
+def _numbers(m):
+    """gradcli's and torch's results as float arrays (None when one is an error)."""
+    try:
+        return np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
 def _both_not_finite(n, m):
-    mine, theirs = np.asarray(m.mine, dtype=float), np.asarray(m.theirs, dtype=float)
+    if _numbers(m) is None:
+        return False
+    mine, theirs = _numbers(m)
     return mine.shape == theirs.shape and bool(np.array_equal(np.isfinite(mine), np.isfinite(theirs))) \
         and bool(np.allclose(mine[np.isfinite(mine)], theirs[np.isfinite(theirs)], rtol=1e-9, atol=1e-9))
 
@@ -1372,9 +1385,18 @@ EXPLAINED = {
     "gaussian_nll_loss with its variance clamped at eps: terms of size 1/eps magnify rounding":
         lambda n, m: n.op == "gaussian_nll_loss" and "values differ" in m.kind and m.values(n)[2] is not None
         and bool((np.asarray(m.values(n)[2]) <= n.params.get("eps", 1e-6)).any()),
-    "asin/acos/erfinv at ±1 up to rounding (erfinv within 1e-5 of it: derivatives of 1e10 that cancel): "
+    "circular pad of an axis cropped to nothing: an error, torch returns uninitialized memory":
+        lambda n, m: n.op == "pad" and m.kind == "gradcli error" and n.params.get("mode") == "circular"
+        and min(np.atleast_1d(n.params.get("pad", 0))) < 0,
+    "a class index whole only up to rounding: an error in gradcli, an index in torch":
+        lambda n, m: n.op in ("cross_entropy", "nll_loss") and m.kind == "gradcli error" and m.values(n)[1] is not None
+        and bool((np.abs(np.asarray(m.values(n)[1]) - np.round(m.values(n)[1])) <= 1e-12).all()),
+    "softshrink/hardshrink at their kink up to rounding: which side is rounding":
+        lambda n, m: n.op in ("softshrink", "hardshrink") and m.values(n)[0] is not None
+        and bool((np.abs(np.abs(m.values(n)[0]) - n.params.get("lambd", 0.5)) <= 1e-12).any()),
+    "asin/acos/atanh/erfinv at ±1 up to rounding (erfinv within 1e-5 of it: derivatives of 1e10 that cancel): "
     "an infinite slope magnifies the last bit":
-        lambda n, m: n.op in ("asin", "acos", "erfinv") and m.values(n)[0] is not None
+        lambda n, m: n.op in ("asin", "acos", "atanh", "erfinv") and m.values(n)[0] is not None
         and bool((np.abs(np.abs(m.values(n)[0]) - 1) <= (1e-5 if n.op == "erfinv" and m.order else 1e-12)).any()),
     "atan2(0, ±0): the sign of a zero decides between 0 and pi": lambda n, m: n.op == "atan2" and not m.order
         and all(v is not None and bool((v == 0).any()) for v in m.values(n)),
