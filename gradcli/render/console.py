@@ -89,8 +89,9 @@ def functions(opts, name: str | None) -> None:
         if opts.json:
             jsonout.dump({"name": op.name, "signature": op.signature(), "doc": op.doc, "family": op.family})
             return
+        from rich.padding import Padding
         opts.out.print(Text(op.signature(), style="bold"))
-        opts.out.print(f"  {op.doc}")
+        opts.out.print(Padding(Text(op.doc), (0, 0, 0, 2)))
         return
     if opts.json:
         jsonout.dump([{"name": op.name, "signature": op.signature(), "doc": op.doc, "family": op.family}
