@@ -1287,7 +1287,7 @@ def _near_a_pole(n, m):
 def _singular_matrix(n, m):
     """A zero singular value is rounding noise in both (of either size): pinv with rtol=0,
     a pole of lgamma or digamma, cholesky's verdict and a derivative at σ = 0 follow that noise."""
-    if n.op not in ("svdvals", "eigvalsh", "matrix_norm", "pinv", "cholesky", "logdet", "det"):
+    if n.op not in ("svdvals", "eigvalsh", "matrix_norm", "pinv", "cholesky", "logdet", "det", "solve"):
         return False
     a = m.values(n)[0]
     if a is None or a.ndim < 2:
@@ -1296,6 +1296,28 @@ def _singular_matrix(n, m):
         a = np.moveaxis(a, tuple(n.params["axis"]), (-2, -1))
     s = np.linalg.svd(a, compute_uv=False)
     return bool((s[..., -1] <= 1e-9 * np.maximum(s[..., 0], 1e-300)).any() or (s[..., 0] <= 1e-12).any())
+
+
+KINKS = {"relu": (0,), "abs": (0,), "leaky_relu": (0,), "relu6": (0, 6), "hardswish": (-3, 3), "hardsigmoid": (-3, 3),
+         "hardtanh": ("min_val", "max_val"), "softshrink": ("lambd",), "hardshrink": ("lambd",), "threshold": ("threshold",)}
+
+
+def _kink_up_to_rounding(n, m):
+    """An operand at a kink up to rounding (a determinant that is 3 in one and 3 - 4e-16 in the
+    other, under hardswish; input - target of l1_loss at 0): which side it takes is rounding."""
+    values = m.values(n)
+    if n.op in ("l1_loss", "smooth_l1_loss", "huber_loss"):
+        if len(values) < 2 or values[0] is None or values[1] is None:
+            return False
+        x, kinks = np.subtract(*np.broadcast_arrays(values[0], values[1])), (0,)
+    elif n.op in KINKS and values and values[0] is not None:
+        x = values[0]
+        kinks = [n.params.get(k, {"min_val": -1.0, "max_val": 1.0, "lambd": 0.5}.get(k, 0.0)) if isinstance(k, str)
+                 else k for k in KINKS[n.op]]
+        kinks += [-k for k in kinks] if n.op in ("softshrink", "hardshrink") else []
+    else:
+        return False
+    return any(bool((np.abs(np.asarray(x) - k) <= 1e-12 * max(1.0, abs(k))).any()) for k in kinks)
 
 
 def _tie_up_to_rounding(n, m):
@@ -1379,9 +1401,10 @@ EXPLAINED = {
         lambda n, m: n.op == "prelu" and m.order >= 2 and _has_zero(n, m),
     "vector_norm, matrix_norm, cosine_similarity, normalize at a zero norm: second derivative 0, torch nan":
         _second_order_nan("vector_norm", "matrix_norm", "cosine_similarity", "normalize"),
-    "cosine_similarity with a zero vector: rounding noise of terms of size 1/eps":
-        lambda n, m: n.op == "cosine_similarity" and "values differ" in m.kind
-        and any(v is not None and np.abs(v).max(initial=0) < 1e-6 for v in m.values(n)),
+    "cosine_similarity with a zero vector, or of parallel vectors: rounding noise (terms of 1/eps, or 1 - 1e-16)":
+        lambda n, m: n.op == "cosine_similarity" and "values differ" in m.kind and _numbers(m) is not None
+        and (any(v is not None and np.abs(v).max(initial=0) < 1e-6 for v in m.values(n))
+             or max(np.abs(_numbers(m)[0]).max(initial=0), np.abs(_numbers(m)[1]).max(initial=0)) < 1e-7),
     "gaussian_nll_loss with its variance clamped at eps: terms of size 1/eps magnify rounding":
         lambda n, m: n.op == "gaussian_nll_loss" and "values differ" in m.kind and m.values(n)[2] is not None
         and bool((np.asarray(m.values(n)[2]) <= n.params.get("eps", 1e-6)).any()),
@@ -1391,9 +1414,11 @@ EXPLAINED = {
     "a class index whole only up to rounding: an error in gradcli, an index in torch":
         lambda n, m: n.op in ("cross_entropy", "nll_loss") and m.kind == "gradcli error" and m.values(n)[1] is not None
         and bool((np.abs(np.asarray(m.values(n)[1]) - np.round(m.values(n)[1])) <= 1e-12).all()),
-    "softshrink/hardshrink at their kink up to rounding: which side is rounding":
-        lambda n, m: n.op in ("softshrink", "hardshrink") and m.values(n)[0] is not None
-        and bool((np.abs(np.abs(m.values(n)[0]) - n.params.get("lambd", 0.5)) <= 1e-12).any()),
+    "an operand at a kink up to rounding (hardswish at 3, l1_loss where input = target): which side is rounding":
+        _kink_up_to_rounding,
+    "binary_cross_entropy at input 0 or 1: torch divides by float32's 1e-12 there, gradcli by float64's":
+        lambda n, m: n.op == "binary_cross_entropy" and m.values(n)[0] is not None
+        and bool(np.isin(m.values(n)[0], (0.0, 1.0)).any()),
     "asin/acos/atanh/erfinv at ±1 up to rounding (erfinv within 1e-5 of it: derivatives of 1e10 that cancel): "
     "an infinite slope magnifies the last bit":
         lambda n, m: n.op in ("asin", "acos", "atanh", "erfinv") and m.values(n)[0] is not None
