@@ -42,7 +42,8 @@ def _check_indices(name, noun, x, target, axis, ignore_index):
     bad = xp.logical_or(t != xp.floor(t), outside)
     if x.bk.any(bad):
         value = float(x.bk.to_host(t)[x.bk.to_host(bad)][0])
-        raise ComputeError(f"{name}: target {value!r} is not a class index (a whole number from 0 to "
+        shown = int(value) if value.is_integer() else value        # 3, or 0.9999999999999998 in full
+        raise ComputeError(f"{name}: target {shown!r} is not a class index (a whole number from 0 to "
                            f"{classes - 1}, or ignore_index {ignore_index})")
 
 
