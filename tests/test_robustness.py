@@ -2,8 +2,10 @@
 either run or raise a GradcliError (which the edges turn into a message)."""
 from __future__ import annotations
 
+import random
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +66,26 @@ def test_parse_with_reused_statement_shapes_is_lark_s_parse(lines):
         assert whole is None or whole == "error"
         return
     assert whole not in (None, "error") and _dump(got) == _dump(whole)
+
+
+ODD = ["x", "y", "t", "0", "1", "-1", "2", "1.5", "-3", "'sum'", "'x'", "None", "True", "(1, 2)", "(0,)", "[0, 1]",
+       "[[1, 0]]", "[]", "inf", "nan", "dim=0", "reduction='none'"]
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_each_builtin_with_odd_arguments_raises_only_gradcli_errors(name):
+    """Every builtin, 25 calls with arguments of every kind in every place
+    (strings, None, booleans, tuples, nested lists, a 3-D array): a value or
+    a GradcliError, never a Python exception or a NumPy warning."""
+    rng = random.Random(name)
+    for _ in range(25):
+        args = [rng.choice(ODD) for _ in range(rng.randint(0, 4))]
+        keywords = dict.fromkeys(a for a in args if "=" in a)            # after the positional ones, once each
+        program = f"{name}({', '.join([a for a in args if '=' not in a] + list(keywords))})"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                gradcli.evaluate(program, x=[0.5, -1.5, 2.0], y=[[1.0, 2.0, 3.0], [0.1, 0.2, 0.3]],
+                                 t=[[[1.0, 2.0], [0.5, 0.1]]])
+            except GradcliError as e:
+                assert e.exit_code in (1, 2), program

@@ -52,6 +52,8 @@ def bind(op, args: list, kwargs: dict, bk):
     tensors, out = [], {}
     for p in op.params:
         call = _Call(op, p, f"{op.name}()'s {p.name}", tensors[0] if tensors else None, bk)
+        if values[p.name] is None and p.kind not in TENSOR_KINDS and (p.required or p.default is not None):
+            raise ArgumentError(f"{call.what} cannot be None", hint=call.usage())
         v = _CONVERT[p.kind](call, values[p.name])
         if p.kind in TENSOR_KINDS:
             tensors.extend(v)
@@ -122,6 +124,8 @@ def _tensor_value(c: _Call, v):
 
 def _tensors(c: _Call, items):
     """A list or tuple of arrays, or one array split along its first axis."""
+    if not isinstance(items, (tuple, list, Tensor)):
+        raise ArgumentError(f"{c.what} must be a list of arrays, not {items!r}", hint=c.usage())
     if isinstance(items, Tensor):
         items = tuple(items[i] for i in range(items.shape[0])) if items.ndim else (items,)
     if not items:
@@ -219,7 +223,7 @@ def _bool(c: _Call, v):
 _CONVERT = {
     "T": _tensor_value, "mask": _tensor_value, "tensors": _tensors,
     "shape": _shape, "sizes": _new_shape, "dims": _dims, "axis": _axes, "axis1": _axes, "newaxis": _axes,
-    "int": lambda c, v: None if v is None and not c.param.required else whole(v, c.what),
+    "int": lambda c, v: None if v is None else whole(v, c.what),
     "float": _float, "bool": _bool, "key": lambda c, v: v, "str": _str,
 }
 assert set(_CONVERT) == set(KINDS)
