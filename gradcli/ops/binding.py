@@ -29,7 +29,7 @@ def whole(value, what: str) -> int:
     raise ArgumentError(f"{what} must be a whole number, not {value!r}")
 
 
-def _ints(value, what: str) -> tuple[int, ...]:
+def ints(value, what: str) -> tuple[int, ...]:
     if isinstance(value, (tuple, list)):
         return tuple(whole(v, what) for v in value)
     if isinstance(value, Tensor) and value.ndim == 1:
@@ -172,7 +172,7 @@ def _axes(c: _Call, v):
     if v is None:
         return None
     ndim = (c.first.ndim if c.first is not None else 0) + (c.param.kind == "newaxis")
-    axes = tuple(normalize_axis(a, ndim, c.op.name) for a in _ints(v, f"{c.what} (an axis)"))
+    axes = tuple(normalize_axis(a, ndim, c.op.name) for a in ints(v, f"{c.what} (an axis)"))
     if c.param.kind == "axis":
         if len(set(axes)) != len(axes):
             raise ArgumentError(f"{c.what} repeats an axis: {axes}")

@@ -30,7 +30,7 @@ from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ComputeError, ShapeError
 from gradcli.ops import factor_reference
 from gradcli.ops.core import F, Op, Results, at, case
-from gradcli.ops.linalg import _matrix_shaped, _swap
+from gradcli.ops.linalg import matrix_shaped, swap_last
 
 
 def _matrix(name, A, square=True) -> int:
@@ -86,7 +86,7 @@ def _gaps(values):
 
 
 def _skew(t):
-    return t - _swap(t)
+    return t - swap_last(t)
 
 
 # ---- solve
@@ -108,10 +108,10 @@ def _solve(bk, A, B):
 
 
 def _solve_grad_a(g, y, A, B):
-    gb, x = F.solve(_swap(A), g), y
+    gb, x = F.solve(swap_last(A), g), y
     if y.ndim < A.ndim:                 # B was a vector: gA is an outer product
         gb, x = F.unsqueeze(gb, axis=gb.ndim), F.unsqueeze(y, axis=y.ndim)
-    return -(gb @ _swap(x))
+    return -(gb @ swap_last(x))
 
 
 # ---- cholesky
@@ -124,11 +124,11 @@ def _cholesky_grad(g, y, A, upper):
     # PyTorch's cholesky_backward: gA = L⁻ᵀ Φ L⁻¹, Φ the lower triangle of
     # Lᵀ gL with its diagonal halved, made symmetric. One inverse of L costs
     # what one of the two solves by L would (no triangular solve on xp).
-    L, gL = (_swap(y), _swap(g)) if upper else (y, g)
+    L, gL = (swap_last(y), swap_last(g)) if upper else (y, g)
     xp, n = A.bk.xp, A.shape[-1]
-    p = (_swap(L) @ gL) * Tensor.constant(xp.tril(xp.ones((n, n))) - xp.eye(n) / 2, A.bk)
+    p = (swap_last(L) @ gL) * Tensor.constant(xp.tril(xp.ones((n, n))) - xp.eye(n) / 2, A.bk)
     inverse = F.inv(L)
-    return _swap(inverse) @ ((p + _swap(p)) / 2) @ inverse
+    return swap_last(inverse) @ ((p + swap_last(p)) / 2) @ inverse
 
 
 # ---- slogdet, logdet
@@ -144,7 +144,7 @@ def _slogdet_grad(g, y, A):
         inverse = F.inv(A)
     except ComputeError:
         raise ComputeError("log|det A| has no finite gradient where A is singular (det A = 0)") from None
-    return _matrix_shaped(g_log) * _swap(inverse)
+    return matrix_shaped(g_log) * swap_last(inverse)
 
 
 def _sign_log(name, A):
@@ -179,8 +179,8 @@ def _eigh_grad(g, y, A, UPLO):
     g_values, g_vectors = _unpack(g, ((n,), (n, n)))
     inner = _diagonal(g_values)
     if A.bk.any(g_vectors.data):
-        inner = inner + _skew(_swap(V) @ g_vectors) / 2 / _gaps(values)
-    return V @ inner @ _swap(V)
+        inner = inner + _skew(swap_last(V) @ g_vectors) / 2 / _gaps(values)
+    return V @ inner @ swap_last(V)
 
 
 def _eigen(name, A, UPLO):
@@ -226,13 +226,13 @@ def _svd_grad(g, y, A, full_matrices):
     if not (fed_u or fed_v):            # singular values alone (svdvals): finite at repeated ones
         return (U * F.unsqueeze(gS, axis=gS.ndim - 1)) @ Vh
     s_col, s_row = F.unsqueeze(S, axis=S.ndim - 1), F.unsqueeze(S, axis=S.ndim)
-    inner = (_skew(_swap(U) @ gU) * s_col + s_row * _skew(Vh @ _swap(gVh))) / _gaps(S * S) + _diagonal(gS)
+    inner = (_skew(swap_last(U) @ gU) * s_col + s_row * _skew(Vh @ swap_last(gVh))) / _gaps(S * S) + _diagonal(gS)
     if m > n and fed_u:
         gU_S = gU / s_col
-        return (U @ inner + gU_S - U @ (_swap(U) @ gU_S)) @ Vh
+        return (U @ inner + gU_S - U @ (swap_last(U) @ gU_S)) @ Vh
     if m < n and fed_v:
         S_gVh = gVh / s_row
-        return U @ (inner @ Vh + S_gVh - (S_gVh @ _swap(Vh)) @ Vh)
+        return U @ (inner @ Vh + S_gVh - (S_gVh @ swap_last(Vh)) @ Vh)
     return U @ inner @ Vh
 
 
@@ -272,14 +272,14 @@ def _pinv(bk, A, atol, rtol):
 
 def _pinv_grad(g, y, A, atol, rtol):
     # PyTorch's pinv_backward, in its order for m ≤ n and for m > n.
-    P, Ph, gh = y, _swap(y), _swap(g)
+    P, Ph, gh = y, swap_last(y), swap_last(g)
     if A.shape[-2] <= A.shape[-1]:
         K = gh @ P
         KPh = K @ Ph
-        return -_swap(P @ K) + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+        return -swap_last(P @ K) + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
     K = P @ gh
     PhK = Ph @ K
-    return -_swap(K @ P) + (gh - A @ K) @ P @ Ph + PhK - PhK @ P @ A
+    return -swap_last(K @ P) + (gh - A @ K) @ P @ Ph + PhK - PhK @ P @ A
 
 
 # ---- matrix_power, matrix_exp
@@ -332,7 +332,7 @@ def _matrix_exp(bk, A):
 def _matrix_exp_grad(g, y, A):
     # PyTorch's: the top right block of exp([[Aᵀ, g], [0, Aᵀ]]).
     n, axis = A.shape[-1], A.ndim - 1
-    At = _swap(A)
+    At = swap_last(A)
     block = F.concat(F.concat(At, g, axis=axis), F.concat(F.zeros_like(A), At, axis=axis), axis=axis - 1)
     return F.getitem(F.matrix_exp(block), key=(slice(None),) * (A.ndim - 2) + (slice(0, n), slice(n, 2 * n)))
 
@@ -350,7 +350,7 @@ SIGN_LOG = factor_reference.matrices(lambda mp, a: (mp.sign(mp.det(a)), mp.log(a
 
 OPS = [
     Op("solve", "A, B", forward=_solve, family="factor", domain="wellposed", examples=SOLVE,
-       grads=(_solve_grad_a, lambda g, y, A, B: F.solve(_swap(A), g)), reference=factor_reference.solve,
+       grads=(_solve_grad_a, lambda g, y, A, B: F.solve(swap_last(A), g)), reference=factor_reference.solve,
        doc="X with A @ X = B: B a vector or a matrix (torch.linalg.solve's rule), stacks broadcast",
        explain={"A": ("-{A:p}⁻ᵀ(·) Xᵀ, X the solution", "-solve({A:p}ᵀ, g) @ Xᵀ"),
                 "B": ("{A:p}⁻¹, on the left", "solve({A:p}ᵀ, g)")}),

@@ -7,7 +7,7 @@ from gradcli.ops import reference
 from gradcli.ops.core import F, Op, case
 
 
-def _swap(t):
+def swap_last(t):
     return F.transpose(t, dim0=t.ndim - 2, dim1=t.ndim - 1)
 
 
@@ -22,13 +22,13 @@ def _as_matrices(a, b, g):
 
 def _matmul_grad_a(g, y, a, b):
     a2, b2, g2 = _as_matrices(a, b, g)
-    ga = g2 @ _swap(b2)
+    ga = g2 @ swap_last(b2)
     return F.reshape(F.sum_to(ga, shape=a2.shape), shape=a.shape)
 
 
 def _matmul_grad_b(g, y, a, b):
     a2, b2, g2 = _as_matrices(a, b, g)
-    gb = _swap(a2) @ g2
+    gb = swap_last(a2) @ g2
     return F.reshape(F.sum_to(gb, shape=b2.shape), shape=b.shape)
 
 
@@ -84,13 +84,13 @@ def _det_grad(g, y, x):
     # d det(x) / dx is the cofactor matrix (the adjugate, transposed): det(x)·x⁻ᵀ
     # when x is invertible. Written out with minors for n ≤ 3, and for a
     # singular x of any size, so that it is exact there and to every order.
-    g = _matrix_shaped(g)
+    g = matrix_shaped(g)
     if x.shape[-1] > 3 and not x.bk.any(y.data == 0):
-        return g * _matrix_shaped(y) * _swap(F.inv(x))
+        return g * matrix_shaped(y) * swap_last(F.inv(x))
     return g * _cofactors(x)
 
 
-def _matrix_shaped(t):
+def matrix_shaped(t):
     """A batch of numbers with two axes of 1 added, to multiply a batch of matrices."""
     return F.unsqueeze(F.unsqueeze(t, axis=t.ndim), axis=t.ndim + 1)
 
@@ -172,7 +172,7 @@ OPS = [
        explain=("det({x})·{x:p}⁻ᵀ", "g·det({x})·{x:p}⁻ᵀ")),
     Op("inv", "x", forward=_square("inv", lambda bk, x: bk.xp.linalg.inv(x)),
        reference=reference.matrix(lambda mp, m: mp.inverse(m)),
-       grads=(lambda g, y, x: -(_swap(y) @ g @ _swap(y)),),
+       grads=(lambda g, y, x: -(swap_last(y) @ g @ swap_last(y)),),
        doc="inverse of a square matrix", family="linalg", domain="wellposed", examples=SQUARE,
        explain=("-{x:p}⁻¹·(·)·{x:p}⁻¹", "-{x:p}⁻ᵀ @ g @ {x:p}⁻ᵀ")),
     Op("diag", "x", forward=_diag, grads=(_diag_grad,),

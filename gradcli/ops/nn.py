@@ -17,7 +17,7 @@ import math
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import nn_reference, windows
-from gradcli.ops.binding import _ints
+from gradcli.ops.binding import ints
 from gradcli.ops.core import F, Op, at, case
 
 LAYOUTS = {1: "(C, L)", 2: "(C, H, W)"}
@@ -25,7 +25,7 @@ LAYOUTS = {1: "(C, L)", 2: "(C, H, W)"}
 
 def _per_axis(value, n, op, name, least=1):
     """An int, or one per spatial axis, as n ints (PyTorch also takes a 1-tuple)."""
-    given = _ints(value, f"{op}()'s {name}")
+    given = ints(value, f"{op}()'s {name}")
     if len(given) not in (1, n):
         raise ArgumentError(f"{op}: {name} is one number or {n}, not {len(given)}: {given}")
     if min(given) < least:

@@ -34,7 +34,7 @@ def _count(shape, axis):
     return math.prod(shape) if axis is None else math.prod(shape[i] for i in axis)
 
 
-def _extreme_grad(g, y, x, axis):
+def extreme_grad(g, y, x, axis):
     # PyTorch's evenly_distribute_backward: tied extremes share the gradient
     # evenly, a nan extreme is the nans', and the others get exactly 0 (where,
     # not a mask's product, so an infinite g gives them 0, not nan).
@@ -116,7 +116,7 @@ def _norm(bk, x, p, axis, keepdims):
 def _norm_grad(g, y, x, axis, p):
     # PyTorch's norm_backward, term for term (so its higher derivatives agree too).
     if p == math.inf:
-        return _extreme_grad(g, y, F.abs(x), axis) * F.sign(x)
+        return extreme_grad(g, y, F.abs(x), axis) * F.sign(x)
     if p == 1:
         return g * F.sign(x)
     if p >= 2:
@@ -186,13 +186,13 @@ OPS = [
                         at([[0.0, 2.0], [0.0, 0.0]], axis=(1,))),
               ref=lambda mp, v: mp.fprod(v),
               explain=("prod({x})/{x:p}", "g·prod({x})/{x:p}")),
-    reduction("max", lambda bk, x, axis, keepdims: bk.xp.max(x, axis=axis, keepdims=keepdims), _extreme_grad,
+    reduction("max", lambda bk, x, axis, keepdims: bk.xp.max(x, axis=axis, keepdims=keepdims), extreme_grad,
               "largest element; ties share the gradient evenly (PyTorch's amax)", smooth=False,
               kinks=((([1.0, 1.0],), {}, ([0.5, 0.5],)),),
               singular=(at([1.0, 1.0, 0.0]), at([1.0, math.nan]), at([[1.0, 1.0], [2.0, 1.0]], axis=(0,))),
               ref=lambda mp, v: max(v),
               explain=("1 at the largest element (shared on a tie), else 0", "g to the largest element")),
-    reduction("min", lambda bk, x, axis, keepdims: bk.xp.min(x, axis=axis, keepdims=keepdims), _extreme_grad,
+    reduction("min", lambda bk, x, axis, keepdims: bk.xp.min(x, axis=axis, keepdims=keepdims), extreme_grad,
               "smallest element; ties share the gradient evenly (PyTorch's amin)", smooth=False,
               singular=(at([0.0, 0.0, 1.0]),),
               ref=lambda mp, v: min(v),

@@ -11,10 +11,10 @@ from gradcli.errors import ComputeError, ShapeError
 from gradcli.ops import scan_reference as refs
 from gradcli.ops.core import F, Op, Results, at, case
 from gradcli.ops.doubling import cut, decayed_sum, doubling
-from gradcli.ops.reduce import _extreme_grad, shaped
+from gradcli.ops.reduce import extreme_grad, shaped
 
 INF, NAN = float("inf"), float("nan")
-_EVEN = shaped(_extreme_grad)       # PyTorch's evenly_distribute_backward, as max's
+_EVEN = shaped(extreme_grad)       # PyTorch's evenly_distribute_backward, as max's
 
 
 def _on_line(forward):
