@@ -179,8 +179,9 @@ def _labels(order, root) -> dict[int, _Label]:
                 numbered += 1
                 text, level = f"#{numbered}", 9
         if t.op is not None and text in taken and not t.const:
-            taken[text] += 1                # a rebound name, or the same expression twice
-            text = f"{text}#{taken[text]}"
+            taken[text] += 1                # a rebound name, or the same expression twice: ([1, 1]*x)#2
+            text = f"{text}#{taken[text]}" if level >= 8 else f"({text})#{taken[text]}"
+            level = 9
         taken.setdefault(text, 1)
         labels[id(t)] = _label(text, level)
     return labels

@@ -52,6 +52,13 @@ def test_explain_tutorial_shows_every_step_in_numbers():
     assert tail[2].split() == ["=", "[5.6569,", "5.6569]"]
 
 
+def test_a_repeated_expression_is_numbered_in_brackets():
+    """Issue 15: the second [1, 1]*x is ([1, 1]*x)#2, not [1, 1]*x#2 (which reads as [1, 1]*(x#2))."""
+    r = gradcli("explain", "y = [1, 1]*x*x; z = [1, 1]*x*x; sum(y + z)", "--at", "x=[1, 2]")
+    assert r.code == 0, r.err
+    assert "z = ([1, 1]*x)#2*x" in r.out and "*x#2" not in r.out
+
+
 def test_explain_fits_80_columns():
     r = gradcli("explain", "w = [[1, 2], [3, 4]]; b = 0.5; x = [1, -1]; h = tanh(w @ x + b); sum(h*h)/2 + relu(x[0])")
     assert r.code == 0, r.err
