@@ -13,10 +13,10 @@ from gradcli import ast, subscripts
 from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
-from gradcli.ops.core import Results
-from gradcli.values import Function, describe, not_an_array
 from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
+from gradcli.ops.core import Results
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
+from gradcli.values import Function, describe, not_an_array
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}
@@ -204,8 +204,7 @@ class Evaluator:
         if op.impl is not None:
             shown = given(op, tensors, len(positional), kwargs)
             with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), shown)):
-                out = op.impl(*tensors, **params)
-            return Results(*out) if isinstance(out, tuple) and not isinstance(out, Results) else out
+                return op.impl(*tensors, **params)
         return apply(op, *tensors, bk=self.session.bk, **params)
 
     def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:

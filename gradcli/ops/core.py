@@ -131,9 +131,10 @@ class Op:
 
 class Results(tuple):
     """A builtin's several results (sort's values and indices, split's
-    pieces): a tuple, so sort(x)[0] indexes it, whose items may also be
-    named, as PyTorch's are (sort(x).values; the names are among ast.FIELDS).
-    Never an array: sort(x) + 1 is an error, not a stack of the two."""
+    pieces), as every impl with several results returns them: a tuple, so
+    sort(x)[0] indexes it, whose items may also be named, as PyTorch's are
+    (sort(x).values; the names are among ast.FIELDS). Never an array:
+    sort(x) + 1 is an error, not a stack of the two."""
 
     def __new__(cls, *items, **named):
         self = super().__new__(cls, items + tuple(named.values()))

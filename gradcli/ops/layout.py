@@ -15,7 +15,7 @@ from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import layout_reference as ref
 from gradcli.ops.binding import whole
-from gradcli.ops.core import F, Op, case
+from gradcli.ops.core import F, Op, Results, case
 
 SYNONYMS = {"view": "reshape", "moveaxis": "movedim", "swapaxes": "transpose", "swapdims": "transpose"}
 # Spelled only as methods: x.t() (a name t stays free for inputs, as the contract wants of builtins)
@@ -139,8 +139,8 @@ def _repeat_interleave(x, repeats, axis):
 
 
 def _pieces(x, sizes, axis):
-    return tuple(F.getitem(x, key=_along(axis, slice(start, start + n)))
-                 for start, n in zip(accumulate((0,) + sizes), sizes))
+    return Results(*(F.getitem(x, key=_along(axis, slice(start, start + n)))
+                     for start, n in zip(accumulate((0,) + sizes), sizes)))
 
 
 def _split(x, split_size_or_sections, axis):
