@@ -223,6 +223,8 @@ def _index_text(k) -> str:
         return text[:-1] if text.endswith(":") and k.step is None else text
     if isinstance(k, tuple):                # an index array, kept as nested tuples
         return str(_listed(k))
+    if hasattr(k, "tolist"):                # or as an array (embedding's indices): [0, 1, 0]
+        return str(k.tolist())
     return "None" if k is None else "..." if k is Ellipsis else str(k)
 
 

@@ -153,7 +153,8 @@ def _plain(node):
         return ast.Field(node.value, node.name, span=node.whole)
     if isinstance(node, _Attr):
         raise SyntaxError_(f"'.{node.name}' must be called: {node.name}(...)", node.span,
-                           hint=FOREIGN_ATTRIBUTES.get(node.name, "'.T', '.values' and '.indices' are the attributes; "
+                           hint=FOREIGN_ATTRIBUTES.get(node.name, "'.T' and the names of several results "
+                                                        "(.values, .indices, .eigenvalues...) are the attributes; "
                                                         "other names after '.' are methods"))
     return node
 
