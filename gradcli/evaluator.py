@@ -106,12 +106,12 @@ class Evaluator:
         bk = self.session.bk
         if node is None:
             return None
-        if isinstance(node, ast.String):
-            return node.value
         if isinstance(node, ast.Number):
             ctx = self.session.ctx          # an overflow here is the number's own (1e39 in float32)
             ctx.span, ctx.op = node.span, None
             return Tensor.constant(node.value, bk)
+        if isinstance(node, ast.String):
+            return node.value
         name = node.id
         if name in env:
             value = env[name]

@@ -9,9 +9,9 @@ import math
 from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import reference
 from gradcli.ops.core import TABLE, F, Op, at, case
+from gradcli.ops.elementwise import SHAPES
 from gradcli.ops.reference import elementwise
 
-SHAPES = case(()), case((3,)), case((2, 3))
 SQRT_HALF, INV_SQRT_2PI = math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)
 TANH_C, CUBIC = math.sqrt(2 / math.pi), 0.044715          # gelu's tanh approximation
 SELU = "1.6732632423543772848170429916717", "1.0507009873554804934193349852946"   # alpha, scale

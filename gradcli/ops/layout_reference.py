@@ -17,7 +17,7 @@ def _tuple(v) -> tuple:
 
 
 def t(x):
-    return by_index(x.shape[::-1], lambda idx: x[idx[::-1]])
+    return permuted(x, list(range(x.ndim))[::-1])
 
 
 def flip(x, dims):
