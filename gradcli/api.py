@@ -33,7 +33,7 @@ class Result:
 
 def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0, overrides=None) -> Session:
     """A session with the inputs bound: values, or expressions as strings.
-    overrides (input key -> value) replaces the value of the input so keyed."""
+    overrides (input number, in binding order -> value) replaces that input's value."""
     session = Session(make_backend(device, dtype, seed), overrides)
     for name, value in (at or {}).items():
         if not _NAME.match(name):

@@ -28,7 +28,8 @@ class Replay:
         self.program = parse(self.source, self.origin)
 
     def run(self, overrides: dict | None = None):
-        """(the last result, the session); overrides: input key -> the value it takes instead."""
+        """(the last result, the session); overrides: input number (in binding
+        order) -> the value it takes instead."""
         session = api.setup(self.at, device="cpu", dtype="float64", seed=self.seed, overrides=overrides)
         return api.run_program(self.source, session, self.origin, self.program), session
 
@@ -36,7 +37,8 @@ class Replay:
 def compare(replay: Replay, y, session, wrt: list[str] | None, tol: float) -> list:
     """Autograd's gradient of y (a scalar result of replay.run()) against finite
     differences, for the inputs of wrt (keys), or every input y depends on.
-    Each difference reruns the program with one input moved, found by its key."""
+    Each difference reruns the program with one input moved, found by its
+    place in binding order (a key may change as the program runs)."""
     inputs = {t.key: t for t in session.inputs}
     inner = [k for k in wrt or () if k not in inputs]
     if inner:
@@ -45,9 +47,11 @@ def compare(replay: Replay, y, session, wrt: list[str] | None, tol: float) -> li
                          "use gradcli grad --wrt for the gradient at an intermediate")
     grads = api.differentiate(y, session, wrt)
     keys = list(grads)
+    place = {id(t): i for i, t in enumerate(session.inputs)}
+    places = [place[id(inputs[k])] for k in keys]
 
     def f(values):
-        return replay.run(dict(zip(keys, values)))[0].item()
+        return replay.run(dict(zip(places, values)))[0].item()
     return check_function(f, [inputs[k].numpy() for k in keys], [grads[k] for k in keys], keys, tol)
 
 

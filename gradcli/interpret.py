@@ -27,9 +27,10 @@ class Session:
     def __init__(self, bk, overrides: dict | None = None):
         self.bk = bk
         self.ctx = Context()              # spans, the running op and floating-point events
-        self.overrides = overrides or {}  # input key -> value used instead (check perturbs inputs so)
+        self.overrides = overrides or {}  # input number (in binding order) -> value used instead (check's)
         self.env: dict[str, object] = {}
         self.inputs: list[Tensor] = []
+        self.spans: list = []             # where each input was bound (None: --at)
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
         self.evaluator = Evaluator(self)
         self.reported: str | None = None  # the binding a program that ends in one reports
@@ -38,18 +39,22 @@ class Session:
 
     # ---- inputs
     def add_input(self, name: str, value: Tensor, span=None) -> Tensor:
-        """A new leaf named name; a name bound to an input before is keyed
-        name@LINE (name@LINE:COLUMN when the line has two such bindings)."""
+        """A new leaf named name. The current binding of a name keeps the plain
+        name as its gradient's key; an input it replaces is keyed name@LINE,
+        the line it was bound at (name@LINE:COLUMN when that key is taken,
+        name@at for an --at input). The same rule in every command, the REPL
+        and the API."""
+        if len(self.inputs) in self.overrides:
+            value = Tensor.constant(self.overrides[len(self.inputs)], self.bk)
         keys = {t.key for t in self.inputs}
-        key = name
-        if key in keys:
-            key = f"{name}@{span.line}" if span else f"{name}@{len(self.inputs) + 1}"
-            if key in keys and span:
-                key = f"{name}@{span.line}:{span.column}"
-        if key in self.overrides:
-            value = Tensor.constant(self.overrides[key], self.bk)
-        leaf = value.as_input(key)
+        for old, old_span in zip(self.inputs, self.spans):
+            if old.key == name:
+                old.key = f"{name}@{old_span.line}" if old_span else f"{name}@at"
+                if old.key in keys and old_span:
+                    old.key = f"{name}@{old_span.line}:{old_span.column}"
+        leaf = value.as_input(name)
         self.inputs.append(leaf)
+        self.spans.append(span)
         self.env[name] = leaf
         return leaf
 

@@ -2,6 +2,8 @@
 functions, indexing, keywords, and what becomes an input."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -125,10 +127,29 @@ def test_input_used_only_as_a_shape_is_not_listed():
     assert list(r.grads) == ["x"]
 
 
-def test_rebound_input_names_are_keyed_by_line():
-    r = gradcli.grad("x = 2\ny = x * x\nx = 3\ny + x")
-    assert set(r.grads) == {"x", "x@3"}
-    assert r.grads["x"] == 4 and r.grads["x@3"] == 1
+REBOUND = "x = 2\ny = x * x\nx = 3\ny + x"
+
+
+def test_a_rebound_name_keys_its_current_input_plainly_and_the_old_by_line(tmp_path, cli):
+    """One key scheme (SPEC: Gradients are keyed by the input's name): the
+    current binding keeps the plain name, the input it replaced is name@LINE,
+    in the API, the CLI, batch and the REPL alike."""
+    from tests.test_repl import feed, make
+    want = {"x@1": 4.0, "x": 1.0}
+    assert {k: float(v) for k, v in gradcli.grad(REBOUND).grads.items()} == want
+    assert cli("grad", REBOUND, "--json").json()["grads"] == want
+    (tmp_path / "f.grad").write_text(REBOUND + "\n")
+    record = json.loads(cli("run", str(tmp_path / "f.grad"), "--jsonl").out)
+    assert record["grads"] == want
+    repl, io_ = make()
+    assert all(feed(repl, *REBOUND.split("\n")[:3], ":grad y + x"))
+    assert [t.key for t in repl.session.inputs] == ["x@1", "x"]
+    assert "∂/∂x   7" in io_.out     # the REPL computes y again from the new x (reactive bindings)
+
+
+def test_keys_of_several_rebindings_on_one_line_stay_distinct():
+    grads = gradcli.grad("x = 2; y = x; x = 3; y = y * x; x = 5; y * x").grads
+    assert {k: float(v) for k, v in grads.items()} == {"x@1": 15.0, "x@1:15": 10.0, "x": 6.0}
 
 
 def test_at_input_replaces_a_constant_binding_of_the_program():

@@ -39,7 +39,6 @@ class Repl:
         self.failures = 0
         self.log: list[Entry] = []
         self.last: tuple[Entry, int] | None = None   # the last result, and len(log) then
-        self._lines_of: dict[int, int] = {}          # id(input) -> doc line of its binding
         self.session = self.new_session()
         self.output = Output(self)
 
@@ -63,21 +62,21 @@ class Repl:
     def reset(self):
         """Forget every binding."""
         self.session = self.new_session()
-        self.log, self.last, self._lines_of = [], None, {}
+        self.log, self.last = [], None
 
     def rebuild(self, device=None, dtype=None):
         """Another dtype or device: replay the session (inputs as their values)
         on a new backend; the random generator carries on where it was.
         Returns the names bound to random numbers, drawn again."""
         program = self.program_text() if self.log else ""
-        old = (self.session, self.log, self.last, self._lines_of)
+        old = (self.session, self.log, self.last)
         self.session = self.new_session(device, dtype, rng=self.session.bk.rng)
-        self.log, self.last, self._lines_of = [], None, {}
+        self.log, self.last = [], None
         try:
             if program:
                 self.run(program, "<session>", 1, echo=False)
         except BaseException:
-            self.session, self.log, self.last, self._lines_of = old
+            self.session, self.log, self.last = old
             raise
         return [e.name for e in self.log if e.random]
 
@@ -170,8 +169,6 @@ class Repl:
             return None
         value = session.env[stmt.name]
         if isinstance(value, Tensor) and len(session.inputs) > n_inputs and session.inputs[-1] is value:
-            self._lines_of[id(value)] = stmt.span.line
-            self._current_key(stmt.name, value)
             entry = Entry("input", stmt.name, text, frozenset(), value)
         else:
             entry = Entry("binding", stmt.name, text, reads, random=prog.calls(stmt.value, prog.RANDOM))
@@ -200,17 +197,6 @@ class Repl:
                 self.output.report(err)
         if redone and echo:
             self.output.info(f"recomputed: {', '.join(redone)}")
-
-    def _current_key(self, name: str, new):
-        """In a session a name is rebound to try another point: the current
-        binding keeps the plain name as its gradient's key, and the input it
-        replaced is renamed name@LINE (LINE: where it was bound)."""
-        if new.key == name:
-            return
-        for t in self.session.inputs:
-            if t.key == name and t is not new:
-                t.key = f"{name}@{self._lines_of.get(id(t), 0)}"
-        new.key = name
 
     def reads(self, node) -> frozenset:
         """Names an expression reads, and those of the user functions it calls
