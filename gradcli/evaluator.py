@@ -128,6 +128,8 @@ class Evaluator:
             return KEYWORDS[name]
         if resolve_builtin(name):
             raise UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
+        if name in self.session.no_value_yet:
+            raise UnknownNameError(f"'{name}' has no value yet", node.span, hint=self.session.no_value_yet[name])
         close = suggest(name, [*env, *CONSTANTS])
         if close:
             raise UnknownNameError(f"unknown name '{name}'{close}", node.span)

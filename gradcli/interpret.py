@@ -36,6 +36,7 @@ class Session:
         self.reported: str | None = None  # the binding a program that ends in one reports
         # How a reader of this session binds a name that has no value.
         self.unbound = "bind it with --at {name}=..., or with {name} = ... before it in the program"
+        self.no_value_yet: dict[str, str] = {}   # names with a meaning but no value yet -> why
 
     # ---- inputs
     def add_input(self, name: str, value: Tensor, span=None) -> Tensor:

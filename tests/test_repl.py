@@ -113,7 +113,7 @@ def test_grad_with_wrt_reports_only_those_inputs():
     assert "∂/∂w" in io_.out and "∂/∂x" not in io_.out
     assert "w  input  (2,)  [1, 2]  grad [1, 1]" in io_.out
     assert feed(repl, ":grad sum(x*w) wrt q") == [False]
-    assert "wrt q: 'q' is not a binding (bindings: x, w)" in io_.err
+    assert "wrt q: 'q' is not a binding (bindings: x, w, ans, _)" in io_.err
 
 
 def test_grad_wrt_an_intermediate_and_then_without():
@@ -377,3 +377,36 @@ def test_a_dependent_that_now_fails_is_reported_and_keeps_no_stale_value():
     repl, io_ = make()
     assert feed(repl, "x = ones(2)", "z = x + [1, 2]", "x = ones(3)") == [True] * 3
     assert "cannot be broadcast" in io_.err and "z" not in repl.session.env
+
+
+def test_a_binding_that_reads_its_own_name_is_not_computed_again_by_its_rebinding():
+    repl, io_ = make()
+    assert feed(repl, "x = ones(2)", "x = x + 1", "x = x * 2", "x") == [True] * 4
+    assert io_.out.strip() == "[4, 4]" and "recomputed" not in io_.err
+
+
+def test_ans_and_underscore_hold_the_last_result():
+    """As in qalc and IPython (issue 15): after a result, ans and _ are its value."""
+    repl, io_ = make()
+    assert feed(repl, "ans") == [False] and "it holds the last result, and there is none yet" in io_.err
+    assert feed(repl, "x = ones(2)", "sum(x*x)", "ans * 3", "_ + 1", ":grad sum(ans * x)") == [True] * 5
+    assert io_.out.splitlines()[:3] == ["2", "6", "7"]
+    assert "∂/∂x   [19, 19]" in io_.out      # ans is a node of the graph: 7 + sum(x)*6x
+    assert float(repl.session.env["ans"].numpy()) == 14     # :grad's expression is a result too
+
+
+def test_ans_is_computed_again_with_what_it_read_and_saved_only_where_read(tmp_path):
+    repl, io_ = make()
+    feed(repl, "x = ones(2)", "sum(x*x)", "y = ans * 10", "x = 2*ones(2)")
+    assert "recomputed: ans, _, y" in io_.err and float(repl.session.env["y"].numpy()) == 80
+    saved = repl.program_text()
+    assert saved.splitlines()[1:] == ["x = [2.0, 2.0]", "ans = sum(x*x)", "y = ans * 10"]    # no _: nothing reads it
+    again, io2 = make()
+    (tmp_path / "s.grad").write_text(saved)
+    assert feed(again, f":load {tmp_path / 's.grad'}", "y") == [True, True] and io2.out.strip().endswith("80")
+
+
+def test_save_after_a_rebinding_computes_the_dependents_from_the_new_value():
+    repl, _ = make()
+    feed(repl, "x = ones(2)", "z = 4*x*x", "x = 2*ones(2)")
+    assert repl.program_text().splitlines()[1:] == ["x = [2.0, 2.0]", "z = 4*x*x"]

@@ -57,6 +57,7 @@ class Repl:
         session = api.setup(None, device=device or self.opts.device, dtype=dtype or self.opts.dtype,
                             seed=self.opts.seed if rng is None else rng)
         session.unbound = "bind it first: {name} = ones(2), say"
+        session.no_value_yet = dict.fromkeys(prog.ANS, "it holds the last result, and there is none yet")
         return session
 
     def reset(self):
@@ -159,7 +160,7 @@ class Repl:
         self.output.flush_warnings()
         reads = self.reads(stmt.value if not isinstance(stmt, ast.FunctionDef) else None)
         if isinstance(stmt, ast.Result):
-            self.last = (Entry("result", None, text, reads), len(self.log))
+            self.result(y, text, reads, random=prog.calls(stmt.value, prog.RANDOM), echo=echo)
             if echo:
                 self.output.value(y, text)
             return y
@@ -172,31 +173,43 @@ class Repl:
             entry = Entry("input", stmt.name, text, frozenset(), value)
         else:
             entry = Entry("binding", stmt.name, text, reads, random=prog.calls(stmt.value, prog.RANDOM))
-        if rebound:
-            self._recompute(stmt.name, echo)
-        self.log.append(entry)
+        self._bind([stmt.name] if rebound else [], [entry], echo)
         return None
 
-    def _recompute(self, name: str, echo: bool) -> None:
-        """Bindings are reactive, as a spreadsheet's cells: the bindings computed
-        from a rebound name are computed again, in order, from their source. One
-        that now fails is reported and keeps no stale value."""
+    def result(self, y, text: str, reads: frozenset, random: bool = False, echo: bool = True) -> None:
+        """A result: the last one (for :save), and the value of ans and _, as in
+        qalc and IPython. They are bindings of its source, so they are computed
+        again when what they read is rebound, and so are the bindings that read
+        them when the next result arrives."""
+        self.last = (Entry("result", None, text, reads), len(self.log))
+        rebound = [name for name in prog.ANS if name in self.session.env]
+        self.session.env.update(dict.fromkeys(prog.ANS, y))
+        self._bind(rebound, [Entry("binding", name, f"{name} = {text}", reads, random=random)
+                             for name in prog.ANS], echo)
+
+    def _bind(self, rebound, entries: list[Entry], echo: bool) -> None:
+        """Log the entries of names just bound. Bindings are reactive, as a
+        spreadsheet's cells: those computed from a rebound name are computed
+        again, in order, from their source, and move after the entries in the
+        log (so :save computes them from the new value). One that now fails is
+        reported and keeps no stale value."""
         from gradcli.errors import GradcliError
         from gradcli.parse import parse
-        changed, redone = {name}, []
-        current = {e.name: e for e in self.log if e.name is not None}
-        for e in self.log:
+        changed, redone = set(rebound), []
+        current = {e.name: e for e in self.log if e.name is not None and e.name not in changed}
+        for e in self.log if rebound else ():
             if e.kind != "binding" or current.get(e.name) is not e or not e.reads & changed:
                 continue
             changed.add(e.name)
             try:
                 self.session.execute(parse(e.text, f"{e.name}, computed again").statements[0])
-                redone.append(e.name)
+                redone.append(e)
             except GradcliError as err:
                 self.session.env.pop(e.name, None)
                 self.output.report(err)
+        self.log = [e for e in self.log if not any(e is r for r in redone)] + entries + redone
         if redone and echo:
-            self.output.info(f"recomputed: {', '.join(redone)}")
+            self.output.info(f"recomputed: {', '.join(e.name for e in redone)}")
 
     def reads(self, node) -> frozenset:
         """Names an expression reads, and those of the user functions it calls

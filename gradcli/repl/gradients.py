@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 from gradcli.repl.commands import WRT
-from gradcli.repl.program import Entry
 
 CHECK_TOLERANCE = 1e-6
 
@@ -105,7 +104,7 @@ def _expression(repl, arg: str, text: str, line0: int, col0: int):
     stmt, stmt_text = statements[0]
     y = repl.session.execute(stmt)
     repl.output.flush_warnings()
-    repl.last = (Entry("result", None, stmt_text, repl.reads(stmt.value)), len(repl.log))
+    repl.result(y, stmt_text, repl.reads(stmt.value))
     return stmt, y, source
 
 

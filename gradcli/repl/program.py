@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RANDOM = ("rand", "randn")
+ANS = ("ans", "_")          # the names of the last result
 
 
 @dataclass
@@ -23,14 +24,15 @@ def write(log: list[Entry], last: tuple[Entry, int] | None, env: dict, dtype: st
     """The bindings still needed for the current state (env), in order: inputs
     as literals of their values (so random ones survive), functions and
     intermediates as their source; then the last result (with len(log) when it
-    was computed), when it still means what it meant. Also the input entries
-    written, in order."""
+    was computed), when it still means what it meant, else the binding of ans
+    that holds it. ans and _ are written only where something reads them.
+    Also the input entries written, in order."""
     tail = None
     if last is not None:
         entry, at = last
         if not any(e.name in entry.reads for e in log[at:]):
             tail = entry
-    live = set(env) | (tail.reads if tail else set())
+    live = (set(env) - set(ANS)) | (tail.reads if tail else {ANS[0]} & set(env))
     keep = []
     for e in reversed(log):
         if e.name in live:
