@@ -25,7 +25,7 @@ Examples:
   gradcli grad "norm(4*x*x)" --at x="ones(2)" --json
   gradcli eval "hessian(sum(x^3), x)" --at x="[1, 2]"
   gradcli check "sum(sin(x)*x)" --at x="[0.3, 1.2]"
-  gradcli graph "norm(4*x*x)" --at x="ones(2)" --format dot | dot -Tsvg > g.svg
+  gradcli graph "sum(x*x)" --at x="ones(2)" --format dot | dot -Tsvg > g.svg
   gradcli run samples/ --jsonl
 """
 

@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradcli
 from gradcli.errors import UsageError
@@ -457,3 +459,46 @@ def test_an_interrupt_under_json_still_prints_one_document(capsys):
     with pytest.raises(SystemExit) as e:
         boundary(Options(json=True, no_color=True), work)
     assert e.value.code == 130 and json.loads(capsys.readouterr().out)["error"]["kind"] == "interrupted"
+
+
+# ---- layout at 80 columns (issue 15): arrays abbreviated to fit, never broken inside a number
+NARROW = {
+    "narrow_check": ("check", "sum(x @ x) + sum(sin(w)*v)", "--at", "x=[[10, 20], [30, 4]]",
+                     "--at", "w=linspace(0, 1, 12).reshape(3, 4)", "--at", "v=linspace(-1, 1, 12).reshape(3, 4)"),
+    "narrow_run": ("run", "samples/03_logistic_regression.grad", "samples/04_two_layer_mlp.grad",
+                   "samples/05_softmax_cross_entropy.grad"),
+    "narrow_grad": ("grad", "L = mean(sin(mm(x1, x2) + x3)); L", "--at", "x1=linspace(-1, 1, 30).reshape(5, 6)",
+                    "--at", "x2=linspace(0, 2, 36).reshape(6, 6)", "--at", "x3=linspace(2, 3, 30).reshape(5, 6)"),
+    "narrow_help": ("--help",),
+}
+
+
+@pytest.mark.parametrize("name", NARROW)
+def test_output_fits_80_columns(cli, monkeypatch, name):
+    from pathlib import Path
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    r = cli(*NARROW[name])
+    assert r.code == 0, r.err
+    import re
+    text = "\n".join(re.sub(r" in \d+ ms$", "", line) for line in r.out.splitlines()
+                     if not line.startswith("samples/"))        # the timings vary
+    assert max(map(len, text.splitlines())) <= 80
+    golden(name, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=st.lists(st.integers(1, 7), min_size=1, max_size=3), width=st.integers(8, 60), seed=st.integers(0, 99))
+def test_an_array_fit_to_a_width_breaks_between_numbers_only(shape, width, seed):
+    import re
+
+    from gradcli.render import format as fmt
+    a = np.random.default_rng(seed).normal(scale=100, size=shape).round(3)
+    lines = fmt.fit(a, width)
+    tokens = [t for line in lines for t in re.split(r"[\[\],\s]+", line) if t]
+    assert all(t == "..." or re.fullmatch(r"-?\d+(\.\d+)?", t) for t in tokens)       # whole numbers only
+    shown = {float(t) for t in tokens if t != "..."}
+    assert shown <= {float(fmt.number(v)) for v in a.ravel()}
+    longest = max(len(fmt.number(v)) for v in a.ravel())
+    if width >= longest + 2 * a.ndim + 5:         # room for one number, its brackets, ", ..."
+        assert max(map(len, lines)) <= width

@@ -94,65 +94,72 @@ def file_block(result: dict, text: str | None, precision: int, width: int, only_
         out.append(Text("  no results: the file has no result statements", style="dim"))
         return out
     rows = [] if only_failures else [_cells(r, precision) if "value" in r else None for r in records]
-    widths = _widths([c for c in rows if c is not None], width)
+    widths = _widths([c for c in rows if c is not None], width, precision)
     segment, header = [], True
     for i, r in enumerate(records):
         if not only_failures and "value" in r:
             segment.append(rows[i])
         if len(segment) == TABLE_ROWS:
-            out.append(_rows(segment, widths, header))
+            out.append(_rows(segment, widths, header, precision))
             segment, header = [], False
         if "error" in r:
             if segment:
-                out.append(_rows(segment, widths, header))
+                out.append(_rows(segment, widths, header, precision))
                 segment, header = [], False
             out.append(_diagnostic(r, text))
     if segment:
-        out.append(_rows(segment, widths, header))
+        out.append(_rows(segment, widths, header, precision))
     return out
 
 
 def _cells(r: dict, precision: int):
+    """A result's row: line, source, and the value and gradient cells, each a
+    list of items: a Text (a line of its own) or (label, array, its text on
+    one line), laid out when the columns' widths are known (_lay)."""
     import numpy
     from rich.text import Text
 
     from gradcli.render import format as fmt
     value = numpy.asarray(r["value"], dtype=float)
-    v = Text(fmt.array(value, precision, edge=3))
-    for w in r.get("warnings", ()):
-        v.append(f"\n⚠ {w.split(' (')[0]}", style="yellow")
+    v = [(Text(), value, fmt.array(value, precision, edge=3))]
+    v += [Text(f"⚠ {w.split(' (')[0]}", style="yellow") for w in r.get("warnings", ())]
     grads = r.get("grads")
     if grads is None:
-        g = Text(f"— shape {fmt.shape(value.shape)}: not a scalar", style="dim")
+        g = [Text(f"— shape {fmt.shape(value.shape)}: not a scalar", style="dim")]
     elif not grads:
-        g = Text("— no inputs", style="dim")
+        g = [Text("— no inputs", style="dim")]
     else:
-        g = Text()
+        g = []
         for k, a in grads.items():
-            if g:
-                g.append("\n")
-            g.append(f"∂{k} ", style="green")
-            g.append(fmt.array(numpy.asarray(a, dtype=float), precision, edge=2))
+            a = numpy.asarray(a, dtype=float)
+            g.append((Text(f"∂{k} ", style="green"), a, fmt.array(a, precision, edge=2)))
     return Text(str(r["line"]), style="dim"), Text(fmt.visible(r["source"] or "")), v, g
 
 
-def _widths(rows, width: int) -> tuple[int, int, int, int]:
-    """Column widths shared by every segment of a file's table."""
-    def longest(col, floor):
-        return max([floor] + [max(map(len, c[col].plain.split("\n"))) for c in rows])
-    line = longest(0, 4)
-    source = min(longest(1, 6), max(12, int(width * SOURCE_SHARE)))
-    value = min(longest(2, 5), max(10, int(width * VALUE_SHARE)))
+def _natural(cell) -> int:
+    """The width of a value or gradient cell with each array on one line."""
+    return max(item.cell_len if not isinstance(item, tuple) else item[0].cell_len + len(item[2])
+               for item in cell)
+
+
+def _widths(rows, width: int, precision: int) -> tuple[int, int, int, int]:
+    """Column widths shared by every segment of a file's table: the values
+    get what they need up to their share, laid out to fit it, and the
+    gradients the rest."""
+    line = max([4] + [c[0].cell_len for c in rows])
+    source = min(max([6] + [c[1].cell_len for c in rows]), max(12, int(width * SOURCE_SHARE)))
+    value = min(max([5] + [_natural(c[2]) for c in rows]), max(10, int(width * VALUE_SHARE)))
+    value = max([5] + [t.cell_len for c in rows if _natural(c[2]) > value for t in _lay(c[2], value, precision)]
+                + [_natural(c[2]) for c in rows if _natural(c[2]) <= value])
     grad = max(10, width - line - source - value - 10)
-    return line, source, value, min(grad, longest(3, 8))
+    return line, source, value, min(grad, max([8] + [_natural(c[3]) for c in rows]))
 
 
-def _rows(rows, widths, header: bool):
+def _rows(rows, widths, header: bool, precision: int):
     """Rows laid out by hand, two spaces apart and indented by two: a rich
     Table lays out the same columns at a hundredth of the speed, which a
     file of 10,000 results notices."""
     from rich.text import Text
-    console = _measure()
     line_w, source_w, value_w, grad_w = widths
     out = []
     if header:
@@ -161,7 +168,7 @@ def _rows(rows, widths, header: bool):
     for line, source, value, grad in rows:
         source = source.copy()
         source.truncate(source_w, overflow="ellipsis")
-        cells = [[line], [source], _fold(value, value_w, console), _fold(grad, grad_w, console)]
+        cells = [[line], [source], _lay(value, value_w, precision), _lay(grad, grad_w, precision)]
         for k in range(max(map(len, cells))):
             row = Text("  ")
             for j, (cell, width) in enumerate(zip(cells, widths)):
@@ -178,11 +185,22 @@ def _rows(rows, widths, header: bool):
     return Text("\n").join(out)
 
 
-def _fold(text, width: int, console) -> list:
-    """The lines of a cell; most fit as they are, and wrapping is slow."""
-    if "\n" not in text.plain and text.cell_len <= width:
-        return [text]
-    return list(text.wrap(console, width, overflow="fold"))
+def _lay(cell, width: int, precision: int) -> list:
+    """A value or gradient cell's lines at most width wide: an array that
+    does not fit on one line is abbreviated, then a matrix row a line
+    (render.format.fit), its lines under its label's end; a Text is folded."""
+    from rich.text import Text
+
+    from gradcli.render import format as fmt
+    lines = []
+    for item in cell:
+        if not isinstance(item, tuple):
+            lines += [item] if item.cell_len <= width else list(item.wrap(_measure(), width, overflow="fold"))
+            continue
+        label, a, text = item
+        parts = [text] if label.cell_len + len(text) <= width else fmt.fit(a, width - label.cell_len, precision)
+        lines += [label + parts[0]] + [Text(" " * label.cell_len + part) for part in parts[1:]]
+    return lines
 
 
 def _measure():

@@ -29,7 +29,7 @@ def draw(graph, precision, depth=None, full=False, width=80):
     if full and 4 * tree.depth_of(graph) > width - 20:
         return tree.listing(graph, precision)
     return tree.build(graph, precision, depth=None if full else depth or tree.DEPTH,
-                      max_nodes=None if full else (tree.NODES if depth is None else None))
+                      max_nodes=None if full else (tree.NODES if depth is None else None), width=width)
 
 
 def intermediates(session, grads: dict | None) -> set:

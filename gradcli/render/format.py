@@ -25,8 +25,10 @@ def number(x: float, precision: int = DEFAULT_PRECISION) -> str:
     return f"{x:.{precision}g}"
 
 
-def array(a, precision: int = DEFAULT_PRECISION, oneline: bool = True, edge: int = 3) -> str:
-    """NumPy-style text; large arrays keep `edge` items at each end."""
+def array(a, precision: int = DEFAULT_PRECISION, oneline: bool = True, edge: int = 3, width: int = 78) -> str:
+    """NumPy-style text; large arrays keep `edge` items at each end. Not on
+    one line: a matrix row a line, a row wider than width broken between
+    numbers."""
     a = numpy.asarray(a)
     if a.ndim == 0:
         return number(a, precision)
@@ -37,8 +39,26 @@ def array(a, precision: int = DEFAULT_PRECISION, oneline: bool = True, edge: int
         return "[" + ", ".join(array(row, precision, True, edge) for row in a) + "]"
     text = numpy.array2string(a, separator=", ", threshold=2 * edge * edge, edgeitems=edge,
                               formatter={"float_kind": lambda v: number(v, precision)},
-                              max_line_width=10_000 if oneline else 78)
+                              max_line_width=10_000 if oneline else max(width, 1))
     return " ".join(text.split()) if oneline else text
+
+
+def fit(a, width: int, precision: int = DEFAULT_PRECISION) -> list[str]:
+    """An array in lines at most width wide, for a table's cell: on one line
+    when it fits with 3, 2 or 1 items kept at each end of each axis; else a
+    matrix row a line, abbreviated the same way; a row that still does not
+    fit breaks between numbers, never inside one."""
+    a = numpy.asarray(a)
+    for edge in (3, 2, 1):
+        text = array(a, precision, edge=edge)
+        if len(text) <= width:
+            return [text]
+    if a.ndim >= 2:
+        for edge in (3, 2, 1):
+            lines = array(a, precision, oneline=False, edge=edge, width=10_000).split("\n")
+            if max(map(len, lines)) <= width:
+                return lines
+    return array(a, precision, oneline=False, edge=1, width=width).split("\n")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -13,7 +13,9 @@ DEPTH = 12
 NODES = 60
 
 
-def label(node: GraphNode, precision: int, show_value: bool = True) -> Text:
+def label(node: GraphNode, precision: int, show_value: bool = True, width: int | None = None) -> Text:
+    """A node's line: its name or op, shape, value and gradient; with width
+    (the room its line has), arrays are abbreviated to fit it where they can."""
     t = Text()
     if node.kind == "input":
         t.append(node.name, style="bold cyan")
@@ -36,19 +38,32 @@ def label(node: GraphNode, precision: int, show_value: bool = True) -> Text:
         t.append(node.op, style="magenta")
     t.append(f"  {fmt.shape(node.shape)}", style="dim")
     if show_value:
-        t.append("  " + fmt.array(node.value, precision, edge=2))
+        t.append("  " + _fit(node.value, precision, width and width - len(t) - 2))
     if node.grad is not None:
-        grad = fmt.array(node.grad, precision, edge=2)
+        grad = _fit(node.grad, precision, width and width - len(t) - 7)
         # A long label keeps its gradient on a line of its own, under the value.
-        t.append("\ngrad " if len(t) + len(grad) > 56 else "  grad ", style="green")
+        if len(t) + len(grad) > min(56, width or 56):
+            grad = _fit(node.grad, precision, width and width - 5)
+            t.append("\ngrad ", style="green")
+        else:
+            t.append("  grad ", style="green")
         t.append(grad, style="green")
     return t
 
 
+def _fit(a, precision: int, room: int | None) -> str:
+    """An array on one line, two items kept at each end of each axis, or one
+    when that is what fits in room."""
+    text = fmt.array(a, precision, edge=2)
+    return text if room is None or len(text) <= room else fmt.array(a, precision, edge=1)
+
+
 def build(graph: Graph, precision: int = fmt.DEFAULT_PRECISION, depth: int | None = DEPTH,
-          max_nodes: int | None = NODES) -> Tree:
+          max_nodes: int | None = NODES, width: int | None = None) -> Tree:
+    """The tree; with width (the console's), each node's arrays are
+    abbreviated to fit its line where they can."""
     nodes = graph.nodes
-    root = Tree(label(nodes[graph.root], precision), guide_style="dim")
+    root = Tree(label(nodes[graph.root], precision, width=width), guide_style="dim")
     drawn = {graph.root}
     elided: set[int] = set()
     count = 1
@@ -75,7 +90,7 @@ def build(graph: Graph, precision: int = fmt.DEFAULT_PRECISION, depth: int | Non
             continue
         drawn.add(nid)
         count += 1
-        branch = parent.add(label(node, precision))
+        branch = parent.add(label(node, precision, width=width and width - 4 * level))
         for pid in reversed(node.parents):
             stack.append((pid, branch, level + 1))
     if hidden:
