@@ -14,7 +14,8 @@ from gradcli.autograd import Tensor, apply
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
-from gradcli.ops.core import Results
+from gradcli.ops import batching
+from gradcli.ops.core import Results, run
 from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
 from gradcli.values import Function, describe, not_an_array
 
@@ -206,7 +207,10 @@ class Evaluator:
         if op.impl is not None:
             shown = given(op, tensors, len(positional), kwargs)
             with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), shown)):
-                return op.impl(*tensors, **params)
+                return batching.call(op, tuple(tensors), params, run) if batching.honoured(tensors) \
+                    else op.impl(*tensors, **params)
+        if batching.honoured(tensors):
+            return batching.call(op, tuple(tensors), {**params, "bk": self.session.bk}, run)
         return apply(op, *tensors, bk=self.session.bk, **params)
 
     def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:

@@ -10,6 +10,7 @@ import threading
 from functools import partial
 
 from gradcli.autograd import context
+from gradcli.autograd import tensor as tensor_module
 from gradcli.autograd.tensor import Tensor, table
 from gradcli.errors import GradcliError, NotScalarError
 
@@ -32,6 +33,19 @@ def grad_mode(enabled: bool):
         yield
     finally:
         _state.enabled = old
+
+
+@contextlib.contextmanager
+def batching_mode(level: int):
+    """The batch level ops honour (ops/batching.py): a batched computation's
+    own, or 0 while a batch rule runs its op on the whole arrays and in a
+    backward pass from an ordinary seed, whose graph is an ordinary one."""
+    old = tensor_module._batching.level
+    tensor_module._batching.level = level
+    try:
+        yield
+    finally:
+        tensor_module._batching.level = old
 
 
 def apply(op, *inputs: Tensor, **params) -> Tensor:
@@ -110,6 +124,8 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
         if y.size != 1:
             raise NotScalarError.needed_by("the gradient", y.shape)
         seed = Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
+    # A batch of seeds (the rows of the identity, for a Jacobian) flows back
+    # as one: each rule runs once on the batch, by the ops' batch rules.
     wanted = {id(x) for x in xs}
     # A tensor that needs no gradient (h = round(x)) is still a variable to
     # differentiate with respect to, as in torch.autograd.grad: then the walk
@@ -128,7 +144,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
     outer = ctx.rule
-    with ctx, grad_mode(create_graph), ctx.watching(y.bk):
+    with ctx, grad_mode(create_graph), batching_mode(seed.batch), ctx.watching(y.bk):
         try:
             for t in reversed(order):
                 g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)

@@ -3,9 +3,29 @@ that operation's inputs (an ordered tuple, so output is deterministic)."""
 from __future__ import annotations
 
 import itertools
+import threading
 
 _ids = itertools.count()
 _F = None
+
+
+class _Batching(threading.local):
+    level = 0       # the batch axes ops honour now: tensors whose .batch is this level
+
+
+_batching = _Batching()
+_levels = itertools.count(1)
+
+
+def batch_level() -> int:
+    return _batching.level
+
+
+def new_batch_level() -> int:
+    """A level of its own for a new batched computation (a Jacobian's seeds,
+    a sweep): tensors batched at another level are plain arrays to it, as
+    JAX's nested vmaps keep their axes apart."""
+    return next(_levels)
 
 
 def install(functional) -> None:
@@ -21,7 +41,7 @@ def table():
 
 class Tensor:
     __slots__ = ("data", "bk", "op", "parents", "params", "requires_grad", "grad",
-                 "name", "key", "const", "scope", "id", "span", "__weakref__")
+                 "name", "key", "const", "scope", "id", "span", "batch", "__weakref__")
 
     def __init__(self, data, bk, op=None, parents=(), params=None, requires_grad=False, const=False):
         self.data = data
@@ -37,6 +57,7 @@ class Tensor:
         self.scope = None                 # the grad()/jacobian() call whose graph this belongs to
         self.id = next(_ids)              # creation order
         self.span = None                  # source span of the expression that made it
+        self.batch = 0                    # a level: its first axis is a batch (ops/batching.py) there
 
     # ---- construction
     @classmethod
@@ -59,16 +80,22 @@ class Tensor:
         return self.op is None and self.key is not None
 
     @property
+    def batched(self) -> bool:
+        """Batched at the level honoured now: then its shape is an item's, as
+        a traced value's is inside JAX's vmap, so rules need not know."""
+        return self.batch != 0 and self.batch == _batching.level
+
+    @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return tuple(self.data.shape[1:] if self.batched else self.data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.data.ndim - self.batched
 
     @property
     def size(self) -> int:
-        return int(self.data.size)
+        return int(self.data.size // self.data.shape[0]) if self.batched else int(self.data.size)
 
     def item(self) -> float:
         return float(self.bk.to_host(self.data).reshape(-1)[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gradcli.ops import (activation, arith, calculus, contract, create, elementwise, factor, layout, linalg, loss,
                          nn, reduce, scan, select, shape, special)
+from gradcli.ops.batching import family_batch
 from gradcli.ops.binding import ALIASES, bind
 from gradcli.ops.core import TABLE, F, Op
 
@@ -27,6 +28,8 @@ for _family in FAMILIES:
     for _op in _family.OPS:
         assert _op.name not in TABLE, _op.name
         TABLE[_op.name] = _op
+        if _op.batch is None:       # the family's way, or item by item
+            object.__setattr__(_op, "batch", family_batch(_op, getattr(_family, "BATCH", "loop")))
     SYNONYMS.update(getattr(_family, "SYNONYMS", {}))
     METHODS.update({name: TABLE[op] for name, op in getattr(_family, "METHODS", {}).items()})
 

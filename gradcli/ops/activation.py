@@ -162,6 +162,8 @@ def _prelu_ref(x, weight):
 
 
 LARGE = [0.0, 10.0, -10.0, 40.0, -40.0]        # where the forms without overflow matter
+BATCH = "elementwise"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     activation("gelu", _gelu, _gelu_grad, "x·Φ(x), Φ the normal CDF (exact, by erf) or approximate='tanh'",
                sig="x, approximate:str(none|tanh)=none", examples=SHAPES + (case((2, 3), approximate="tanh"),),

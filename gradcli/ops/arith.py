@@ -53,6 +53,8 @@ def compare(name, forward, symbol, ref):
               form=(f"{{a:4}} {symbol} {{b:4}}", 3))
 
 
+BATCH = "elementwise"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     binary("add", lambda bk, a, b: a + b, (lambda g, y, a, b: g, lambda g, y, a, b: g), "a + b", builtin=False,
            ref=lambda mp, a, b: a + b,

@@ -5,6 +5,7 @@ grad(sum(grad(y, x)), x) is a second derivative. They sit above the table
 from __future__ import annotations
 
 from gradcli.autograd import Tensor, gradients
+from gradcli.autograd.tensor import new_batch_level
 from gradcli.errors import NotScalarError
 from gradcli.ops.core import F, Op
 
@@ -18,12 +19,17 @@ def grad(y: Tensor, x: Tensor) -> Tensor:
 
 
 def jacobian(y: Tensor, x: Tensor) -> Tensor:
-    """d y / d x, shape y.shape + x.shape, one reverse pass per element of y."""
-    flat = F.reshape(y, shape=(-1,))
-    rows = [grad(flat[i], x) for i in range(y.size)]
-    if not rows:                        # y has no elements: neither has its Jacobian
+    """d y / d x, shape y.shape + x.shape, in one reverse pass: its seed is a
+    batch of cotangents, the rows of the identity, and every rule runs once
+    on the batch (ops/batching.py), as JAX's jacrev does with vmap."""
+    if y.size == 0:                     # y has no elements: neither has its Jacobian
         return F.zeros(shape=y.shape + x.shape, bk=x.bk)
-    return F.reshape(F.stack(*rows, axis=0), shape=y.shape + x.shape)
+    seed = Tensor(y.bk.xp.reshape(y.bk.xp.eye(y.size, dtype=y.bk.dtype), (y.size,) + y.shape), y.bk, const=True)
+    seed.batch = new_batch_level()
+    g = gradients(y, [x], seed=seed, create_graph=True).get(id(x))
+    if g is None:
+        return F.zeros(shape=y.shape + x.shape, bk=x.bk)
+    return F.reshape(g, shape=y.shape + x.shape)
 
 
 def hessian(y: Tensor, x: Tensor) -> Tensor:
@@ -31,6 +37,8 @@ def hessian(y: Tensor, x: Tensor) -> Tensor:
         raise NotScalarError.needed_by("hessian(y, x)", y.shape)
     return jacobian(grad(y, x), x)
 
+
+BATCH = "none"          # a sweep of a program that calls these runs point by point
 
 OPS = [
     Op("grad", "y:mask, x:mask", impl=grad, family="calculus",

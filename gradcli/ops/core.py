@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from gradcli.autograd.engine import apply
 from gradcli.autograd.tensor import Tensor, install
+from gradcli.ops import batching
 from gradcli.ops.binding import KINDS, TENSOR_KINDS, normalize_axis
 
 
@@ -87,6 +88,8 @@ class Op:
     reference: Callable | None = None  # (*host arrays, **params) -> host array: an independent forward (tests)
     singular: tuple = ()               # at(...) points where PyTorch's numbers are pinned (tests/data)
     form: tuple | None = None          # how it reads infix, for explain: ("{a:4} + {b:5}", binding level)
+    batch: Any = None                  # how it runs on a batch (ops/batching.py): a rule's name or
+                                       # function; None takes its family's BATCH
     explain: Any = None                # its derivative for explain (see gradcli/explain.py): {param: local
                                        # derivative} if elementwise, else (derivative, what is sent) or
                                        # {param: (derivative, sent)}, or a function of the params giving one
@@ -175,8 +178,15 @@ def call(op, *inputs, **params):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
     params = with_defaults(op, params, inputs[0].ndim if inputs else 0)
+    if batching.honoured(inputs):
+        return batching.call(op, inputs, params, run)
+    return run(op, inputs, params)
+
+
+def run(op, inputs, params):
+    """An op on its inputs, unbatched: its impl, or apply()."""
     if op.impl is not None:
-        params.pop("bk", None)
+        params = {k: v for k, v in params.items() if k != "bk"}
         return op.impl(*inputs, **params)
     return apply(op, *inputs, **params)
 

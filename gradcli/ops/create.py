@@ -30,6 +30,8 @@ def creation(name, sig, forward, doc, example, ref):
     return Op(name, sig, forward=forward, doc=doc, family="create", examples=(case(**example),), reference=ref)
 
 
+BATCH = "elementwise"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     creation("ones", "*shape:shape", lambda bk, shape: bk.xp.ones(shape, dtype=bk.dtype),
              "an array of ones: ones(2, 3) or ones((2, 3))", {"shape": (2, 3)},

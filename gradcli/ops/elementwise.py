@@ -22,6 +22,8 @@ def _sigmoid(xp, x):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+BATCH = "elementwise"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     unary("neg", lambda bk, x: -x, lambda g, y, x: -g, "-x", ref=lambda mp, x: -x,
           form=("-{x:6}", 6),

@@ -135,7 +135,7 @@ SQUARE = (case((3, 3)),)
 OPS = [
     Op("matmul", "a, b", forward=_matmul, grads=(_matmul_grad_a, _matmul_grad_b),
        reference=reference.matmul,
-       doc="matrix product a @ b, NumPy's rules for 1-D and batched operands", family="linalg",
+       doc="matrix product a @ b, NumPy's rules for 1-D and batched operands", batch="matmul", family="linalg",
        examples=MM + (case((3,), (3, 2)), case((2, 3), (3,)), case((3,), (3,)), case((2, 2, 3), (3, 2))),
        form=("{a:5} @ {b:6}", 5),
        explain={"a": ("{b:p}ᵀ, on the right", "g @ {b:p}ᵀ"), "b": ("{a:p}ᵀ, on the left", "{a:p}ᵀ @ g")}),

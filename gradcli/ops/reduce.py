@@ -168,6 +168,8 @@ def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, ca
               singular=singular, **row)
 
 
+BATCH = "axes"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     reduction("sum", lambda bk, x, axis, keepdims: bk.xp.sum(x, axis=axis, keepdims=keepdims),
               lambda g, y, x, axis: g, "sum of elements",

@@ -221,6 +221,8 @@ def _index_of(name, which, pick):
                   "first nan", examples=ARG, reference=refs.extreme_index(pick))
 
 
+BATCH = "axes"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     scan("cumsum", _cumsum_grad, "running sums along axis (PyTorch requires the axis)",
          ("1 for every running sum from here on", "g summed from the end"), (at([1.0, 2.0, 3.0], axis=0),)),

@@ -3,7 +3,7 @@ use to move cotangents between shapes (broadcast_to, sum_to, scatter)."""
 from __future__ import annotations
 
 from gradcli.errors import ShapeError
-from gradcli.ops import reference
+from gradcli.ops import batching, reference
 from gradcli.ops.core import F, Op, case
 
 
@@ -75,19 +75,21 @@ def _stack(bk, *xs, axis):
 
 RESHAPE_CASES = (case((2, 3), shape=(3, 2)), case((6,), shape=(2, -1)))
 
+BATCH = "axes"          # how its rows run on a batch (ops/batching.py); some have their own
+
 OPS = [
     Op("reshape", "x, *shape:sizes", forward=_reshape, grads=(_back_to_shape,),
        reference=reference.elements,
-       doc="the same elements in a new shape (one size may be -1)", family="shape", examples=RESHAPE_CASES,
+       doc="the same elements in a new shape (one size may be -1)", batch=batching.reshaped, family="shape", examples=RESHAPE_CASES,
        explain=("1: the elements only move", "g reshaped back")),
     Op("flatten", "x", forward=lambda bk, x: bk.xp.reshape(x, (-1,)), grads=(_back_to_shape,),
        reference=lambda x: reference.elements(x, (-1,)),
-       doc="the elements as a vector", family="shape", examples=(case((2, 3)),),
+       doc="the elements as a vector", batch=batching.flattened, family="shape", examples=(case((2, 3)),),
        explain=("1: the elements only move", "g reshaped back")),
     Op("squeeze", "x, axis:axis=None", forward=_squeeze, grads=(_back_to_shape,),
        reference=lambda x, axis: reference.elements(x, tuple(n for i, n in enumerate(x.shape)
                                                               if n != 1 or axis is not None and i not in axis)),
-       doc="drop axes of size 1 (all of them, or those given)", family="shape",
+       doc="drop axes of size 1 (all of them, or those given)", batch=batching.squeezed, family="shape",
        examples=(case((2, 1, 3)), case((2, 1, 3), axis=(1,))),
        explain=("1: the elements only move", "g reshaped back")),
     Op("unsqueeze", "x, axis:newaxis", forward=lambda bk, x, axis: bk.xp.expand_dims(x, axis),
@@ -115,7 +117,7 @@ OPS = [
     Op("getitem", "x, key:key", forward=lambda bk, x, key: x[key],
        reference=reference.index,
        grads=(lambda g, y, x, key: F.scatter(g, key=key, shape=x.shape),),
-       doc="x[key], NumPy basic indexing", family="shape", builtin=False,
+       doc="x[key], NumPy basic indexing", batch=batching.indexed, family="shape", builtin=False,
        examples=(case((4,), key=(slice(1, 3),)), case((3, 4), key=(slice(None), 0)),
                  case((3, 4), key=(1, slice(None, None, 2)))),
        form=("{x:8}[{key}]", 8),
@@ -123,18 +125,18 @@ OPS = [
     Op("scatter", "g, key:key, shape:shape", forward=_scatter,
        reference=reference.scatter,
        grads=(lambda g, y, x, key, shape: F.getitem(g, key=key),),
-       doc="zeros of shape with g added at key (the gradient of indexing)", family="shape", builtin=False,
+       doc="zeros of shape with g added at key (the gradient of indexing)", batch=batching.indexed, family="shape", builtin=False,
        examples=(case((2,), key=(slice(1, 3),), shape=(4,)), case((3,), key=((0, 2, 0),), shape=(3,))),
        explain=("1 at [{key}]", "g[{key}]")),
     Op("broadcast_to", "x, shape:sizes", forward=_broadcast_to,
        reference=reference.broadcast,
        grads=(lambda g, y, x, shape: F.sum_to(g, shape=x.shape),),
-       doc="x repeated to shape, as broadcasting does", family="shape",
+       doc="x repeated to shape, as broadcasting does", batch=batching.broadcast, family="shape",
        examples=(case((3,), shape=(2, 3)), case((2, 1), shape=(2, 3)), case((2, 1), shape=(3, -1, 4))),
        explain=("1 for every copy", "g summed over the copies")),
     Op("sum_to", "x, shape:shape", forward=_sum_to, grads=(lambda g, y, x, shape: F.broadcast_to(g, shape=x.shape),),
        reference=reference.sum_to,
-       doc="sum x down to shape (the gradient of broadcasting)", family="shape", builtin=False,
+       doc="sum x down to shape (the gradient of broadcasting)", batch=batching.summed_to, family="shape", builtin=False,
        examples=(case((2, 3), shape=(3,)), case((2, 3), shape=(2, 1))),
        explain=("1 for every element summed into it", "g copied back")),
 ]

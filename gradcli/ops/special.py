@@ -76,6 +76,8 @@ def _trunc(mp, x):
     return mp.floor(x) if x >= 0 else mp.ceil(x)
 
 
+BATCH = "elementwise"          # how its rows run on a batch (ops/batching.py)
+
 OPS = [
     row("hypot", "a, b", lambda bk, a, b: bk.xp.hypot(a, b),
         (lambda g, y, a, b: g * a / y, lambda g, y, a, b: g * b / y),
