@@ -190,3 +190,104 @@ def singular(op, data=None) -> list[str]:
                                f"PyTorch's {w}")
     return out
 
+
+
+# ---- the batch axis (ops/batching.py): a batch in one call against a loop over its items
+BATCH = 3
+BATCH_TOL = 1e-10
+
+
+def _close(a, b) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=BATCH_TOL, atol=BATCH_TOL, equal_nan=True)
+
+
+def _items(op, shapes, rng):
+    """BATCH draws of the op's inputs: per input, its items stacked."""
+    draws = [example_inputs(op, shapes, rng) for _ in range(BATCH)]
+    return [(np.stack([d[k][0] for d in draws]), draws[0][k][1]) for k in range(len(shapes))]
+
+
+def batched(op, shapes, params, which: str = "all") -> list[str]:
+    """op on a batch (every tensor input batched, or the first only) in one
+    call, against the op on each item, stacked: the forward, and the
+    gradient of sum_b <result_b, w_b> with respect to every input (the
+    batched inputs' per item, the others' summed over the batch)."""
+    from gradcli.autograd.engine import batching_mode
+    from gradcli.autograd.tensor import new_batch_level
+    rng = np.random.default_rng(3)
+    stacks = _items(op, shapes, rng)
+    is_batched = [which == "all" or k == 0 for k in range(len(shapes))]
+    fixed = example_inputs(op, shapes, rng)
+    values = [s if b else f for s, f, b in zip(stacks, fixed, is_batched)]
+    bk = make_backend()
+    level = new_batch_level()
+    ts = [Tensor(bk.asarray(a), bk, requires_grad=d) for a, d in values]
+    for t, b in zip(ts, is_batched):
+        t.batch = level if b else 0
+    with batching_mode(level):
+        out = call(op, *ts, bk=bk, **params)
+    parts = _parts(out)
+    per_item = []
+    for i in range(BATCH):
+        item_ts = [Tensor(bk.asarray(a[i] if b else a), bk, requires_grad=d)
+                   for (a, d), b in zip(values, is_batched)]
+        per_item.append((item_ts, _parts(call(op, *item_ts, bk=bk, **params))))
+    failures = []
+    for k, part in enumerate(parts):
+        want = np.stack([p[k].numpy() for _, p in per_item])
+        if not _close(part.numpy(), want):
+            failures.append(f"{op.name} result {k}: batched {part.numpy().tolist()} vs looped {want.tolist()}")
+    if failures or not any(d for _, d in values):
+        return failures
+    ws = [_weights(p.data.shape, seed=20 + k) for k, p in enumerate(parts)]
+    total = _paired(out, ws, bk)
+    grads = gradients(total, [t for t, (_, d) in zip(ts, values) if d])
+    for j, (t, (a, d)) in enumerate(zip(ts, values)):
+        if not d:
+            continue
+        looped = []
+        for i, (item_ts, item_parts) in enumerate(per_item):
+            g = gradients(_paired(tuple(item_parts), [w[i] for w in ws], bk), [item_ts[j]]).get(id(item_ts[j]))
+            looped.append(g.numpy() if g is not None else np.zeros(item_ts[j].shape))
+        want = np.stack(looped) if is_batched[j] else np.sum(looped, axis=0)
+        got = grads[id(t)].numpy() if id(t) in grads else np.zeros(a.shape)
+        if not _close(got, want):
+            failures.append(f"{op.name} input {j}: batched gradient {got.tolist()} vs looped {want.tolist()}")
+    return failures
+
+
+def seeded(op, shapes, params) -> list[str]:
+    """Rules on a batch of cotangents: jacobian (one reverse pass, seeded with
+    the identity's rows) against a pass per element, for every result and
+    input; then to second order, the Hessian of <result, w> (the Jacobian of
+    a gradient) against a loop over the gradient's elements."""
+    from gradcli.ops.calculus import grad, jacobian
+    rng = np.random.default_rng(4)
+    arrays = example_inputs(op, shapes, rng)
+    diff = [i for i, (_, d) in enumerate(arrays) if d]
+    bk = make_backend()
+    ts = [Tensor(bk.asarray(a), bk, requires_grad=d) for a, d in arrays]
+    out = call(op, *ts, bk=bk, **params)
+    failures = []
+
+    def looped(y, x):
+        flat = F.reshape(y, shape=(-1,))
+        rows = [grad(flat[i], x).numpy() for i in range(y.size)]
+        return np.reshape(np.stack(rows) if rows else np.zeros((0,) + x.shape), y.shape + x.shape)
+
+    for k, part in enumerate(_parts(out)):
+        if not part.requires_grad:
+            continue
+        for i in diff:
+            got, want = jacobian(part, ts[i]).numpy(), looped(part, ts[i])
+            if not _close(got, want):
+                failures.append(f"{op.name} result {k}, input {i}: jacobian {got.tolist()} vs looped {want.tolist()}")
+    scalar = _paired(out, _all_weights(out), bk)
+    for i in diff if scalar.requires_grad else ():
+        g = grad(scalar, ts[i])
+        if not g.requires_grad:
+            continue
+        got, want = jacobian(g, ts[i]).numpy(), looped(g, ts[i])
+        if not _close(got, want):
+            failures.append(f"{op.name} input {i}: hessian {got.tolist()} vs looped {want.tolist()}")
+    return failures

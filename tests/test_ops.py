@@ -138,3 +138,24 @@ def test_a_composite_sends_no_gradient_to_its_masks(op):
     grads = gradients(F.sum(out[0] if isinstance(out, tuple) else out), ts)
     masks = [p.name for p, t in zip(op.tensor_params, ts) if p.kind == "mask" and id(t) in grads]
     assert masks == []
+
+
+# ---- the batch axis: every op on a batch in one call, against a loop over the batch
+DRAWS = ("dropout",)        # random: a batch draws other numbers than its items one by one
+BATCHED = [pytest.param(op, shapes, params, id=f"{op.name}-{i}")
+           for op in TABLE.values() if op.batch != "none" and op.name not in DRAWS
+           for i, (shapes, params) in enumerate(op.examples) if shapes]
+
+
+@pytest.mark.parametrize("op, shapes, params", BATCHED)
+def test_a_batch_in_one_call_equals_a_loop_over_it(op, shapes, params):
+    """Forward and gradient, every input batched, and the first alone (the others broadcast)."""
+    assert opchecks.batched(op, shapes, params, "all") == []
+    if len(shapes) > 1:
+        assert opchecks.batched(op, shapes, params, "first") == []
+
+
+@pytest.mark.parametrize("op, shapes, params", CASES)
+def test_a_jacobian_in_one_pass_equals_a_pass_per_element(op, shapes, params):
+    """The rules on a batch of cotangents, to second order (the Hessian)."""
+    assert opchecks.seeded(op, shapes, params) == []

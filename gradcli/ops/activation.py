@@ -287,7 +287,7 @@ OPS = [
        reference=reference.along(lambda mp, v: reference.softmax(mp, [-a for a in v])),
        doc="softmax(-x) along axis (default the last)",
        examples=(case((3,)), case((2, 3), axis=0), case((2, 3)))),
-    Op("prelu", "x, weight", impl=_prelu, family="activation", reference=_prelu_ref,
+    Op("prelu", "x, weight", impl=_prelu, batch="loop", family="activation", reference=_prelu_ref,
        doc="x, or weight·x where x ≤ 0: one slope, or one per channel (axis 1), as in PyTorch",
        examples=(case((3,), (1,)), case((2, 3), (3,)), case((2, 3, 2), (3,)), case((), ())),
        smooth=False, kinks=((([0.0, -1.0], [0.25]), {}, ([0.25, 0.25], [-1.0])),),

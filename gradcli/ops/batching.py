@@ -30,9 +30,13 @@ RULES = ("elementwise", "axes", "matmul", "loop", "none")
 
 def family_batch(op, rule: str) -> str:
     """A family's rule for one of its rows: an elementwise family's op that
-    takes an axis (softmax) moves it instead."""
-    if rule == "elementwise" and any(p.kind in SHIFTS for p in op.params):
+    takes an axis (softmax) moves it instead, and an op over the whole array
+    runs item by item."""
+    moves = any(p.kind in SHIFTS for p in op.params)
+    if rule == "elementwise" and moves:
         return "axes"
+    if rule == "axes" and not moves:        # over the whole array (median_all, msort's first axis)
+        return "loop"
     return rule
 
 
@@ -112,8 +116,8 @@ def _elementwise(b, op, inputs, params, run):
 
 def _axes(b, op, inputs, params, run):
     ndim = b.ndim(inputs[0])
-    if any(p.kind in ("axis1", "newaxis") and params.get(p.name) is None for p in op.params):
-        return _loop(b, op, inputs, params, run)           # over a flattened array
+    if ndim == 0 or any(p.kind in ("axis1", "newaxis") and params.get(p.name) is None for p in op.params):
+        return _loop(b, op, inputs, params, run)           # a scalar's axis, or over a flattened array
     moved = {p.name: SHIFTS[p.kind](params[p.name], ndim)
              for p in op.params if p.kind in SHIFTS and p.name in params}
     return run(op, tuple(b.expanded(t) for t in inputs), {**params, **moved})

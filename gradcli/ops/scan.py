@@ -210,9 +210,9 @@ def _running(name, largest, singular):
                doc=f"where {name}'s running {which} is", examples=AXIS1, reference=refs.running_extreme(largest, 1)))
 
 
-def _statistic(name, sig, impl, doc, examples, singular=()):
+def _statistic(name, sig, impl, doc, examples, singular=(), batch=None):
     return Op(name, sig, impl=impl, doc=doc, family="scan", examples=examples, singular=singular,
-              reference=getattr(refs, name))
+              reference=getattr(refs, name), batch=batch)
 
 
 def _index_of(name, which, pick):
@@ -278,7 +278,7 @@ OPS = [
                tuple(at([1.0, 2.0, 3.0, 4.5], [0.3, 0.5, 1 / 3, 0.125, 0.75], interpolation=mode)
                      for mode in ("linear", "lower", "higher", "midpoint", "nearest"))
                + (at([1.0, 1.0, 1.0, 2.0], [0.1, 0.25, 0.5]), at([[3.0, 1.0, NAN], [2.0, 2.0, 0.0]], 0.4, axis=1),
-                  at([[1.0, 2.0], [4.0, 3.0]], [0.2, 0.9], axis=0, keepdims=True))),
+                  at([[1.0, 2.0], [4.0, 3.0]], [0.2, 0.9], axis=0, keepdims=True)), batch="loop"),
     # internal
     Op("median_all", "x, keepdims:bool=False", forward=_median_all, family="scan", builtin=False,
        grads=(lambda g, y, x, keepdims: _EVEN(g, y, x, axis=None, keepdims=keepdims),),
