@@ -109,21 +109,21 @@ class _Batch:
         return F.broadcast_to(F.reshape(t, shape=(1,) + t.shape), shape=(self.n,) + t.shape)
 
 
-def _elementwise(b, op, inputs, params, run):
+def elementwise(b, op, inputs, params, run):
     ndim = max(b.ndim(t) for t in inputs)
     return run(op, tuple(b.aligned(t, ndim) for t in inputs), params)
 
 
-def _axes(b, op, inputs, params, run):
+def axes(b, op, inputs, params, run):
     ndim = b.ndim(inputs[0])
     if ndim == 0 or any(p.kind in ("axis1", "newaxis") and params.get(p.name) is None for p in op.params):
-        return _loop(b, op, inputs, params, run)           # a scalar's axis, or over a flattened array
+        return loop(b, op, inputs, params, run)           # a scalar's axis, or over a flattened array
     moved = {p.name: SHIFTS[p.kind](params[p.name], ndim)
              for p in op.params if p.kind in SHIFTS and p.name in params}
     return run(op, tuple(b.expanded(t) for t in inputs), {**params, **moved})
 
 
-def _matmul(b, op, inputs, params, run):
+def matmul(b, op, inputs, params, run):
     """A vector is a row (on the left) or a column (on the right) of one, and
     that axis is squeezed from the product; stacks are aligned under the batch."""
     F = table()
@@ -146,7 +146,7 @@ def _like(old: Tensor, new: Tensor) -> Tensor:
     return new
 
 
-def _loop(b, op, inputs, params, run):
+def loop(b, op, inputs, params, run):
     F = table()
     outs = [run(op, tuple(F.getitem(t, key=(i,)) if b.has(t) else t for t in inputs), params)
             for i in range(b.n)]
@@ -172,7 +172,7 @@ def _dims(v, ndim):
 
 
 SHIFTS = {"axis": _axis, "axis1": _axis1, "newaxis": _axis1, "dims": _dims}
-_RULES = {"elementwise": _elementwise, "axes": _axes, "matmul": _matmul, "loop": _loop}
+_RULES = {"elementwise": elementwise, "axes": axes, "matmul": matmul, "loop": loop}
 
 
 # ---- the shape family's own rules
@@ -217,7 +217,7 @@ def indexed(b, op, inputs, params, run):
     index arrays runs item by item (NumPy moves such axes)."""
     key = params["key"]
     if any(not isinstance(k, (int, slice, type(None), type(Ellipsis))) for k in key):
-        return _loop(b, op, inputs, params, run)
+        return loop(b, op, inputs, params, run)
     return run(op, tuple(b.expanded(t) for t in inputs),
                {**params, "key": (slice(None),) + tuple(key), **({"shape": (b.n,) + tuple(params["shape"])}
                                                                   if "shape" in params else {})})
