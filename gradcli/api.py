@@ -31,10 +31,12 @@ class Result:
         return float(self.value)
 
 
-def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0, overrides=None) -> Session:
+def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0, overrides=None, per_point=None) -> Session:
     """A session with the inputs bound: values, or expressions as strings.
-    overrides (input number, in binding order -> value) replaces that input's value."""
+    overrides (input number, in binding order -> value) replaces that input's
+    value; per_point is a sweep's (Session.per_point)."""
     session = Session(make_backend(device, dtype, seed), overrides)
+    session.per_point = per_point
     for name, value in (at or {}).items():
         if not _NAME.match(name):
             raise UsageError(f"'{name}' is not a valid input name", hint="names are letters, digits and _")

@@ -31,6 +31,8 @@ class Session:
         self.env: dict[str, object] = {}
         self.inputs: list[Tensor] = []
         self.spans: list = []             # where each input was bound (None: --at)
+        self.per_point = None             # a sweep's (level, points, names of inputs read per point)
+        self.expanded: dict[str, Tensor] = {}   # those inputs' per-point copies, by name
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
         self.evaluator = Evaluator(self)
         self.reported: str | None = None  # the binding a program that ends in one reports
@@ -56,8 +58,22 @@ class Session:
         leaf = value.as_input(name)
         self.inputs.append(leaf)
         self.spans.append(span)
-        self.env[name] = leaf
+        self.env[name] = self._per_point(name, leaf)
         return leaf
+
+    def _per_point(self, name: str, leaf: Tensor):
+        """In a sweep, an input whose gradient is wanted at each point (sweep
+        --wrt) is read as a copy per point, batched, whose cotangent is that."""
+        if self.per_point is None or name not in self.per_point[2]:
+            return leaf
+        from gradcli.autograd.engine import batching_mode
+        from gradcli.ops import F
+        level, n, _ = self.per_point
+        with batching_mode(0):
+            copies = F.broadcast_to(F.reshape(leaf, shape=(1,) + leaf.shape), shape=(n,) + leaf.shape)
+        copies.batch = level
+        self.expanded[name] = copies
+        return copies
 
     def fix_input(self, name: str, value: Tensor) -> Tensor:
         """An --at input: later constant bindings of the same name are skipped."""
@@ -90,9 +106,10 @@ class Session:
                 return None
             value = self.eval(stmt.value)
             if isinstance(value, Tensor):
-                if value.const:
-                    value = self.add_input(stmt.name, value, stmt.span)
-                elif value.name is None:
+                if value.const:             # binds it (as a sweep's per-point copies, maybe)
+                    self.add_input(stmt.name, value, stmt.span)
+                    return None
+                if value.name is None:
                     value.name = stmt.name
             self.env[stmt.name] = value
             return None

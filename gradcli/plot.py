@@ -1,8 +1,9 @@
 """`gradcli plot`: the program's scalar result f as a function of one scalar
 input over [A, B], with its derivative computed by reverse-mode autograd at
 each point (not finite differences); render/plot.py draws them. Each point
-is its own run of the program, so a program that reduces or reshapes its
-input behaves exactly as it would at that one value."""
+is computed as its own run of the program would compute it (a sweep, one
+vectorized pass over all of them), so a program that reduces or reshapes
+its input behaves exactly as it would at that one value."""
 from __future__ import annotations
 
 import math
@@ -106,34 +107,18 @@ def ranges(at: tuple[str, ...], ylim: str | None):
 
 # ---- sampling
 def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict, n: int) -> Samples:
-    """f and df/dx at n evenly spaced points, each from its own run of the program."""
+    """f and df/dx at n evenly spaced points, in one vectorized pass of the
+    program (gradcli/sweep.py): each point as its own run would give it."""
     import numpy
 
-    from gradcli import api, autograd
-    from gradcli.errors import GradcliError, NotScalarError
-    from gradcli.parse import parse
-    xs = numpy.linspace(lo, hi, n)
-    f = numpy.empty(n)
-    df = numpy.empty(n)
-    depends = False
-    session = None
+    from gradcli.errors import NotScalarError
+    from gradcli.sweep import sweep
     # Floating-point warnings are not printed: nan points are expected
     # here, and notes() counts them instead.
-    program = parse(source, origin)
-    for i, x in enumerate(xs):
-        session = api.setup({**at, name: float(x)}, device=opts.device, dtype=opts.dtype, seed=opts.seed)
-        xt = next(t for t in session.inputs if t.key == name)
-        try:
-            y = api.run_program(source, session, origin, program)
-            if y.size != 1:
-                raise NotScalarError.needed_by("plot", y.shape)
-            g = autograd.gradients(y, [xt]).get(id(xt))
-        except GradcliError as e:
-            if e.kind not in ("syntax", "unknown_name", "usage", "not_scalar"):     # it may depend on the point
-                e.message += f" (at {name} = {x:g})"
-            raise
-        xs[i] = xt.item()           # the point as the dtype holds it
-        f[i] = y.item()
-        df[i] = g.item() if g is not None else 0.0
-        depends = depends or g is not None
-    return Samples(source, name, lo, hi, xs, f, df, session.bk.dtype_name, depends)
+    s = sweep(source, {name: numpy.linspace(lo, hi, n)}, at, device=opts.device, dtype=opts.dtype,
+              seed=opts.seed, origin=origin)
+    if s.grads is None:
+        raise NotScalarError.needed_by("plot", s.value.shape[1:])
+    xs = s.at[name].astype(s.dtype).astype(float)       # the points as the dtype holds them
+    return Samples(source, name, lo, hi, xs, s.value.reshape(n).astype(float), s.grads[name].reshape(n),
+                   s.dtype, name in s.reads)

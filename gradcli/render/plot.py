@@ -63,6 +63,28 @@ class Canvas:
                 (a[0] + (b[0] - a[0]) * hi_t, a[1] + (b[1] - a[1]) * hi_t))
 
 
+def pixels(xs, values, px, py, columns: int) -> list:
+    """A curve's points in dots, None at a gap (a value not finite). Samples
+    denser than the dot columns keep, in each column, their first, lowest,
+    highest and last (M4 decimation): the lines joining them light the same
+    dots, and 10,000 samples cost what a few hundred do."""
+    import numpy
+    xs, values = numpy.asarray(xs, dtype=float), numpy.asarray(values, dtype=float)
+    finite = numpy.isfinite(values)
+    keep = numpy.arange(len(values))
+    if len(values) > 4 * columns:
+        col = numpy.floor(px(xs)).astype(int)
+        starts = numpy.flatnonzero(numpy.r_[True, (col[1:] != col[:-1]) | (finite[1:] != finite[:-1])])
+        ends = numpy.r_[starts[1:], len(values)]
+        kept = []
+        for a, b in zip(starts, ends):
+            chunk = values[a:b]
+            picks = {a, b - 1} if not finite[a] else {a, b - 1, a + int(chunk.argmin()), a + int(chunk.argmax())}
+            kept += sorted(picks)
+        keep = numpy.asarray(kept)
+    return [(px(xs[i]), py(values[i])) if finite[i] else None for i in keep]
+
+
 def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
     """The most round numbers (1, 2, 2.5 or 5 times a power of ten) apart
     by one step that fit in [lo, hi] and number at most `most`."""
@@ -115,8 +137,7 @@ def draw(s: Samples, width: int, height: int, precision: int, color: bool = True
 
     canvas = Canvas(plot_w, height, 2)
     for layer, values in enumerate((s.f, s.df)):
-        canvas.curve(layer, [(px(x), py(v)) if math.isfinite(v) else None for x, v in zip(s.xs, values)],
-                     dash=DASH if layer else None)
+        canvas.curve(layer, pixels(s.xs, values, px, py, 2 * plot_w), dash=DASH if layer else None)
     tick_rows = {}
     for t, label in zip(yticks, ylabels):
         tick_rows.setdefault(int(round(py(t))) // 4, label)
