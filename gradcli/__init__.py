@@ -6,7 +6,7 @@
 """
 __version__ = "0.1.0"
 
-_API = {"grad": "gradcli.api", "evaluate": "gradcli.api", "Result": "gradcli.api",
+_API = {"grad": "gradcli.api", "evaluate": "gradcli.api", "sweep": "gradcli.sweeps", "Result": "gradcli.api",
         "GradcliError": "gradcli.errors", "UsageError": "gradcli.errors", "ComputeError": "gradcli.errors"}
 __all__ = ["__version__", *_API]
 

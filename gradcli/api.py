@@ -144,3 +144,4 @@ def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype=
     y = run_program(program, session)
     grads = differentiate(y, session, wrt)
     return _result(program, session, y, grads)
+

@@ -9,9 +9,9 @@ import sys
 import click
 
 from gradcli import __version__
-from gradcli.edge import (Tolerance, boundary, collecting, common_options, encodable_streams, options_from,
-                          program_options, report_usage, silence_broken_pipe)
-from gradcli.programs import builtin_names, parse_at, prepare, print_warnings, read_program
+from gradcli.edge import (ProgramCommand, Tolerance, boundary, collecting, common_options, encodable_streams,
+                          options_from, program_options, report_usage, silence_broken_pipe, sweep_options)
+from gradcli.programs import builtin_names, parse_at, prepare, print_warnings, read_program, sweep_points
 from gradcli.errors import UsageError
 
 STEPS = 30          # explain: the steps shown without --full
@@ -31,23 +31,10 @@ Examples:
 
 
 # ---- the commands
-class ProgramCommand(click.Command):
-    """`gradcli eval -- "-mean(x)" --at x=...`: the word after `--` is the
-    program, and the options that follow it are still options."""
-
-    def parse_args(self, ctx, args):
-        if "--" in args:
-            i = args.index("--")
-            if i + 1 < len(args):
-                args = args[:i] + args[i + 2:] + ["--", args[i + 1]]
-        return super().parse_args(ctx, args)
-
-
 class LazyGroup(click.Group):
     """Commands defined in other modules are imported only when used."""
     command_class = ProgramCommand
-    # name -> (module:attribute, the one line `gradcli --help` shows), so
-    # that the listing imports none of them.
+    # name -> (module:attribute, the one line `gradcli --help` shows): the listing imports none of them.
     lazy = {
         "run": ("gradcli.batch:command", "Every result of every program file, in bulk (--jsonl, --jobs)."),
         "repl": ("gradcli.repl:command", "An interactive session (also bare gradcli on a terminal)."),
@@ -138,15 +125,19 @@ def eval_command(program, file, at, **kw):
     boundary(opts, work)
 
 
-@main.command("grad", epilog='\b\nExample:\n  gradcli grad "norm(4*x*x)" --at x="ones(2)"')
+@main.command("grad", epilog='\b\nExamples:\n  gradcli grad "norm(4*x*x)" --at x="ones(2)"\n  gradcli grad '
+                             '"sin(x)*x" --at x="linspace(-3, 3, 1001)" --sweep x')
 @program_options
 @click.option("--wrt", multiple=True, metavar="NAME", help="Only these inputs' gradients (repeatable).")
 @click.option("--depth", type=click.IntRange(1), default=None, help="Levels of the graph drawn.")
 @click.option("--full", is_flag=True, help="Draw the whole graph, however large.")
+@sweep_options
 @common_options
-def grad_command(program, file, at, wrt, depth, full, **kw):
+def grad_command(program, file, at, wrt, depth, full, swept, grid, chunk, jsonl, output, **kw):
     """Value, gradients with respect to the inputs, and the graph."""
     opts = options_from(kw)
+    if swept or grid or chunk or jsonl or output:       # grad --sweep x: every point of x in one pass
+        return boundary(opts, lambda: sweep_points(opts, program, file, at, wrt, swept, grid, chunk, jsonl, output))
 
     def work():
         from gradcli import api

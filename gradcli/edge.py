@@ -113,6 +113,36 @@ def options_from(kw: dict) -> Options:
                    kw.pop("json_"), kw.pop("no_color"))
 
 
+class ProgramCommand(click.Command):
+    """`gradcli eval -- "-mean(x)" --at x=...`: the word after `--` is the
+    program, and the options that follow it are still options."""
+
+    def parse_args(self, ctx, args):
+        if "--" in args:
+            i = args.index("--")
+            if i + 1 < len(args):
+                args = args[:i] + args[i + 2:] + ["--", args[i + 1]]
+        return super().parse_args(ctx, args)
+
+
+def sweep_options(f):
+    """grad's --sweep NAME and what goes with it."""
+    decorators = [
+        click.option("--sweep", "swept", multiple=True, metavar="NAME",
+                     help="Evaluate at every point of this input's leading axis, in one vectorized pass "
+                          "(repeatable)."),
+        click.option("--grid", is_flag=True, help="Sweep every combination of the swept inputs' points (else: zip)."),
+        click.option("--chunk", type=click.IntRange(1), default=None, metavar="N",
+                     help="Points per pass of a sweep (default: what a memory budget allows)."),
+        click.option("--jsonl", is_flag=True, help="A sweep as JSON lines: a record a point."),
+        click.option("--output", "output", metavar="FILE", default=None,
+                     help="Write a sweep to FILE: .csv, .npy or .npz."),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
 def program_options(f):
     """PROGRAM (or - for stdin, or -f FILE) and --at NAME=EXPR."""
     f = click.option("--at", "at", multiple=True, metavar="NAME=EXPR",

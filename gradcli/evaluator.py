@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from gradcli import ast, subscripts
-from gradcli.autograd import Tensor, apply
+from gradcli.autograd import Tensor
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
-from gradcli.ops import batching
-from gradcli.ops.core import Results, run
-from gradcli.spellings import FOREIGN_METHODS, PREFIXES, suggest
+from gradcli.ops.core import Results, call
+from gradcli.spellings import PREFIXES, suggest, unknown_call
 from gradcli.values import Function, describe, not_an_array
+from gradcli.vmap import is_vmap, named_function, vmap
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}
@@ -91,6 +91,9 @@ class Evaluator:
                 args = vals[len(vals) - n:]
                 del vals[len(vals) - n:]
                 ctx.span = node.span
+                if isinstance(node, ast.Call) and is_vmap(node, env):
+                    vals.append(vmap(self, node, args, env))
+                    continue
                 if isinstance(node, ast.Call) and isinstance(fn := self._function(node, env), Function):
                     local = self._enter(fn, node, args, active)
                     tasks.append(("leave",))
@@ -204,29 +207,20 @@ class Evaluator:
         if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
             positional.insert(_receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
-        if op.impl is not None:
-            shown = given(op, tensors, len(positional), kwargs)
-            with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), shown)):
-                return batching.call(op, tuple(tensors), params, run) if batching.honoured(tensors) \
-                    else op.impl(*tensors, **params)
-        if batching.honoured(tensors):
-            return batching.call(op, tuple(tensors), {**params, "bk": self.session.bk}, run)
-        return apply(op, *tensors, bk=self.session.bk, **params)
+        if op.impl is None:
+            return call(op, *tensors, bk=self.session.bk, **params)
+        with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), given(op, tensors, len(positional),
+                                                                                  kwargs))):
+            return call(op, *tensors, **params)
 
     def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:
         """A list argument is a sequence where the builtin's parameter takes one (a shape, axes, arrays)."""
+        if is_vmap(node, env):
+            return [False] * len(_call_children(node))
         op = called_builtin(node)
         if op is None and not isinstance(self._function(node, env), Function):
-            if node.func in FOREIGN_METHODS:
-                raise UnknownNameError(f"'{node.func}' is PyTorch's, not gradcli's", node.func_span or node.span,
-                                       hint=FOREIGN_METHODS[node.func])
-            names = [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function)),
-                     *(METHODS if node.receiver is not None else ())]
-            what = "method" if node.receiver is not None else "function"
-            hint = (f"'{node.func}' is a method: x.{node.func}()" if node.func in METHODS
-                    else "gradcli functions lists the builtins")
-            raise UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names),
-                                   node.func_span or node.span, hint=hint)
+            raise unknown_call(node, [*BUILTINS, *SYNONYMS, *(n for n, v in env.items() if isinstance(v, Function)),
+                                      *(METHODS if node.receiver is not None else ())], METHODS)
         if op is None:
             return [False] * len(_call_children(node))
         kind = _param_kinds(op)
@@ -257,7 +251,10 @@ def _receiver_place(op) -> int:
 
 
 def _call_children(node: ast.Call) -> list:
+    if named_function(node):
+        return node.args[1:]            # vmap(f, x): f is the function's name, not a value
     return ([node.receiver] if node.receiver is not None else []) + node.args + [k.value for k in node.keywords]
+
 
 
 def _index_children(node: ast.Index) -> list:

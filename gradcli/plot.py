@@ -108,14 +108,14 @@ def ranges(at: tuple[str, ...], ylim: str | None):
 # ---- sampling
 def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict, n: int) -> Samples:
     """f and df/dx at n evenly spaced points, in one vectorized pass of the
-    program (gradcli/sweep.py): each point as its own run would give it."""
+    program (gradcli/sweeps.py): each point as its own run would give it."""
     import numpy
 
     from gradcli.errors import NotScalarError
-    from gradcli.sweep import sweep
+    from gradcli import sweeps
     # Floating-point warnings are not printed: nan points are expected
     # here, and notes() counts them instead.
-    s = sweep(source, {name: numpy.linspace(lo, hi, n)}, at, device=opts.device, dtype=opts.dtype,
+    s = sweeps.run(source, {name: numpy.linspace(lo, hi, n)}, at, device=opts.device, dtype=opts.dtype,
               seed=opts.seed, origin=origin)
     if s.grads is None:
         raise NotScalarError.needed_by("plot", s.value.shape[1:])

@@ -4,6 +4,7 @@ warnings a reader needs (an --at the program never reads, a result that is
 the last binding, floating-point events)."""
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from gradcli.edge import Options, unbalanced
@@ -95,3 +96,57 @@ def print_warnings(opts: Options, session) -> None:
     from gradcli.render import diagnostics
     for w in diagnostics.warnings(session.ctx.events):
         opts.err.print(w)
+
+
+def sweep_points(opts: Options, program, file, at, wrt, swept, grid, chunk, jsonl, output) -> None:
+    """grad --sweep: the program at every point of the swept inputs (their
+    --at values' leading axis), shown as a table, --json, --jsonl or --output."""
+    from gradcli import api
+    from gradcli.errors import UsageError
+    from gradcli.render import diagnostics, jsonout
+    from gradcli.render import sweep as shown
+    from gradcli import sweeps
+    if not swept:
+        raise UsageError("--grid, --chunk, --jsonl and --output go with --sweep NAME",
+                         hint='e.g. gradcli grad "sin(x)*x" --at x="linspace(-3, 3, 101)" --sweep x')
+    if opts.json and jsonl:
+        raise UsageError("--json prints one document and --jsonl a record a point: give one of them")
+    source, origin = read_program(program, file)
+    inputs = parse_at(at)
+    missing = [n for n in swept if n not in inputs]
+    if missing:
+        raise UsageError(f"--sweep {missing[0]}: give its points with --at {missing[0]}=...",
+                         hint=f'e.g. --at {missing[0]}="linspace(-3, 3, 101)" --sweep {missing[0]}')
+    scratch = api.setup(None, device=opts.device, dtype=opts.dtype, seed=opts.seed)
+    values = {n: scratch.bk.to_host(api.to_tensor(scratch, n, inputs.pop(n)).data) for n in dict.fromkeys(swept)}
+    with _progress(opts) as progress:
+        s = sweeps.run(source, values, inputs, grid=grid, chunk=chunk, wrt=list(wrt), device=opts.device,
+                  dtype=opts.dtype, seed=opts.seed, origin=origin, progress=progress)
+    if output:
+        shown.write(s, output)
+    if jsonl:
+        for rec in shown.records(s):
+            jsonout.dump(rec)
+    elif opts.json:
+        jsonout.dump(shown.document(s))
+    else:
+        for w in diagnostics.warnings(s.events):
+            opts.err.print(w)
+        if not output:
+            opts.out.print(shown.table(s, opts.precision, opts.out.width))
+        opts.out.print(shown.summary(s) + (f"; written to {output}" if output else ""), style="dim",
+                       markup=False, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _progress(opts: Options):
+    """A progress bar on a terminal while a long sweep runs (its chunks)."""
+    if not opts.err.is_terminal or opts.json:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    bar = Progress(TextColumn("sweeping"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
+                   TimeElapsedColumn(), console=opts.err, transient=True)
+    task = bar.add_task("points", total=None)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total)

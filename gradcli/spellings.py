@@ -29,3 +29,16 @@ def suggest(name: str, candidates) -> str:
     close = [c for c in candidates if c.lower() == name.lower() and c != name]
     close = close or difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_call(node, names, methods):
+    """The error for a call of no function: PyTorch's methods get their own
+    sentence; others a near name (names: what a call may name here)."""
+    from gradcli.errors import UnknownNameError
+    where = node.func_span or node.span
+    if node.func in FOREIGN_METHODS:
+        return UnknownNameError(f"'{node.func}' is PyTorch's, not gradcli's", where, hint=FOREIGN_METHODS[node.func])
+    what = "method" if node.receiver is not None else "function"
+    hint = (f"'{node.func}' is a method: x.{node.func}()" if node.func in methods
+            else "gradcli functions lists the builtins")
+    return UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names), where, hint=hint)

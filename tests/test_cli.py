@@ -243,7 +243,7 @@ def test_version_reports_backends(cli):
 
 def test_help_shows_examples(cli):
     assert "Examples:" in cli("--help").out
-    assert "Example:" in cli("grad", "--help").out
+    assert "Examples:" in cli("grad", "--help").out and "--sweep x" in cli("grad", "--help").out
 
 
 def test_installed_script_no_escape_codes_when_piped():

@@ -35,7 +35,7 @@ class Sweep:
     reads: set = field(default_factory=set)     # the swept inputs the value depends on
     chunks: int = 1             # passes made
     vectorized: bool = True     # False: evaluated point by point (the program calls grad(), say)
-    warnings: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # floating-point events, one of each message
 
     @property
     def points(self) -> int:
@@ -61,8 +61,19 @@ def points(swept: dict, grid: bool) -> dict:
     return arrays
 
 
-def sweep(source: str, swept: dict, at: dict | None = None, *, grid: bool = False, chunk: int | None = None,
-          wrt=None, device="cpu", dtype="float64", seed=0, origin=None, progress=None) -> Sweep:
+def sweep(program: str, at: dict | None = None, *, grid=False, chunk=None, wrt=None, device="cpu",
+          dtype="float64", seed=0, **points) -> Sweep:
+    """The Python API, gradcli.sweep: the program at every point of the inputs
+    given as keywords (their leading axis holds the points; zipped, or every
+    combination with grid), in one vectorized pass; at binds the inputs that
+    are not swept. .value and .grads[name] have the points on their leading axis."""
+    if not points:
+        raise UsageError("sweep needs the points of an input as a keyword", hint="gradcli.sweep(program, x=xs)")
+    return run(program, points, at, grid=grid, chunk=chunk, wrt=wrt, device=device, dtype=dtype, seed=seed)
+
+
+def run(source: str, swept: dict, at: dict | None = None, *, grid: bool = False, chunk: int | None = None,
+        wrt=None, device="cpu", dtype="float64", seed=0, origin=None, progress=None) -> Sweep:
     """The program at every point of the swept inputs (name -> values along a
     leading axis); at binds the others. wrt names other inputs whose gradient
     is wanted at each point too. progress(done, total), if given, is told
@@ -97,7 +108,7 @@ def sweep(source: str, swept: dict, at: dict | None = None, *, grid: bool = Fals
     grads = None if any(p.grads is None for p in parts) else \
         {k: numpy.concatenate([p.grads[k] for p in parts]) for k in parts[0].grads}
     return Sweep(source, list(values), values, value, grads, dtype, parts[0].reads, len(parts), True,
-                 sorted({w for p in parts for w in p.warnings}))
+                 _once([e for p in parts for e in p.events]))
 
 
 class _PointByPoint(Exception):
@@ -109,7 +120,7 @@ class _Part:
     value: numpy.ndarray
     grads: dict | None
     reads: set
-    warnings: list
+    events: list
 
 
 def _pass(source, program, values, at, start, stop, wrt, device, dtype, seed) -> _Part:
@@ -138,7 +149,7 @@ def _pass(source, program, values, at, start, stop, wrt, device, dtype, seed) ->
             found = gradients(y, list(xs.values()), seed=seed) if y.requires_grad else {}
         grads = {k: _per_item(session, found.get(id(x)), x, n) for k, x in xs.items()}
     reads = {leaf.key for leaf in autograd.reaches(y, list(leaves.values()))}
-    return _Part(value, grads, reads, [str(e) for e in session.ctx.events])
+    return _Part(value, grads, reads, list(session.ctx.events))
 
 
 def _per_point(session, wrt) -> dict:
@@ -162,7 +173,7 @@ def _per_item(session, g, x, n):
 
 def _point_by_point(source, program, values, at, wrt, device, dtype, seed, progress) -> Sweep:
     total = len(next(iter(values.values())))
-    rows, grads, events, reads = [], {}, set(), set()
+    rows, grads, events, reads = [], {}, [], set()
     for i in range(total):
         session = api.setup({**(at or {}), **{name: a[i] for name, a in values.items()}},
                             device=device, dtype=dtype, seed=seed)
@@ -174,11 +185,19 @@ def _point_by_point(source, program, values, at, wrt, device, dtype, seed, progr
                 grads.setdefault(k, []).append(g)
         else:
             grads = None
-        events |= {str(e) for e in session.ctx.events}
+        events += session.ctx.events
         if progress and (i + 1) % 100 == 0:
             progress(i + 1, total)
     if progress:
         progress(total, total)
     return Sweep(source, list(values), values, numpy.stack(rows),
                  None if grads is None else {k: numpy.stack(v) for k, v in grads.items()},
-                 dtype, reads, total, False, sorted(events))
+                 dtype, reads, total, False, _once(events))
+
+
+def _once(events) -> list:
+    """The first event of each message, in order."""
+    first = {}
+    for e in events:
+        first.setdefault(e.message, e)
+    return list(first.values())
