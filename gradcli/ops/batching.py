@@ -125,7 +125,9 @@ def axes(b, op, inputs, params, run):
 
 def matmul(b, op, inputs, params, run):
     """A vector is a row (on the left) or a column (on the right) of one, and
-    that axis is squeezed from the product; stacks are aligned under the batch."""
+    that axis is squeezed from the product; stacks are aligned under the
+    batch. A batch against one matrix is folded into a single product (one
+    BLAS call, not one per item)."""
     F = table()
     a, c = inputs
     squeeze = []
@@ -136,7 +138,14 @@ def matmul(b, op, inputs, params, run):
         c = _like(c, F.unsqueeze(c, axis=c.ndim))
         squeeze.append(-1)
     ndim = max(b.ndim(a), b.ndim(c))
-    out = run(op, (b.aligned(a, ndim), b.aligned(c, ndim)), params)
+    if b.has(a) and not b.has(c) and c.ndim == 2:         # a batch of rows times one matrix: one product
+        out = F.reshape(run(op, (F.reshape(a, shape=(-1, a.shape[-1])), c), params), shape=a.shape[:-1] + c.shape[1:])
+    elif b.has(c) and not b.has(a) and a.ndim == 2 and c.ndim == 3:     # one matrix times a batch of them
+        n, (k, m) = c.shape[0], c.shape[1:]
+        columns = F.reshape(F.permute(c, dims=(1, 0, 2)), shape=(k, n * m))
+        out = F.permute(F.reshape(run(op, (a, columns), params), shape=(a.shape[0], n, m)), dims=(1, 0, 2))
+    else:
+        out = run(op, (b.aligned(a, ndim), b.aligned(c, ndim)), params)
     return F.squeeze(out, axis=tuple(out.ndim + s for s in squeeze)) if squeeze else out
 
 
