@@ -10,7 +10,11 @@ pair in the cheapest order they find, through BLAS where a pair is a matrix
 product, instead of one loop over every index. The gradient of an operand is
 one more einsum: the cotangent and the other operands in, the operand's
 indices out. kron and tensordot are einsums too; the norms are made of norm,
-max, min and svdvals, whose rules are PyTorch's."""
+max, min and svdvals, whose rules are PyTorch's. On a batch, the batch axis
+is one more letter of the explicit form.
+
+Long: the forward, the gradient and the batch rule of einsum all read the
+explicit form of its equation, and kron and tensordot write equations of it."""
 from __future__ import annotations
 
 import math
@@ -20,10 +24,12 @@ from functools import lru_cache
 
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
+from gradcli.ops import batching
 from gradcli.ops import contract_reference as ref
 from gradcli.ops.binding import normalize_axis, whole
 from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.reference import reduction
+from gradcli.ops.shape import traced
 
 LETTERS = string.ascii_letters
 TERM = re.compile(r"[A-Za-z]*(\.\.\.)?[A-Za-z]*")
@@ -95,6 +101,18 @@ def _sizes(terms, shapes, ellipsis) -> dict:
 def _einsum(bk, *arrays, equation):
     terms, out, _ = _parse(equation, tuple(tuple(a.shape) for a in arrays))
     return bk.xp.einsum(",".join(terms) + "->" + out, *arrays, optimize="greedy")
+
+
+def _einsum_batch(b, op, inputs, params, run):
+    """The equation made explicit for one item, then the batch axis given a
+    letter of its own, in the batched operands' terms and first in the output."""
+    terms, out, _ = _parse(params["equation"], tuple(t.shape[b.has(t):] for t in inputs))
+    spare = _spare(",".join(terms) + out)
+    if not spare:                       # every letter taken: item by item
+        return batching.loop(b, op, inputs, params, run)
+    letter = spare[0]
+    terms = (letter + term if b.has(t) else term for term, t in zip(terms, inputs))
+    return run(op, inputs, {**params, "equation": ",".join(terms) + "->" + letter + out})
 
 
 def _einsum_grad(g, y, *xs, equation, index):
@@ -182,14 +200,26 @@ def _tensordot(a, b, dims):
     return F.einsum(a, b, equation=f"{la},{lb}->{''.join(out)}")
 
 
-def _cross(bk, a, b, axis):
-    if a.ndim != b.ndim or a.ndim == 0:
+def _cross_axis(a: tuple, b: tuple, axis) -> int:
+    """cross's axis, normalised, once the shapes a and b are checked."""
+    if len(a) != len(b) or not a:
         raise ShapeError(f"cross: x and other need the same number of axes, at least one (as in PyTorch), "
-                         f"got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    k = normalize_axis(axis, a.ndim, "cross")
-    if a.shape[k] != 3 or b.shape[k] != 3:
-        raise ShapeError(f"cross: axis {axis} must have length 3, got {a.shape[k]} in x and {b.shape[k]} in other")
-    return bk.xp.cross(a, b, axis=k)
+                         f"got shapes {a} and {b}")
+    k = normalize_axis(axis, len(a), "cross")
+    if a[k] != 3 or b[k] != 3:
+        raise ShapeError(f"cross: axis {axis} must have length 3, got {a[k]} in x and {b[k]} in other")
+    return k
+
+
+def _cross(bk, a, b, axis):
+    return bk.xp.cross(a, b, axis=_cross_axis(tuple(a.shape), tuple(b.shape), axis))
+
+
+def _cross_batch(b, op, inputs, params, run):
+    """The items' shapes checked, then the axis counted from the end, where the batch axis does not move it."""
+    a, c = inputs
+    axis = _cross_axis(*(t.shape[b.has(t):] for t in inputs), params["axis"]) - b.ndim(a)
+    return run(op, (b.expanded(a), b.expanded(c)), {**params, "axis": axis})
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -259,26 +289,26 @@ MATRIX = (case((2, 3)), case((2, 3, 2), ord="nuc", axis=(0, 2)), case((3, 3), or
           case((2, 2, 3), ord="fro", axis=(1, 2), keepdims=True), case((2, 3, 2), ord="nuc", keepdims=True))
 
 OPS = [
-    Op("einsum", "equation:str, *operands:tensors", forward=_einsum, grads=_einsum_grad,
+    Op("einsum", "equation:str, *operands:tensors", forward=_einsum, grads=_einsum_grad, batch=_einsum_batch,
        reference=ref.einsum,
        doc="Einstein summation: einsum('ij,jk->ik', a, b); any equation NumPy accepts ('...', 'ii', implicit output)",
        family="contract", examples=EINSUM, explain=_einsum_explain),
-    Op("kron", "x, other", impl=_kron, reference=ref.kron,
+    Op("kron", "x, other", impl=_kron, reference=ref.kron, batch=traced,
        doc="Kronecker product: every element of x times the whole of other, as blocks", family="contract",
        examples=(case((2, 2), (2, 3)), case((3,), (2,)), case((2, 3), (2,)), case((), (2,)))),
-    Op("tensordot", "a, b, dims:key=2", impl=_tensordot, reference=ref.tensordot,
+    Op("tensordot", "a, b, dims:key=2", impl=_tensordot, reference=ref.tensordot, batch=traced,
        doc="sum over axes paired: dims=n pairs a's last n with b's first n, or two lists: ([1, 0], [0, 1])",
        family="contract",
        examples=(case((2, 3, 4), (3, 4, 2)), case((2, 3), (3, 2), dims=1), case((2, 3), (2,), dims=0),
                  case((2, 3), (3, 2), dims=((1, 0), (0, 1))), case((2, 3, 2), (2, 3), dims=((-1,), (0,))),
                  case((2, 1), (3, 2), dims=((1,), (0,))))),
-    Op("cross", "x, other, axis:int=-1", forward=_cross,
+    Op("cross", "x, other, axis:int=-1", forward=_cross, batch=_cross_batch,
        grads=(lambda g, y, a, b, axis: F.cross(b, g, axis=axis), lambda g, y, a, b, axis: F.cross(g, a, axis=axis)),
        reference=ref.cross, doc="cross product of 3-vectors along axis (PyTorch's linalg.cross; dim= too)",
        family="contract", examples=(case((3,), (3,)), case((2, 3), (1, 3)), case((3, 2), (3, 2), axis=0)),
        singular=(at([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]),),
        explain={"x": ("(·) × {other}", "{other} × g"), "other": ("{x} × (·)", "g × {x}")}),
-    Op("vector_norm", "x, ord:float=2, axis:axis=None, keepdims:bool=False", impl=_vector_norm,
+    Op("vector_norm", "x, ord:float=2, axis:axis=None, keepdims:bool=False", impl=_vector_norm, batch="axes",
        reference=reduction(ref.vector_norm), domain="nonzero",
        doc="the ord-norm of the elements (over dim); any ord, as in PyTorch: inf, -inf, 0 (nonzeros), negative",
        family="contract",
@@ -289,6 +319,7 @@ OPS = [
                  at([0.0, 2.0, 0.0], ord=-math.inf), at([0.0, 2.0, 0.0], ord=0.0), at([0.0, 2.0], ord=0.5, order=1),
                  at([0.0, 2.0, 1.0], ord=-1.0, order=1), at([[1.0, -2.0], [0.0, 3.0]], ord=-2.0, axis=(1,), order=1))),
     Op("matrix_norm", "A, ord:float(fro|nuc)=fro, axis:axis=None, keepdims:bool=False", impl=_matrix_norm,
+       batch=traced,
        reference=ref.matrix_norm, domain="nonzero",
        doc="matrix norm over dim (default the last two): ord 'fro' (the default), 'nuc', inf, -inf, 1, -1, 2, -2",
        family="contract", examples=MATRIX,

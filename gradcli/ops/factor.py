@@ -28,9 +28,9 @@ import math
 
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ComputeError, ShapeError
-from gradcli.ops import factor_reference
+from gradcli.ops import batching, factor_reference
 from gradcli.ops.core import F, Op, Results, at, case
-from gradcli.ops.linalg import matrix_shaped, swap_last
+from gradcli.ops.linalg import matrix_shaped, stacked, swap_last
 
 
 def _matrix(name, A, square=True) -> int:
@@ -90,10 +90,15 @@ def _skew(t):
 
 
 # ---- solve
+def _vector(A: tuple, B: tuple) -> bool:
+    """torch.linalg.solve's rule, on the shapes: B is a (stack of) vector(s)
+    when it has A's shape less its last axis."""
+    return len(B) == 1 or len(B) == len(A) - 1 and B == A[:-1]
+
+
 def _solve(bk, A, B):
     xp, n = bk.xp, _matrix("solve", A)
-    # torch.linalg.solve's rule: B is a (stack of) vector(s) when it has A's shape less its last axis
-    vector = B.ndim == 1 or B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])
+    vector = _vector(tuple(A.shape), tuple(B.shape))
     b = xp.expand_dims(B, -1) if vector else B
     if b.ndim < 2 or b.shape[-2] != n:
         raise ShapeError(f"solve: A is {n}×{n}, B {'is a number' if B.ndim == 0 else f'has {b.shape[-2]} rows'}",
@@ -105,6 +110,22 @@ def _solve(bk, A, B):
                          "together") from None
     x = xp.linalg.solve(xp.broadcast_to(A, batch + (n, n)), xp.broadcast_to(b, batch + b.shape[-2:]))
     return x[..., 0] if vector else x
+
+
+def _solve_batch(b, op, inputs, params, run):
+    """solve on a batch: B is a vector or not by its item's shape (the batch
+    axis could make a stack of vectors look like a matrix), and the stacks of
+    A and B are aligned under the batch axis; a vector B is solved as one column."""
+    A, B = inputs
+    if b.ndim(A) < 2 or b.ndim(B) == 0:
+        return batching.loop(b, op, inputs, params, run)       # to fail as an item does
+    vector = _vector(*(t.shape[b.has(t):] for t in inputs))
+    if vector:
+        column = F.unsqueeze(B, axis=B.ndim)
+        B = b.keep(column) if b.has(B) else column
+    ndim = max(b.ndim(A), b.ndim(B))
+    X = run(op, (b.aligned(A, ndim), b.aligned(B, ndim)), params)
+    return F.squeeze(X, axis=(X.ndim - 1,)) if vector else X
 
 
 def _solve_grad_a(g, y, A, B):
@@ -348,8 +369,10 @@ SVD_EXPLAIN = ("U (diag(·S) + (skew(Uᵀ·U) S + S skew(Vh·Vhᵀ))/(Sⱼ² - S
                "svd_backward(gU, gS, gVh)")
 SIGN_LOG = factor_reference.matrices(lambda mp, a: (mp.sign(mp.det(a)), mp.log(abs(mp.det(a)))))
 
+BATCH = stacked         # how its rows run on a batch (ops/batching.py): each takes a stack of matrices
+
 OPS = [
-    Op("solve", "A, B", forward=_solve, family="factor", domain="wellposed", examples=SOLVE,
+    Op("solve", "A, B", forward=_solve, batch=_solve_batch, family="factor", domain="wellposed", examples=SOLVE,
        grads=(_solve_grad_a, lambda g, y, A, B: F.solve(swap_last(A), g)), reference=factor_reference.solve,
        doc="X with A @ X = B: B a vector or a matrix (torch.linalg.solve's rule), stacks broadcast",
        explain={"A": ("-{A:p}⁻ᵀ(·) Xᵀ, X the solution", "-solve({A:p}ᵀ, g) @ Xᵀ"),

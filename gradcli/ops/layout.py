@@ -5,7 +5,11 @@ undo their move on g, triu and tril by keeping g's same triangle; the others
 are made of the table's indexing, joining and broadcasting, whose rules
 (scatter, slicing, sum_to) give their gradients to every order. Their
 whole-number arguments (shifts, sections, pad widths) are read here, as
-numbers, tuples or lists."""
+numbers, tuples or lists.
+
+Long: fifteen builtins of a few lines each, and beside them the batch rules
+of those whose arguments mean something else on a batch (pad's widths, the
+axes of roll, flip and movedim when absent)."""
 from __future__ import annotations
 
 import math
@@ -13,10 +17,14 @@ from itertools import accumulate
 
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
+from gradcli.ops import batching
 from gradcli.ops import layout_reference as ref
 from gradcli.ops.binding import whole
 from gradcli.ops.core import F, Op, Results, case
+from gradcli.ops.linalg import reversed_axes, stacked
+from gradcli.ops.shape import traced
 
+BATCH = "axes"          # how its rows run on a batch (ops/batching.py); some have their own
 SYNONYMS = {"view": "reshape", "moveaxis": "movedim", "swapaxes": "transpose", "swapdims": "transpose"}
 # Spelled only as methods: x.t() (a name t stays free for inputs, as the contract wants of builtins)
 METHODS = {"t": "t"}
@@ -47,6 +55,24 @@ def _t(bk, x):
         raise ShapeError(f"t: needs a matrix, a vector or a number, got shape {tuple(x.shape)}",
                          hint="transpose(x, dim0, dim1) swaps two axes of any array")
     return bk.xp.transpose(x)
+
+
+def _t_batch(b, op, inputs, params, run):
+    """A matrix, a vector or a number: its axes reversed (none move in the last two)."""
+    (x,) = inputs
+    if b.ndim(x) > 2:
+        return batching.loop(b, op, inputs, params, run)       # to fail as an item does
+    return reversed_axes(b, x)
+
+
+def _axes_given(b, op, inputs, params, run):
+    """The axes rule where the op's axes are given (as many of each): without
+    them roll rolls the flattened array and flip and movedim fail, and the
+    batch axis would count as one of them, so then items run one by one."""
+    given = [params[p.name] for p in op.params if p.kind == "axis"]
+    if not all(given) or len({len(axes) for axes in given}) > 1:
+        return batching.loop(b, op, inputs, params, run)
+    return batching.axes(b, op, inputs, params, run)
 
 
 def _flip(bk, x, dims):
@@ -88,7 +114,7 @@ def _triangle(name, upper):
             raise ShapeError(f"{name}: needs a matrix (or a stack of them), got shape {tuple(x.shape)}")
         return (bk.xp.triu if upper else bk.xp.tril)(x, k=diagonal)
 
-    return Op(name, "x, diagonal:int=0", forward=forward, reference=ref.triangle(upper),
+    return Op(name, "x, diagonal:int=0", forward=forward, reference=ref.triangle(upper), batch=stacked,
               grads=(lambda g, y, x, diagonal: getattr(F, name)(g, diagonal=diagonal),),
               doc=f"the elements on and {side} a diagonal (1: the next {'up' if upper else 'down'}), zeros elsewhere",
               family="shape",
@@ -177,6 +203,17 @@ def _pad(x, pad, mode, value):
     return x if widths else F.reshape(x, shape=x.shape)
 
 
+def _pad_batch(b, op, inputs, params, run):
+    """pad on the batch: its widths name an item's axes from the last back, so
+    the batch axis is never padded; more widths than an item has axes for
+    run item by item, to fail as they would."""
+    (x,) = inputs
+    widths, _ = _ints(params["pad"], "pad()'s pad")
+    if len(widths) > 2 * b.ndim(x):
+        return batching.loop(b, op, inputs, params, run)
+    return run(op, inputs, params)
+
+
 def _pad_axis(x, axis, left, right, mode, value):
     """One axis padded. Negative widths crop, as in PyTorch: what reflect and
     replicate padding made, but x before constant and circular padding."""
@@ -243,27 +280,27 @@ def _narrow(x, axis, start, length):
 
 
 OPS = [
-    Op("t", "x", forward=_t, grads=(lambda g, y, x: F.t(g),), reference=ref.t, builtin=False,
+    Op("t", "x", forward=_t, grads=(lambda g, y, x: F.t(g),), reference=ref.t, builtin=False, batch=_t_batch,
        doc="a matrix's transpose (a vector or a number as it is)", family="shape",
        examples=(case((2, 3)), case((3,)), case(())), form=("{x:8}ᵀ", 8),
        explain=("1, with the axes swapped back", "gᵀ")),
-    Op("flip", "x, dims:axis", forward=_flip, grads=(lambda g, y, x, dims: F.flip(g, dims=dims),),
+    Op("flip", "x, dims:axis", forward=_flip, grads=(lambda g, y, x, dims: F.flip(g, dims=dims),), batch=_axes_given,
        reference=ref.flip, doc="the elements in reverse order along the axes given: flip(x, 0)",
        family="shape", examples=(case((2, 3), dims=(0,)), case((2, 3, 4), dims=(0, 2)), case((), dims=None)),
        explain=("1: the elements only move", "g flipped back")),
-    Op("roll", "x, shifts:key, dims:axis=None", impl=_roll, reference=ref.roll,
+    Op("roll", "x, shifts:key, dims:axis=None", impl=_roll, reference=ref.roll, batch=_axes_given,
        doc="the elements rotated along axes (the flattened array without): roll(x, 1, 0)",
        family="shape", examples=(case((5,), shifts=2), case((2, 3), shifts=-4, dims=()),
                                  case((2, 3), shifts=(1, -4), dims=(0, 1)), case((2, 3), shifts=(3,), dims=(1,)))),
     _triangle("triu", upper=True),
     _triangle("tril", upper=False),
-    Op("expand", "x, *sizes:sizes", impl=_expand, reference=ref.expand,
+    Op("expand", "x, *sizes:sizes", impl=_expand, reference=ref.expand, batch=traced,
        doc="axes of size 1 repeated to sizes (-1 keeps one): expand(x, 3, -1)", family="shape",
        examples=(case((3, 1), sizes=(2, 3, 4)), case((3,), sizes=(2, -1)))),
-    Op("repeat", "x, *sizes:shape", impl=_repeat, reference=ref.repeat,
+    Op("repeat", "x, *sizes:shape", impl=_repeat, reference=ref.repeat, batch=traced,
        doc="x tiled sizes[i] times along each axis (NumPy's tile): repeat(x, 2, 1)",
        family="shape", examples=(case((2, 3), sizes=(2, 1)), case((3,), sizes=(2, 1, 2)))),
-    Op("tile", "x, dims:shape", impl=lambda x, dims: _tiled(x, (1,) * (x.ndim - len(dims)) + dims),
+    Op("tile", "x, dims:shape", impl=lambda x, dims: _tiled(x, (1,) * (x.ndim - len(dims)) + dims), batch=traced,
        reference=ref.tile, doc="x tiled dims[i] times along its last len(dims) axes: tile(x, (2,))",
        family="shape", examples=(case((2, 3), dims=(2,)), case((2,), dims=(2, 3)))),
     Op("repeat_interleave", "x, repeats:key, axis:axis1=None", impl=_repeat_interleave,
@@ -278,6 +315,7 @@ OPS = [
        doc="at most chunks pieces of equal size along an axis: chunk(x, 3)[0]", family="shape",
        examples=(case((5,), chunks=3), case((2, 4), chunks=2, axis=1), case((6,), chunks=4))),
     Op("pad", "x, pad:key, mode:str(constant|reflect|replicate|circular)=constant, value:float=0", impl=_pad,
+       batch=_pad_batch,
        reference=ref.pad, doc="widened by (left, right) pairs from the last axis back: pad(x, (1, 1))",
        family="shape", examples=(case((3,), pad=(1, 2)), case((2, 3), pad=(1, 0, 2, 1), value=0.5),
                                  case((2, 3), pad=(-1, 2)), case((2, 4), pad=(-1, 2, 1, 1), mode="reflect"),
@@ -288,7 +326,7 @@ OPS = [
        doc="matrices with x's last axis on a diagonal (offset: above the main one)",
        examples=(case((2, 3)), case((3,), offset=1), case((2, 3), offset=1, dim1=0, dim2=2),
                  case((2, 3), offset=-2, dim1=2, dim2=1))),
-    Op("movedim", "x, source:axis, destination:axis", forward=_movedim, reference=ref.movedim,
+    Op("movedim", "x, source:axis, destination:axis", forward=_movedim, reference=ref.movedim, batch=_axes_given,
        grads=(lambda g, y, x, source, destination: F.movedim(g, source=destination, destination=source),),
        doc="axes moved to new places, the others in order: movedim(x, 0, -1)", family="shape",
        examples=(case((2, 3, 4), source=(0,), destination=(2,)), case((2, 3, 4), source=(0, 1), destination=(2, 0))),

@@ -19,8 +19,10 @@ from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.loss_classes import (bce, bce_logits, bce_target_grad, bce_terms, bce_x_grad, cross_entropy,
                                       nll_loss, reduced)
 from gradcli.ops.reference import elementwise
+from gradcli.ops.shape import traced
 
 REDUCTION = "reduction:str(mean|sum|none)=mean"
+BATCH = traced          # how its rows run on a batch (ops/batching.py): each is made of ops with rules of their own
 
 
 def _broadcast(name, *shapes) -> tuple:
@@ -192,6 +194,7 @@ OPS = [
                    at([0.25, 1.0], [1.0, 0.5], [2.0, 0.5], reduction="none", order=1)),
          reference=ref.pointwise(ref.bce)),
     Op("bce", "x, target", forward=bce_terms, grads=(bce_x_grad, bce_target_grad), family="loss", builtin=False,
+       batch="elementwise",
        domain="probability",
        doc="binary_cross_entropy's terms; PyTorch's gradient (x - target)/max(x·(1 - x), 1e-12)",
        examples=(case((3,), (3,)), case((2, 3), (2, 3))), reference=elementwise(ref.bce),

@@ -9,16 +9,24 @@ checked by PyTorch's rules, and the geometry normalised (an int per spatial
 axis, padding as (before, after) pairs) before it reaches the windows.
 
 An optional array (a bias, a weight) defaults to the number that leaves
-the result unchanged (bias=0, weight=1): the language has no None array."""
+the result unchanged (bias=0, weight=1): the language has no None array.
+
+On a batch (ops/batching.py) a layer runs as its impl does, its ops each by
+its own rule; embedding and batch_norm, which read arrays as indices or
+constants, have rules of their own.
+
+Long: eight layers, each with PyTorch's argument checks, which its batch
+rule relies on; the checks are shared among the layers, so they stay here."""
 from __future__ import annotations
 
 import math
 
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
-from gradcli.ops import nn_reference, windows
+from gradcli.ops import batching, nn_reference, windows
 from gradcli.ops.binding import ints
 from gradcli.ops.core import F, Op, at, case
+from gradcli.ops.shape import traced
 
 LAYOUTS = {1: "(C, L)", 2: "(C, H, W)"}
 
@@ -210,6 +218,15 @@ def _batch_norm(x, running_mean, running_var, weight=None, bias=None, *, trainin
     return _scaled(y, weight, bias, per_channel)
 
 
+def _batch_norm_batch(b, op, inputs, params, run):
+    """Traced, but for running statistics that differ by item: the impl reads
+    their arrays (as constants), which would hold the whole batch."""
+    _, mean, var = inputs[:3]
+    if b.has(mean) or b.has(var):
+        return batching.loop(b, op, inputs, params, run)
+    return traced(b, op, inputs, params, run)
+
+
 def _dropout(x, *, p, training):
     # The mask is drawn from the run's generator (reproducible with --seed) and is data.
     if not 0 <= p <= 1:
@@ -230,6 +247,16 @@ def _embedding(x, weight):
     return F.getitem(weight, key=(xp.asarray(i, dtype=xp.int64),))
 
 
+def _embedding_batch(b, op, inputs, params, run):
+    """A batch of indices picks rows of one weight in one indexing; a batch of
+    weights runs item by item."""
+    _, weight = inputs
+    if b.has(weight):
+        return batching.loop(b, op, inputs, params, run)
+    return run(op, inputs, params)
+
+
+BATCH = traced          # how its rows run on a batch (ops/batching.py): each layer is made of table ops
 CONV = "stride:key=1, padding:key=0, dilation:key=1, groups:int=1"
 TIE = [[[[1.0, 2.0, 2.0], [2.0, 0.0, 1.0], [2.0, 2.0, 2.0]]]]
 
@@ -273,15 +300,18 @@ OPS = [
                  at([[1.0, 1.0], [3.0, -1.0]], [0.5, 2.0], [0.1, 0.2], normalized_shape=(2,)))),
     Op("batch_norm", "x, running_mean:mask, running_var:mask, weight=1, bias=0, training:bool=False, "
        "momentum:float=0.1, eps:float=1e-5", impl=_batch_norm, reference=nn_reference.batch_norm, family="nn",
+       batch=_batch_norm_batch,
        doc="x (N, C, ...) standardised per channel: by the batch's statistics if training, else the running ones "
            "(data, never updated)",
        examples=(case((4, 3), (3,), (3,), (3,), (3,), training=True), case((2, 3, 4), (3,), (3,)),
                  case((2, 2, 3, 2), (2,), (2,), (2,), (2,), eps=0.1, momentum=0.2), case((3, 2, 2), (2,), (2,), training=True)),
        singular=(at([[1.0, 2.0], [1.0, 3.0]], [0.0, 0.0], [1.0, 1.0], training=True),)),
     Op("dropout", "x, p:float=0.5, training:bool=True", impl=_dropout, reference=nn_reference.dropout, family="nn",
+       batch="loop",        # a mask of its own for each item, drawn in turn
        doc="x with each element zeroed with probability p (the mask drawn with --seed), the rest scaled by 1/(1-p)",
        examples=(case((3, 4)), case((2, 5), p=0.2), case((4,), training=False), case((3,), p=1.0), case((3,), p=0.0))),
     Op("embedding", "x:mask, weight", impl=_embedding, reference=nn_reference.embedding, family="nn",
+       batch=_embedding_batch,
        doc="the rows of weight at the indices x; repeated indices add up their rows' gradients",
        examples=(case((2, 3), (4, 2)), case((5,), (2, 3)), case((), (3, 2)))),
 ] + windows.OPS

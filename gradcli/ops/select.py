@@ -11,8 +11,9 @@ import itertools
 import math
 
 from gradcli.errors import ArgumentError, ShapeError
-from gradcli.ops import reference
+from gradcli.ops import batching, reference
 from gradcli.ops.core import F, Op, at, case
+from gradcli.ops.shape import traced
 
 
 def _key(xp, index, axis):
@@ -36,6 +37,17 @@ def _scatter_along(bk, g, index, axis, shape):
         return out + g
     bk.scatter_add(out, _key(bk.xp, index, axis), g)
     return out
+
+
+def _along_batch(b, op, inputs, params, run):
+    """take_along and scatter_along on a batch: one more axis, first, of x,
+    index and scatter_along's shape, along which _key pairs them element for
+    element; a 0-d item (one element, whatever the axis) runs alone."""
+    if b.ndim(inputs[0]) == 0 or b.ndim(inputs[1]) == 0:
+        return batching.loop(b, op, inputs, params, run)
+    if "shape" in params:
+        params = {**params, "shape": (b.n,) + tuple(params["shape"])}
+    return batching.axes(b, op, inputs, params, run)
 
 
 def _size(x, axis) -> int:
@@ -180,6 +192,7 @@ def _taken(x, indices, axis):
 
 
 INDEX = "index:mask"
+BATCH = traced          # how its rows run on a batch (ops/batching.py): the builtins are made of the internal pair
 SYNONYMS = {"take_along_axis": "take_along_dim"}       # NumPy's name, with the same arguments
 
 OPS = [
@@ -211,13 +224,13 @@ OPS = [
            x, _selected(index, axis, x.shape or (1,)), alpha * source, axis),
        singular=(at([1.0, 2.0, 3.0], [2.0, 0.0, 2.0], [0.5, -1.0, 4.0], axis=0, alpha=2.0),)),
     # internal: the pair every selection is made of
-    Op("take_along", f"x, {INDEX}, axis:axis1", forward=_take_along,
+    Op("take_along", f"x, {INDEX}, axis:axis1", forward=_take_along, batch=_along_batch,
        grads=(lambda g, y, x, index, axis: F.scatter_along(g, index, axis=axis, shape=x.shape), None),
        doc="x[index] along axis at each position of index (torch.gather, unchecked)", family="select",
        builtin=False, examples=(case((3, 4), (2, 4), axis=0), case((2, 3), (2, 5), axis=1)),
        reference=_gathered,
        explain=("1 at each element picked (once per pick), else 0", "g added at the picked elements")),
-    Op("scatter_along", f"g, {INDEX}, axis:axis1, shape:shape", forward=_scatter_along,
+    Op("scatter_along", f"g, {INDEX}, axis:axis1, shape:shape", forward=_scatter_along, batch=_along_batch,
        grads=(lambda g, y, x, index, axis, shape: F.take_along(g, index, axis=axis), None),
        doc="zeros of shape with g added at index along axis, repeats adding up (the gradient of take_along)",
        family="select", builtin=False,

@@ -125,6 +125,41 @@ def _max_pool_grad(g, y, x, kernel, stride, padding, dilation):
     return F.scatter(g, key=_selected(x.bk.xp, x.data, kernel, stride, padding, dilation), shape=x.shape)
 
 
+# ---- on a batch: its items side by side along the channel axis, each a
+# group of channels of its own, so that one grouped call covers the batch
+
+
+def _in_channels(b, t):
+    """(batch, N, C, ...) as (N, batch·C, ...)."""
+    t = F.transpose(b.expanded(t), dim0=0, dim1=1)
+    return F.reshape(t, shape=(t.shape[0], b.n * t.shape[2]) + t.shape[3:])
+
+
+def _out_channels(b, t):
+    """(N, batch·C, ...) as (batch, N, C, ...)."""
+    t = F.reshape(t, shape=(t.shape[0], b.n, t.shape[1] // b.n) + t.shape[2:])
+    return F.transpose(t, dim0=0, dim1=1)
+
+
+def _grouped(b, op, inputs, params, run):
+    """conv_nd and conv_nd_input: the weights (batch, O, ...) stacked as (batch·O, ...)."""
+    x, w = inputs
+    w = b.expanded(w)
+    w = F.reshape(w, shape=(b.n * w.shape[1],) + w.shape[2:])
+    return _out_channels(b, run(op, (_in_channels(b, x), w), {**params, "groups": params["groups"] * b.n}))
+
+
+def _grouped_weight(b, op, inputs, params, run):
+    """conv_nd_weight: the weights found, (batch·O, ...), as (batch, O, ...)."""
+    w = run(op, tuple(_in_channels(b, t) for t in inputs), {**params, "groups": params["groups"] * b.n})
+    return F.reshape(w, shape=(b.n, w.shape[0] // b.n) + w.shape[1:])
+
+
+def _pooled(b, op, inputs, params, run):
+    (x,) = inputs
+    return _out_channels(b, run(op, (_in_channels(b, x),), params))
+
+
 def _cases(x_shape, w_shape, **geometry):
     """One geometry as an example of each of the three: conv, and its two adjoints."""
     out = out_sizes(x_shape[2:], w_shape[2:], geometry["stride"], geometry["padding"], geometry["dilation"])
@@ -139,28 +174,28 @@ CASES = list(zip(
     _cases((2, 1, 3, 3), (2, 1, 1, 1), stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1)))
 
 OPS = [
-    Op("conv_nd", "x, weight, " + GEOMETRY, forward=_conv,
+    Op("conv_nd", "x, weight, " + GEOMETRY, forward=_conv, batch=_grouped,
        grads=(lambda g, y, x, w, **p: F.conv_nd_input(g, w, size=x.shape[2:], **p),
               lambda g, y, x, w, **p: F.conv_nd_weight(x, g, kernel=w.shape[2:], **p)),
        reference=nn_reference.conv_nd, examples=CASES[0], family="nn", builtin=False,
        doc="each window of x (padded) correlated with weight: PyTorch's convolution, any spatial axes",
        explain={"x": ("{weight}, slid back over x", "g through the transposed convolution"),
                 "weight": ("the windows of {x}", "g correlated with the windows of {x}")}),
-    Op("conv_nd_input", "g, weight, " + GEOMETRY + ", size:shape", forward=_conv_input,
+    Op("conv_nd_input", "g, weight, " + GEOMETRY + ", size:shape", forward=_conv_input, batch=_grouped,
        grads=(lambda h, y, g, w, size, **p: F.conv_nd(h, w, **p),
               lambda h, y, g, w, size, **p: F.conv_nd_weight(h, g, kernel=w.shape[2:], **p)),
        reference=nn_reference.conv_nd_input, examples=CASES[1], family="nn", builtin=False,
        doc="the gradient of conv_nd in x: g spread back over the windows (a transposed convolution)",
        explain={"g": ("{weight}, over each window", "g convolved with {weight}"),
                 "weight": ("{g}", "the windows of g correlated with {g}")}),
-    Op("conv_nd_weight", "x, g, " + GEOMETRY + ", kernel:shape", forward=_conv_weight,
+    Op("conv_nd_weight", "x, g, " + GEOMETRY + ", kernel:shape", forward=_conv_weight, batch=_grouped_weight,
        grads=(lambda h, y, x, g, kernel, **p: F.conv_nd_input(g, h, size=x.shape[2:], **p),
               lambda h, y, x, g, kernel, **p: F.conv_nd(x, h, **p)),
        reference=nn_reference.conv_nd_weight, examples=CASES[2], family="nn", builtin=False,
        doc="the gradient of conv_nd in weight: x's windows correlated with g",
        explain={"x": ("{g}, over each window", "g through the transposed convolution with {g}"),
                 "g": ("the windows of {x}", "the windows of {x} correlated with g")}),
-    Op("max_pool_nd", "x, kernel:shape, stride:key, padding:key, dilation:key", forward=_max_pool,
+    Op("max_pool_nd", "x, kernel:shape, stride:key, padding:key, dilation:key", forward=_max_pool, batch=_pooled,
        grads=(_max_pool_grad,), reference=nn_reference.max_pool_nd, family="nn", builtin=False,
        examples=(case((2, 2, 5, 4), kernel=(3, 2), stride=(2, 1), padding=((1, 1), (0, 1)), dilation=(1, 2)),
                  case((1, 3, 6), kernel=(2,), stride=(2,), padding=((0, 1),), dilation=(1,))),
