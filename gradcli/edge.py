@@ -184,7 +184,7 @@ def boundary(opts: Options, work):
 
 def report_error(opts: Options, e) -> None:
     from gradcli.render import diagnostics
-    opts.err.print(diagnostics.render(e))
+    opts.err.print(diagnostics.render(e, width=opts.err.width))
     if opts.json:
         from gradcli.render import jsonout
         try:
@@ -255,10 +255,16 @@ def report_usage(e: click.UsageError, hint: str | None = None):
     """click's usage error in gradcli's format (and its JSON document with --json); exit 2."""
     from gradcli.errors import UsageError
     if hint is None and "unexpected extra argument" in e.format_message():
-        split = [a for a in (e.ctx.params.get("at") or () if e.ctx else ()) if unbalanced(a)]
-        hint = (f'the shell split --at {split[0]} at a space: quote it, e.g. --at "{split[0]} ..."' if split else
-                'the shell split the program into words (or expanded * into file names): quote it, '
-                'e.g. gradcli grad "x = ones(2); sum(x * 2)"')
+        import re
+        extra = re.search(r"\((.*)\)\s*$", e.format_message())
+        extra = f" {extra.group(1)}" if extra else " ..."
+        params = e.ctx.params if e.ctx else {}
+        split = [a for a in params.get("at") or () if unbalanced(a)]
+        program = params.get("program")
+        command = f"gradcli {e.ctx.info_name if e.ctx else 'grad'}"
+        hint = (f'the shell split --at {split[0]} at a space: quote it, --at "{split[0]}{extra}"' if split else
+                "the shell split the program into words (or expanded * into file names): quote it, "
+                + (f'{command} "{program}{extra}"' if program else f'e.g. {command} "x = ones(2); sum(x * 2)"'))
     err = UsageError(e.format_message(), hint=hint)
     argv = e.ctx.params if e.ctx is not None else {}
     opts = Options(json=bool(argv.get("json_")) or "--json" in sys.argv[1:], no_color="--no-color" in sys.argv[1:])

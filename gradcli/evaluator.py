@@ -15,7 +15,7 @@ from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameE
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
 from gradcli.ops.core import Results, call
-from gradcli.spellings import PREFIXES, suggest, unknown_call
+from gradcli.spellings import PREFIX_HINT, PREFIXES, suggest, unknown_call
 from gradcli.values import Function, describe, not_an_array
 from gradcli.vmap import is_vmap, named_function, vmap
 
@@ -125,9 +125,7 @@ class Evaluator:
         if name in CONSTANTS:
             return Tensor.constant(CONSTANTS[name], bk)
         if name in PREFIXES:
-            raise UnknownNameError(f"'{name}.' is not needed in gradcli", node.span,
-                                   hint="drop the prefix: the builtins have PyTorch's and NumPy's names "
-                                        "(ones(2), mm(a, b), norm(x)); gradcli functions lists them")
+            raise UnknownNameError(f"'{name}.' is not needed in gradcli", node.span, hint=PREFIX_HINT)
         if name in KEYWORDS:
             return KEYWORDS[name]
         if resolve_builtin(name):

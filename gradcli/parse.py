@@ -8,7 +8,7 @@ import functools
 from gradcli import ast
 from gradcli.errors import Source, Span, SyntaxError_
 from gradcli.lalr import parser as _parser
-from gradcli.spellings import FOREIGN_ATTRIBUTES
+from gradcli.spellings import FOREIGN_ATTRIBUTES, PREFIX_HINT, PREFIXES
 from gradcli.syntax import syntax_error
 
 
@@ -151,6 +151,11 @@ class _Attr:
 def _plain(node):
     if isinstance(node, _Attr) and node.name in ast.FIELDS:
         return ast.Field(node.value, node.name, span=node.whole)
+    if isinstance(node, _Attr) and isinstance(node.value, ast.Name) and node.value.id in PREFIXES:
+        raise SyntaxError_(f"'{node.value.id}.' is not needed in gradcli", node.value.span, hint=PREFIX_HINT)
+    if isinstance(node, _Attr) and node.name in FOREIGN_ATTRIBUTES:
+        raise SyntaxError_(f"'.{node.name}' is PyTorch's, not gradcli's", node.span,
+                           hint=FOREIGN_ATTRIBUTES[node.name])
     if isinstance(node, _Attr):
         raise SyntaxError_(f"'.{node.name}' must be called: {node.name}(...)", node.span,
                            hint=FOREIGN_ATTRIBUTES.get(node.name, "'.T' and the names of several results "

@@ -89,7 +89,7 @@ def _warn_unread(opts: Options, program, inputs: dict) -> None:
     for name in inputs:
         if name not in read:
             w = GradcliError(f"--at {name}: the program never reads '{name}'" + suggest(name, read))
-            opts.err.print(diagnostics.render(w, "warning"))
+            opts.err.print(diagnostics.render(w, "warning", opts.err.width))
 
 
 def print_warnings(opts: Options, session) -> None:

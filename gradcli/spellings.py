@@ -16,8 +16,12 @@ FOREIGN_METHODS = {
     "requires_grad_": "every input gets a gradient: drop .requires_grad_()",
 }
 
+PREFIX_HINT = ("drop the prefix: the builtins have PyTorch's and NumPy's names (ones(2), mm(a, b), norm(x)); "
+               "gradcli functions lists them")
+
 FOREIGN_ATTRIBUTES = {
-    "grad": "gradcli grad PROGRAM reports every input's gradient; in a program, write grad(y, x)",
+    "grad": "end the program with y: gradcli grad PROGRAM reports the gradient of every input it reads; "
+            "grad(y, x) is that gradient as a value, for gradcli eval",
     "linalg": "drop the prefix: norm(x), det(x), inv(x)",
     "requires_grad": "every input gets a gradient in gradcli: drop it",
 }

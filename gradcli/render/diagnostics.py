@@ -8,6 +8,7 @@ from gradcli.errors import GradcliError, Span
 from gradcli.render.format import visible
 
 _WINDOW = 70      # characters of a long source line shown around the spot
+HINT = " = hint: "
 
 
 def caret_lines(source: str, span: Span) -> list[tuple[str, str]]:
@@ -30,7 +31,9 @@ def caret_lines(source: str, span: Span) -> list[tuple[str, str]]:
     return [(str(span.line), line), ("", " " * (start - offset) + "^" * width)]
 
 
-def render(err: GradcliError, level: str = "error") -> Text:
+def render(err: GradcliError, level: str = "error", width: int | None = None) -> Text:
+    """The message; with width (the console's), a long hint is wrapped at
+    spaces and its lines are indented under its first word."""
     out = Text()
     out.append(f"{level}: ", style="bold red" if level == "error" else "bold yellow")
     out.append(visible(err.message), style="bold")
@@ -38,13 +41,18 @@ def render(err: GradcliError, level: str = "error") -> Text:
         origin = visible(err.origin or "program")
         out.append(f"\n --> {origin}:{err.span.line}:{err.span.column}", style="blue")
         rows = caret_lines(err.source, err.span)
-        width = max((len(g) for g, _ in rows), default=1)
+        gutter_width = max((len(g) for g, _ in rows), default=1)
         for gutter, text in rows:
-            out.append(f"\n {gutter:>{width}} | ", style="blue")
+            out.append(f"\n {gutter:>{gutter_width}} | ", style="blue")
             out.append(text, style="bold red" if not gutter else "")
     if err.hint:
         out.append("\n = hint: ", style="cyan")
-        out.append(visible(err.hint))
+        hint = visible(err.hint)
+        if width is not None and len(hint) + len(HINT) > width:
+            import textwrap
+            hint = textwrap.fill(hint, max(width - 1, 2 * len(HINT)), initial_indent=HINT,
+                                 subsequent_indent=" " * len(HINT), break_on_hyphens=False)[len(HINT):]
+        out.append(hint)
     return out
 
 

@@ -30,7 +30,7 @@ class Output:
         """An error, drawn where it happened (and its JSON document)."""
         from gradcli.render import diagnostics
         shown = self.localize(e)
-        self.repl.err.print(diagnostics.render(shown))
+        self.repl.err.print(diagnostics.render(shown, width=self.repl.err.width))
         if self.repl.opts.json:
             from gradcli.render import jsonout
             self.dump_json(jsonout.error_document(shown))
