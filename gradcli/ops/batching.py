@@ -22,10 +22,12 @@ from gradcli.errors import UsageError
 #   axes         the op on the batch with its axis and dims parameters moved past the
 #                batch axis (SHIFTS says how, by parameter kind), every input batched
 #   matmul       NumPy's stacked matrix product
+#   stacked      an op on a stack of matrices (..., m, n): the batch is one more axis of the stack
+#   traced       a row made of other ops (impl=): its impl runs with the batch honoured
 #   loop         item by item, then stacked
 #   none         not batched (grad(), jacobian(): a sweep of them evaluates point by point)
 # or a function of its own: (batch, op, inputs, params, run) -> the batched result.
-RULES = ("elementwise", "axes", "matmul", "loop", "none")
+RULES = ("elementwise", "axes", "matmul", "stacked", "traced", "loop", "none")
 
 
 def family_batch(op, rule: str) -> str:
@@ -166,6 +168,30 @@ def loop(b, op, inputs, params, run):
     return F.stack(*outs, axis=0)
 
 
+def stacked(b, op, inputs, params, run):
+    """An op of one input that takes a stack of matrices (..., m, n), as
+    NumPy's and torch.linalg's do: the batch is one more axis of the stack.
+    An item with fewer than two axes runs alone, to fail as it would (the
+    batch axis would pass for a matrix's)."""
+    (x,) = inputs
+    if b.ndim(x) < 2:
+        return loop(b, op, inputs, params, run)
+    return run(op, (x,), params)
+
+
+def traced(b, op, inputs, params, run):
+    """The rule of a row computed from other ops (impl=), of any family: as
+    JAX's vmap traces a function, its impl runs with the batch honoured, so
+    that it sees an item's shapes and each op it calls runs on the batch by
+    its own rule. Only for an impl of one result that reads its inputs'
+    values through ops and checks (an array of an input's values made a
+    shape, an index or a constant would hold the whole batch)."""
+    with batching_mode(b.level):
+        out = run(op, inputs, params)
+    # An impl may leave a batched input out (nn's bias of 0, weight of 1): the result is then every item's.
+    return out if b.has(out) else b.expanded(out)
+
+
 # ---- moving a parameter past the batch axis, by its kind
 def _axis(v, ndim):
     """Reduction axes: None (every axis of an item) becomes the item's axes."""
@@ -181,7 +207,8 @@ def _dims(v, ndim):
 
 
 SHIFTS = {"axis": _axis, "axis1": _axis1, "newaxis": _axis1, "dims": _dims}
-_RULES = {"elementwise": elementwise, "axes": axes, "matmul": matmul, "loop": loop}
+_RULES = {"elementwise": elementwise, "axes": axes, "matmul": matmul, "stacked": stacked, "traced": traced,
+          "loop": loop}
 
 
 # ---- the shape family's own rules

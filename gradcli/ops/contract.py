@@ -29,7 +29,6 @@ from gradcli.ops import contract_reference as ref
 from gradcli.ops.binding import normalize_axis, whole
 from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.reference import reduction
-from gradcli.ops.shape import traced
 
 LETTERS = string.ascii_letters
 TERM = re.compile(r"[A-Za-z]*(\.\.\.)?[A-Za-z]*")
@@ -293,10 +292,10 @@ OPS = [
        reference=ref.einsum,
        doc="Einstein summation: einsum('ij,jk->ik', a, b); any equation NumPy accepts ('...', 'ii', implicit output)",
        family="contract", examples=EINSUM, explain=_einsum_explain),
-    Op("kron", "x, other", impl=_kron, reference=ref.kron, batch=traced,
+    Op("kron", "x, other", impl=_kron, reference=ref.kron, batch="traced",
        doc="Kronecker product: every element of x times the whole of other, as blocks", family="contract",
        examples=(case((2, 2), (2, 3)), case((3,), (2,)), case((2, 3), (2,)), case((), (2,)))),
-    Op("tensordot", "a, b, dims:key=2", impl=_tensordot, reference=ref.tensordot, batch=traced,
+    Op("tensordot", "a, b, dims:key=2", impl=_tensordot, reference=ref.tensordot, batch="traced",
        doc="sum over axes paired: dims=n pairs a's last n with b's first n, or two lists: ([1, 0], [0, 1])",
        family="contract",
        examples=(case((2, 3, 4), (3, 4, 2)), case((2, 3), (3, 2), dims=1), case((2, 3), (2,), dims=0),
@@ -319,7 +318,7 @@ OPS = [
                  at([0.0, 2.0, 0.0], ord=-math.inf), at([0.0, 2.0, 0.0], ord=0.0), at([0.0, 2.0], ord=0.5, order=1),
                  at([0.0, 2.0, 1.0], ord=-1.0, order=1), at([[1.0, -2.0], [0.0, 3.0]], ord=-2.0, axis=(1,), order=1))),
     Op("matrix_norm", "A, ord:float(fro|nuc)=fro, axis:axis=None, keepdims:bool=False", impl=_matrix_norm,
-       batch=traced,
+       batch="traced",
        reference=ref.matrix_norm, domain="nonzero",
        doc="matrix norm over dim (default the last two): ord 'fro' (the default), 'nuc', inf, -inf, 1, -1, 2, -2",
        family="contract", examples=MATRIX,

@@ -30,7 +30,7 @@ from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ComputeError, ShapeError
 from gradcli.ops import batching, factor_reference
 from gradcli.ops.core import F, Op, Results, at, case
-from gradcli.ops.linalg import matrix_shaped, stacked, swap_last
+from gradcli.ops.linalg import matrix_shaped, swap_last
 
 
 def _matrix(name, A, square=True) -> int:
@@ -369,7 +369,7 @@ SVD_EXPLAIN = ("U (diag(·S) + (skew(Uᵀ·U) S + S skew(Vh·Vhᵀ))/(Sⱼ² - S
                "svd_backward(gU, gS, gVh)")
 SIGN_LOG = factor_reference.matrices(lambda mp, a: (mp.sign(mp.det(a)), mp.log(abs(mp.det(a)))))
 
-BATCH = stacked         # how its rows run on a batch (ops/batching.py): each takes a stack of matrices
+BATCH = "stacked"       # how its rows run on a batch (ops/batching.py): each takes a stack of matrices
 
 OPS = [
     Op("solve", "A, B", forward=_solve, batch=_solve_batch, family="factor", domain="wellposed", examples=SOLVE,

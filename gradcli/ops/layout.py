@@ -21,8 +21,7 @@ from gradcli.ops import batching
 from gradcli.ops import layout_reference as ref
 from gradcli.ops.binding import whole
 from gradcli.ops.core import F, Op, Results, case
-from gradcli.ops.linalg import reversed_axes, stacked
-from gradcli.ops.shape import traced
+from gradcli.ops.linalg import reversed_axes
 
 BATCH = "axes"          # how its rows run on a batch (ops/batching.py); some have their own
 SYNONYMS = {"view": "reshape", "moveaxis": "movedim", "swapaxes": "transpose", "swapdims": "transpose"}
@@ -114,7 +113,7 @@ def _triangle(name, upper):
             raise ShapeError(f"{name}: needs a matrix (or a stack of them), got shape {tuple(x.shape)}")
         return (bk.xp.triu if upper else bk.xp.tril)(x, k=diagonal)
 
-    return Op(name, "x, diagonal:int=0", forward=forward, reference=ref.triangle(upper), batch=stacked,
+    return Op(name, "x, diagonal:int=0", forward=forward, reference=ref.triangle(upper), batch="stacked",
               grads=(lambda g, y, x, diagonal: getattr(F, name)(g, diagonal=diagonal),),
               doc=f"the elements on and {side} a diagonal (1: the next {'up' if upper else 'down'}), zeros elsewhere",
               family="shape",
@@ -294,13 +293,13 @@ OPS = [
                                  case((2, 3), shifts=(1, -4), dims=(0, 1)), case((2, 3), shifts=(3,), dims=(1,)))),
     _triangle("triu", upper=True),
     _triangle("tril", upper=False),
-    Op("expand", "x, *sizes:sizes", impl=_expand, reference=ref.expand, batch=traced,
+    Op("expand", "x, *sizes:sizes", impl=_expand, reference=ref.expand, batch="traced",
        doc="axes of size 1 repeated to sizes (-1 keeps one): expand(x, 3, -1)", family="shape",
        examples=(case((3, 1), sizes=(2, 3, 4)), case((3,), sizes=(2, -1)))),
-    Op("repeat", "x, *sizes:shape", impl=_repeat, reference=ref.repeat, batch=traced,
+    Op("repeat", "x, *sizes:shape", impl=_repeat, reference=ref.repeat, batch="traced",
        doc="x tiled sizes[i] times along each axis (NumPy's tile): repeat(x, 2, 1)",
        family="shape", examples=(case((2, 3), sizes=(2, 1)), case((3,), sizes=(2, 1, 2)))),
-    Op("tile", "x, dims:shape", impl=lambda x, dims: _tiled(x, (1,) * (x.ndim - len(dims)) + dims), batch=traced,
+    Op("tile", "x, dims:shape", impl=lambda x, dims: _tiled(x, (1,) * (x.ndim - len(dims)) + dims), batch="traced",
        reference=ref.tile, doc="x tiled dims[i] times along its last len(dims) axes: tile(x, (2,))",
        family="shape", examples=(case((2, 3), dims=(2,)), case((2,), dims=(2, 3)))),
     Op("repeat_interleave", "x, repeats:key, axis:axis1=None", impl=_repeat_interleave,

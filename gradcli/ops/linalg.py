@@ -181,17 +181,6 @@ def _trace_batch(b, op, inputs, params, run):
     return F.sum(_diagonals(x), axis=(1,))
 
 
-def stacked(b, op, inputs, params, run):
-    """An op of one input that takes a stack of matrices (..., m, n), as
-    NumPy's and torch.linalg's do: the batch is one more axis of the stack.
-    An item with fewer than two axes runs alone, to fail as it would (the
-    batch axis would pass for a matrix's)."""
-    (x,) = inputs
-    if b.ndim(x) < 2:
-        return batching.loop(b, op, inputs, params, run)
-    return run(op, (x,), params)
-
-
 def _trace(bk, x):
     if x.ndim != 2:
         raise ShapeError(f"trace: needs a matrix, got shape {tuple(x.shape)}")
@@ -234,12 +223,12 @@ OPS = [
        reference=reference.trace,
        doc="sum of the diagonal", family="linalg", examples=SQUARE + (case((2, 3)),),
        explain=("the identity matrix", "g·I")),
-    Op("det", "x", forward=_square("det", _det), batch=stacked,
+    Op("det", "x", forward=_square("det", _det), batch="stacked",
        reference=reference.matrix(lambda mp, m: mp.det(m)),
        grads=(_det_grad,),
        doc="determinant of a square matrix", family="linalg", domain="wellposed", examples=SQUARE,
        explain=("det({x})·{x:p}⁻ᵀ", "g·det({x})·{x:p}⁻ᵀ")),
-    Op("inv", "x", forward=_square("inv", lambda bk, x: bk.xp.linalg.inv(x)), batch=stacked,
+    Op("inv", "x", forward=_square("inv", lambda bk, x: bk.xp.linalg.inv(x)), batch="stacked",
        reference=reference.matrix(lambda mp, m: mp.inverse(m)),
        grads=(lambda g, y, x: -(swap_last(y) @ g @ swap_last(y)),),
        doc="inverse of a square matrix", family="linalg", domain="wellposed", examples=SQUARE,

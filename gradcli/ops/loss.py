@@ -19,10 +19,9 @@ from gradcli.ops.core import F, Op, at, case
 from gradcli.ops.loss_classes import (bce, bce_logits, bce_target_grad, bce_terms, bce_x_grad, cross_entropy,
                                       nll_loss, reduced)
 from gradcli.ops.reference import elementwise
-from gradcli.ops.shape import traced
 
 REDUCTION = "reduction:str(mean|sum|none)=mean"
-BATCH = traced          # how its rows run on a batch (ops/batching.py): each is made of ops with rules of their own
+BATCH = "traced"        # how its rows run on a batch (ops/batching.py): each is made of ops with rules of their own
 
 
 def _broadcast(name, *shapes) -> tuple:

@@ -26,7 +26,6 @@ from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import batching, nn_reference, windows
 from gradcli.ops.binding import ints
 from gradcli.ops.core import F, Op, at, case
-from gradcli.ops.shape import traced
 
 LAYOUTS = {1: "(C, L)", 2: "(C, H, W)"}
 
@@ -224,7 +223,7 @@ def _batch_norm_batch(b, op, inputs, params, run):
     _, mean, var = inputs[:3]
     if b.has(mean) or b.has(var):
         return batching.loop(b, op, inputs, params, run)
-    return traced(b, op, inputs, params, run)
+    return batching.traced(b, op, inputs, params, run)
 
 
 def _dropout(x, *, p, training):
@@ -256,7 +255,7 @@ def _embedding_batch(b, op, inputs, params, run):
     return run(op, inputs, params)
 
 
-BATCH = traced          # how its rows run on a batch (ops/batching.py): each layer is made of table ops
+BATCH = "traced"        # how its rows run on a batch (ops/batching.py): each layer is made of table ops
 CONV = "stride:key=1, padding:key=0, dilation:key=1, groups:int=1"
 TIE = [[[[1.0, 2.0, 2.0], [2.0, 0.0, 1.0], [2.0, 2.0, 2.0]]]]
 

@@ -13,7 +13,6 @@ import math
 from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import batching, reference
 from gradcli.ops.core import F, Op, at, case
-from gradcli.ops.shape import traced
 
 
 def _key(xp, index, axis):
@@ -192,7 +191,7 @@ def _taken(x, indices, axis):
 
 
 INDEX = "index:mask"
-BATCH = traced          # how its rows run on a batch (ops/batching.py): the builtins are made of the internal pair
+BATCH = "traced"        # how its rows run on a batch (ops/batching.py): the builtins are made of the internal pair
 SYNONYMS = {"take_along_axis": "take_along_dim"}       # NumPy's name, with the same arguments
 
 OPS = [

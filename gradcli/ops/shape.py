@@ -2,23 +2,9 @@
 use to move cotangents between shapes (broadcast_to, sum_to, scatter)."""
 from __future__ import annotations
 
-from gradcli.autograd.engine import batching_mode
 from gradcli.errors import ShapeError
 from gradcli.ops import batching, reference
 from gradcli.ops.core import F, Op, case
-
-
-def traced(b, op, inputs, params, run):
-    """The batch rule of a row computed from other ops (impl=), of any family:
-    as JAX's vmap traces a function, its impl runs with the batch honoured,
-    so that it sees an item's shapes and each op it calls runs on the batch by
-    its own rule. Only for an impl of one result that reads its inputs' values
-    through ops and checks (an array of an input's values made a shape, an
-    index or a constant would hold the whole batch)."""
-    with batching_mode(b.level):
-        out = run(op, inputs, params)
-    # An impl may leave a batched input out (nn's bias of 0, weight of 1): the result is then every item's.
-    return out if b.has(out) else b.expanded(out)
 
 
 def _back_to_shape(g, y, x, **_):
