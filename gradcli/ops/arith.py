@@ -29,7 +29,7 @@ def _pow_base_grad(g, y, a, b):
     if b.op is None and b.const:
         if not b.bk.any(b.data != 0):
             return None
-        return g * b * a ** Tensor(b.data - 1, b.bk, const=True)
+        return g * (b * a ** Tensor(b.data - 1, b.bk, const=True))     # PyTorch's grouping: one product with g
     zero = F.eq(b, 0)
     return g * F.where(zero, 0.0, b * F.where(zero, 1.0, a) ** (b - 1))
 
