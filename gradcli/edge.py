@@ -89,6 +89,21 @@ class Tolerance(click.ParamType):
         return v
 
 
+class Seed(click.ParamType):
+    """A seed: a whole number, 0 or more (click's range message reads "x>=0",
+    and x is the name of the user's input)."""
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        try:
+            v = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if v < 0:
+            self.fail(f"{value} is not a seed: a seed is a whole number, 0 or more", param, ctx)
+        return v
+
+
 def common_options(f):
     """--dtype --device --seed --precision --json --no-color, on every command."""
     decorators = [
@@ -96,7 +111,7 @@ def common_options(f):
                      help="Floating-point precision of the computation."),
         click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True,
                      help="cpu (NumPy) or cuda (CuPy, the [cuda] extra)."),
-        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+        click.option("--seed", type=Seed(), default=0, show_default=True,
                      help="Seed of rand() and randn()."),
         click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
                      help="Digits shown (display only; JSON has full precision)."),

@@ -132,6 +132,10 @@ class Evaluator:
             raise UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
         if name in self.session.no_value_yet:
             raise UnknownNameError(f"'{name}' has no value yet", node.span, hint=self.session.no_value_yet[name])
+        other = next((f for f in self.session.fixed if f.lower() == name.lower()), None)
+        if other:           # --at X for x: the unbound x is the mistake, not a near name
+            raise UnknownNameError(f"'{name}' has no value", node.span, hint=self.session.unbound.format(name=name)
+                                   + f" (--at {other} binds '{other}': names are case-sensitive)")
         close = suggest(name, [*env, *CONSTANTS])
         if close:
             raise UnknownNameError(f"unknown name '{name}'{close}", node.span)
@@ -181,7 +185,8 @@ class Evaluator:
         odd = next((k for k, t in enumerate(items) if t.shape != items[0].shape), None)
         if odd is not None:
             raise ShapeError(f"the items of a list must have one shape: item 1 has shape {items[0].shape}, "
-                             f"item {odd + 1} {items[odd].shape}", node.span)
+                             f"item {odd + 1} {items[odd].shape}",
+                             node.items[odd].span if isinstance(node, ast.List) else node.span)
         if not items:
             return Tensor(bk.xp.zeros((0,), dtype=bk.dtype), bk, const=True)
         if items[0].ndim >= MAX_AXES:

@@ -18,13 +18,22 @@ _WORDS = {
 _EXPRESSION_START = {"NAME", "NUMBER", "LPAR", "LSQB", "ADD_OP", "STRING"}
 
 
-def _describe(expected: set[str]) -> str:
+_OPERATORS = {"ADD_OP", "MUL_OP", "POW_OP", "COMP_OP"}
+
+
+def _describe(expected: set[str], open_bracket: bool = True) -> str:
+    """What the parser would have accepted, in a few words: "an expression",
+    "an operator" for any of them, no closing bracket when none is open."""
+    if not open_bracket:
+        expected = expected - {"RPAR", "RSQB"}
+    words = []
     if expected & _EXPRESSION_START == _EXPRESSION_START or {"NAME", "NUMBER"} <= expected:
-        rest = sorted(_WORDS.get(t, repr(t)) for t in expected - _EXPRESSION_START
-                      if t not in ("_SEP", "$END"))
-        words = ["an expression"] + rest
-    else:
-        words = sorted(_WORDS.get(t, f"'{t}'") for t in expected)
+        words.append("an expression")
+        expected = expected - _EXPRESSION_START - {"_SEP", "$END"}
+    if len(expected & _OPERATORS) > 1:
+        words.append("an operator")
+        expected = expected - _OPERATORS
+    words += sorted(_WORDS.get(t, f"'{t}'") for t in expected)
     if len(words) > 4:
         words = words[:4] + ["..."]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
@@ -67,7 +76,10 @@ def syntax_error(e, text: Source) -> SyntaxError_:
             return SyntaxError_(f"'{unclosed[0]}' is never closed: expected '{want}' before {found}", span,
                                 hint=f"the '{unclosed[0]}' opened at line {unclosed[1]}, column {unclosed[2]}")
         after = f" after {prev}" if prev else ""
-        return SyntaxError_(f"expected {_describe(expected)}{after}, found {found}", span,
+        # A value straight after a value (2x, def f): what is missing is an operator between them.
+        wanted = "an operator" if expected & _OPERATORS and tok.type in ("NAME", "NUMBER", "STRING") else \
+            _describe(expected, unclosed is not None)
+        return SyntaxError_(f"expected {wanted}{after}, found {found}", span,
                             hint=_other_language(source, tok))
     return SyntaxError_("could not parse the program", Span(line, col, line, col + 1, text))
 

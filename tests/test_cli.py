@@ -502,3 +502,18 @@ def test_an_array_fit_to_a_width_breaks_between_numbers_only(shape, width, seed)
     longest = max(len(fmt.number(v)) for v in a.ravel())
     if width >= longest + 2 * a.ndim + 5:         # room for one number, its brackets, ", ..."
         assert max(map(len, lines)) <= width
+
+
+@pytest.mark.parametrize("args, says, code", [
+    (("grad", "sum(x*x)", "--at", "X=1"), "'x' has no value", 2),
+    (("grad", "sum(x*x)", "--at", "X=1"), "(--at X binds 'X': names are case-sensitive)", 2),
+    (("eval", "[[1, 2], [3]]"), " 1 | [[1, 2], [3]]\n   |          ^^^", 1),
+    (("eval", "2x", "--at", "x=1"), "expected an operator, found 'x'", 2),
+    (("eval", "(1 2)"), "expected an operator, found '2'", 2),
+    (("grad", "x", "--at", "x=1", "--seed", "-1"), "-1 is not a seed: a seed is a whole number, 0 or more", 2),
+])
+def test_a_newcomers_mistakes_read_plainly(cli, args, says, code):
+    """From a tmux walk of the tutorial (issue 15): each answer says what to do, no more."""
+    r = cli(*args)
+    assert r.code == code and (says in r.err or says in " ".join(r.err.split())), r.err     # a hint may wrap
+    assert "did you mean 'X'" not in r.err and "'(', ')'" not in r.err
