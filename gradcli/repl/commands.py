@@ -18,8 +18,8 @@ COMMANDS = {
     "help": ("[NAME]", "this help, or a builtin's signature and doc"),
     "reset": ("", "forget every binding"),
     "load": ("FILE", "run a program file into the session"),
-    "save": ("FILE", "write the session as a program (:load and gradcli run read it)"),
-    "set": ("[NAME VALUE]", "precision N, dtype float32|float64, device cpu|cuda, seed N; alone: show them"),
+    "save": ("FILE", "the session as a program, for :load or gradcli run"),
+    "set": ("[NAME VALUE]", "precision N, dtype float32|float64, device cpu|cuda, seed N (alone: the settings)"),
     "quit": ("", "leave (Ctrl-D too)"),
 }
 ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help"}
@@ -87,14 +87,15 @@ def show_help(repl, arg):
     name, say = arg.strip(), repl.out.print
     if not name:
         say(Text("Statements: x = ones(2) binds a name; f(a, b) = a*b + sin(a) defines a function; "
-                 "any other expression prints its value. Commands:"))
+                 "any other expression prints its value, which ans and _ then hold. Commands (help, quit "
+                 "and exit need no colon):"))
         table = Table(box=None, padding=(0, 2), show_header=False, pad_edge=False)
         table.add_column(style="bold yellow", no_wrap=True)
         table.add_column()
         for cmd, (args, doc) in COMMANDS.items():
             table.add_row(Text(f":{cmd} {args}".rstrip()), Text(doc))
         say(table)
-        say(Text("Builtins: " + " ".join(BUILTINS), style="dim"))
+        say(Text("Builtins: " + " ".join(BUILTINS) + "; and vmap(f, x)", style="dim"))
         say(Text(":help NAME shows one. Tab completes; an open bracket continues on the next line; "
                  "Ctrl-C abandons a line; Ctrl-D leaves.", style="dim"))
         return
