@@ -266,6 +266,18 @@ def collect_between() -> None:
         gc.collect(0)
 
 
+def _unglobbed(words: str) -> str:
+    """The program as typed: a run of words that are files here was a * the shell expanded."""
+    out = []
+    for word in words.split(" "):
+        if os.path.exists(word) and word not in ("", "."):
+            if out[-1:] != ["*"]:
+                out.append("*")
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
 def report_usage(e: click.UsageError, hint: str | None = None):
     """click's usage error in gradcli's format (and its JSON document with --json); exit 2."""
     from gradcli.errors import UsageError
@@ -279,7 +291,8 @@ def report_usage(e: click.UsageError, hint: str | None = None):
         command = f"gradcli {e.ctx.info_name if e.ctx else 'grad'}"
         hint = (f'the shell split --at {split[0]} at a space: quote it, --at "{split[0]}{extra}"' if split else
                 "the shell split the program into words (or expanded * into file names): quote it, "
-                + (f'{command} "{program}{extra}"' if program else f'e.g. {command} "x = ones(2); sum(x * 2)"'))
+                + (f'{command} "{_unglobbed(program + extra)}"' if program
+                   else f'e.g. {command} "x = ones(2); sum(x * 2)"'))
     err = UsageError(e.format_message(), hint=hint)
     argv = e.ctx.params if e.ctx is not None else {}
     opts = Options(json=bool(argv.get("json_")) or "--json" in sys.argv[1:], no_color="--no-color" in sys.argv[1:])

@@ -517,3 +517,11 @@ def test_a_newcomers_mistakes_read_plainly(cli, args, says, code):
     r = cli(*args)
     assert r.code == code and (says in r.err or says in " ".join(r.err.split())), r.err     # a hint may wrap
     assert "did you mean 'X'" not in r.err and "'(', ')'" not in r.err
+
+
+def test_a_star_the_shell_expanded_into_file_names_is_quoted_back(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("data.csv", "notes.txt"):
+        (tmp_path / name).write_text("")
+    r = cli("grad", "x", "data.csv", "notes.txt", "2")          # what `gradcli grad x * 2` arrives as
+    assert r.code == 2 and 'quote it, gradcli grad "x * 2"' in " ".join(r.err.split()), r.err
