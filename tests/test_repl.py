@@ -410,3 +410,18 @@ def test_save_after_a_rebinding_computes_the_dependents_from_the_new_value():
     repl, _ = make()
     feed(repl, "x = ones(2)", "z = 4*x*x", "x = 2*ones(2)")
     assert repl.program_text().splitlines()[1:] == ["x = [2.0, 2.0]", "z = 4*x*x"]
+
+
+def test_a_saved_session_whose_results_read_ans_and_underscore_runs_to_the_same_values(tmp_path):
+    repl, _ = make()
+    feed(repl, "x = [1.0, 2.0]", "sum(x)", "ans * 2", "_ + 1", "y = ans + _")
+    again, io2 = make()
+    (tmp_path / "s.grad").write_text(repl.program_text())
+    assert feed(again, f":load {tmp_path / 's.grad'}", "y", "ans", "_") == [True] * 4
+    assert io2.out.split()[-3:] == ["14", "14", "14"]
+
+
+def test_a_rebinding_computed_from_its_dependent_does_not_go_round_in_a_circle():
+    repl, io_ = make()
+    assert feed(repl, "x = ones(2)", "y = x + 1", "x = y * 2", "x", "y") == [True] * 5
+    assert io_.out.split("\n")[:2] == ["[4, 4]", "[2, 2]"] and "recomputed" not in io_.err

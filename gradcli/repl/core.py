@@ -160,7 +160,7 @@ class Repl:
         self.output.flush_warnings()
         reads = self.reads(stmt.value if not isinstance(stmt, ast.FunctionDef) else None)
         if isinstance(stmt, ast.Result):
-            self.result(y, text, reads, random=prog.calls(stmt.value, prog.RANDOM), echo=echo)
+            self.result(y, text, reads, random=prog.calls(stmt.value, prog.RANDOM))
             if echo:
                 self.output.value(y, text)
             return y
@@ -176,29 +176,33 @@ class Repl:
         self._bind([stmt.name] if rebound else [], [entry], echo)
         return None
 
-    def result(self, y, text: str, reads: frozenset, random: bool = False, echo: bool = True) -> None:
+    def result(self, y, text: str, reads: frozenset, random: bool = False) -> None:
         """A result: the last one (for :save), and the value of ans and _, as in
         qalc and IPython. They are bindings of its source, so they are computed
-        again when what they read is rebound, and so are the bindings that read
-        them when the next result arrives."""
+        again when what they read is rebound. A new result is the next value in
+        a history, not an edit of a cell: bindings that read the previous ans
+        keep the value they read (recomputing them would read the new one: y =
+        ans + 1 and then y would chase itself)."""
         self.last = (Entry("result", None, text, reads), len(self.log))
-        rebound = [name for name in prog.ANS if name in self.session.env]
         self.session.env.update(dict.fromkeys(prog.ANS, y))
-        self._bind(rebound, [Entry("binding", name, f"{name} = {text}", reads, random=random)
-                             for name in prog.ANS], echo)
+        ans, underscore = prog.ANS        # _ is written after ans, from it: the text may read ans itself
+        self.log += [Entry("binding", ans, f"{ans} = {text}", reads, random=random),
+                     Entry("binding", underscore, f"{underscore} = {ans}", frozenset({ans}))]
 
     def _bind(self, rebound, entries: list[Entry], echo: bool) -> None:
         """Log the entries of names just bound. Bindings are reactive, as a
         spreadsheet's cells: those computed from a rebound name are computed
         again, in order, from their source, and move after the entries in the
-        log (so :save computes them from the new value). One that now fails is
-        reported and keeps no stale value."""
+        log (so :save computes them from the new value), but for those the new
+        value was itself computed from. One that now fails is reported and
+        keeps no stale value."""
         from gradcli.errors import GradcliError
         from gradcli.parse import parse
         changed, redone = set(rebound), []
         current = {e.name: e for e in self.log if e.name is not None and e.name not in changed}
+        upstream = self._upstream(entries, current)
         for e in self.log if rebound else ():
-            if e.kind != "binding" or current.get(e.name) is not e or not e.reads & changed:
+            if e.kind != "binding" or current.get(e.name) is not e or not e.reads & changed or e.name in upstream:
                 continue
             changed.add(e.name)
             try:
@@ -210,6 +214,19 @@ class Repl:
         self.log = [e for e in self.log if not any(e is r for r in redone)] + entries + redone
         if redone and echo:
             self.output.info(f"recomputed: {', '.join(e.name for e in redone)}")
+
+    @staticmethod
+    def _upstream(entries, current) -> set:
+        """The names the new entries' values were computed from, through the
+        current bindings: those are not computed again from the new value (x
+        = y * 2 after y = x + 1 would go round in a circle)."""
+        names, todo = set(), [n for e in entries for n in e.reads]
+        while todo:
+            name = todo.pop()
+            if name not in names:
+                names.add(name)
+                todo += current[name].reads if name in current else ()
+        return names
 
     def reads(self, node) -> frozenset:
         """Names an expression reads, and those of the user functions it calls
