@@ -1,6 +1,6 @@
-"""What every edge shares (the command line, the REPL, batch): the options
-every command takes, the two consoles, reading a program and its inputs, and
-the one boundary that turns any failure into a message and an exit code.
+"""What every edge shares (the command line, the REPL, batch): the Options
+(gradcli/options.py makes them from the command line), the two consoles,
+and the one boundary that turns any failure into a message and an exit code.
 Heavy imports (numpy, lark, rich) wait until they are needed."""
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import click
 
-from gradcli.backend import DEVICES, DTYPES
 
 @dataclass
 class Options:
@@ -72,99 +71,6 @@ def _console(opts: Options, file):
 
 def _raise_broken_pipe():
     raise BrokenPipeError
-
-
-class Tolerance(click.ParamType):
-    """A tolerance: a finite number >= 0 (nan and inf would accept, or refuse, everything)."""
-    name = "float"
-
-    def convert(self, value, param, ctx):
-        import math
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not (math.isfinite(v) and v >= 0):
-            self.fail(f"{value} is not a tolerance: a finite number >= 0", param, ctx)
-        return v
-
-
-class Seed(click.ParamType):
-    """A seed: a whole number, 0 or more (click's range message reads "x>=0",
-    and x is the name of the user's input)."""
-    name = "integer"
-
-    def convert(self, value, param, ctx):
-        try:
-            v = int(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a whole number", param, ctx)
-        if v < 0:
-            self.fail(f"{value} is not a seed: a seed is a whole number, 0 or more", param, ctx)
-        return v
-
-
-def common_options(f):
-    """--dtype --device --seed --precision --json --no-color, on every command."""
-    decorators = [
-        click.option("--dtype", type=click.Choice(DTYPES), default="float64", show_default=True,
-                     help="Floating-point precision of the computation."),
-        click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True,
-                     help="cpu (NumPy) or cuda (CuPy, the [cuda] extra)."),
-        click.option("--seed", type=Seed(), default=0, show_default=True,
-                     help="Seed of rand() and randn()."),
-        click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
-                     help="Digits shown (display only; JSON has full precision)."),
-        click.option("--json", "json_", is_flag=True, help="Print one JSON document instead of the display."),
-        click.option("--no-color", is_flag=True, help="No colors (NO_COLOR is honoured too)."),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
-
-
-def options_from(kw: dict) -> Options:
-    return Options(kw.pop("dtype"), kw.pop("device"), kw.pop("seed"), kw.pop("precision"),
-                   kw.pop("json_"), kw.pop("no_color"))
-
-
-class ProgramCommand(click.Command):
-    """`gradcli eval -- "-mean(x)" --at x=...`: the word after `--` is the
-    program, and the options that follow it are still options."""
-
-    def parse_args(self, ctx, args):
-        if "--" in args:
-            i = args.index("--")
-            if i + 1 < len(args):
-                args = args[:i] + args[i + 2:] + ["--", args[i + 1]]
-        return super().parse_args(ctx, args)
-
-
-def sweep_options(f):
-    """grad's --sweep NAME and what goes with it."""
-    decorators = [
-        click.option("--sweep", "swept", multiple=True, metavar="NAME",
-                     help="Evaluate at every point of this input's leading axis, in one vectorized pass "
-                          "(repeatable)."),
-        click.option("--grid", is_flag=True, help="Sweep every combination of the swept inputs' points (else: zip)."),
-        click.option("--chunk", type=click.IntRange(1), default=None, metavar="N",
-                     help="Points per pass of a sweep (default: what a memory budget allows)."),
-        click.option("--jsonl", is_flag=True, help="A sweep as JSON lines: a record a point."),
-        click.option("--output", "output", metavar="FILE", default=None,
-                     help="Write a sweep to FILE: .csv, .npy or .npz."),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
-
-
-def program_options(f):
-    """PROGRAM (or - for stdin, or -f FILE) and --at NAME=EXPR."""
-    f = click.option("--at", "at", multiple=True, metavar="NAME=EXPR",
-                     help="Bind an input: an expression, or @FILE (.npy .csv .txt .json).")(f)
-    f = click.option("-f", "--file", "file", type=click.Path(dir_okay=False), default=None,
-                     help="Read the program from a file.")(f)
-    return click.argument("program", required=False)(f)
 
 
 # ---- the boundary

@@ -23,7 +23,8 @@ import sys
 
 import click
 
-from gradcli.edge import Tolerance, boundary, common_options, options_from
+from gradcli.edge import boundary
+from gradcli.options import Tolerance, common_options, options_from
 
 EPILOG = """
 \b

@@ -17,7 +17,8 @@ import sys
 
 import click
 
-from gradcli.edge import boundary, collecting, common_options, options_from
+from gradcli.edge import boundary, collecting
+from gradcli.options import common_options, options_from
 from gradcli.repl.core import Quit, Repl
 from gradcli.repl.piped import piped
 from gradcli.repl.terminal import history_file, interactive
