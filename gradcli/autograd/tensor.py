@@ -85,17 +85,22 @@ class Tensor:
         a traced value's is inside JAX's vmap, so rules need not know."""
         return self.batch != 0 and self.batch == _batching.level
 
+    # shape, ndim and size test .batch first: it is 0 but inside a batched computation.
     @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape[1:] if self.batched else self.data.shape)
+        if self.batch and self.batch == _batching.level:
+            return tuple(self.data.shape[1:])
+        return tuple(self.data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim - self.batched
+        return self.data.ndim - (self.batch != 0 and self.batch == _batching.level)
 
     @property
     def size(self) -> int:
-        return int(self.data.size // self.data.shape[0]) if self.batched else int(self.data.size)
+        if self.batch and self.batch == _batching.level:
+            return int(self.data.size // self.data.shape[0])
+        return int(self.data.size)
 
     def item(self) -> float:
         return float(self.bk.to_host(self.data).reshape(-1)[0])

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Callable
 
 from gradcli.autograd.engine import apply
-from gradcli.autograd.tensor import Tensor, install
+from gradcli.autograd.tensor import Tensor, _batching, install
 from gradcli.ops import batching
 from gradcli.ops.binding import KINDS, TENSOR_KINDS, normalize_axis
 
@@ -178,7 +178,7 @@ def call(op, *inputs, **params):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
     params = with_defaults(op, params, inputs[0].ndim if inputs else 0)
-    if batching.honoured(inputs):
+    if _batching.level and batching.honoured(inputs):
         return batching.call(op, inputs, params, run)
     return run(op, inputs, params)
 
