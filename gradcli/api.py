@@ -114,6 +114,13 @@ def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
     return {key: session.bk.to_host(x.grad) for key, x in xs.items()}
 
 
+def flows(y: Tensor, session: Session) -> dict:
+    """The cotangent of y at every node on the way to its inputs (by tensor
+    id): what grad --grads and graph --grads draw on each node."""
+    with session.evaluating():
+        return autograd.backward(y, autograd.reaches(y, session.inputs), keep_all=True)
+
+
 def _result(source, session, y, grads=None) -> Result:
     bk = session.bk
     return Result(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, y, session, list(session.ctx.events))

@@ -132,9 +132,11 @@ def eval_command(program, file, at, **kw):
 @click.option("--wrt", multiple=True, metavar="NAME", help="Only these inputs' gradients (repeatable).")
 @click.option("--depth", type=click.IntRange(1), default=None, help="Levels of the graph drawn.")
 @click.option("--full", is_flag=True, help="Draw the whole graph, however large.")
+@click.option("--grads", "node_grads", is_flag=True, help="Show the gradient flowing into every node of the tree.")
+@click.option("--hessian", is_flag=True, help="The Hessian, its eigenvalues, and what kind of point this is.")
 @sweep_options
 @common_options
-def grad_command(program, file, at, wrt, depth, full, swept, grid, chunk, jsonl, output, **kw):
+def grad_command(program, file, at, wrt, depth, full, node_grads, hessian, swept, grid, chunk, jsonl, output, **kw):
     """Value, gradients with respect to the inputs, and the graph."""
     opts = options_from(kw)
     if swept or grid or chunk or jsonl or output:       # grad --sweep x: every point of x in one pass
@@ -152,7 +154,8 @@ def grad_command(program, file, at, wrt, depth, full, swept, grid, chunk, jsonl,
                 console.show(opts, source, y, session, grads=None)
             raise
         print_warnings(opts, session)
-        console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full)
+        flows = api.flows(y, session) if node_grads else None
+        console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full, flows=flows)
     boundary(opts, work)
 
 
@@ -168,16 +171,14 @@ def graph_command(program, file, at, format_, grads, depth, full, **kw):
     opts = options_from(kw)
 
     def work():
-        from gradcli import autograd
+        from gradcli import api
         from gradcli.render import console, graph, jsonout
         from gradcli.report import snapshot
         if opts.json and format_ != "json":
             raise UsageError(f"--json prints the graph as JSON: give --format json or --json, not --format {format_}")
         source, origin, session, y = prepare(opts, program, file, at)
         print_warnings(opts, session)
-        node_grads = None
-        if grads and y.size == 1:
-            node_grads = autograd.backward(y, autograd.reaches(y, session.inputs), keep_all=True)
+        node_grads = api.flows(y, session) if grads and y.size == 1 else None
         if opts.json or format_ == "json":
             jsonout.dump(graph.to_json(snapshot(y, fold=False, node_grads=node_grads), source))
         elif format_ == "dot":

@@ -9,8 +9,9 @@ from gradcli.render import jsonout, tree
 
 
 def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool = False,
-         depth=None, full=False) -> None:
-    """Print a result (or its JSON document with --json)."""
+         depth=None, full=False, flows: dict | None = None) -> None:
+    """Print a result (or its JSON document with --json); flows, the
+    cotangent at every node (api.flows), are drawn on the tree's nodes."""
     bk = session.bk
     value = bk.to_host(y.data)
     if opts.json:
@@ -20,7 +21,7 @@ def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool 
     if with_graph:
         from gradcli.report import snapshot
         opts.out.print()
-        opts.out.print(draw(snapshot(y), opts.precision, depth, full, opts.out.width))
+        opts.out.print(draw(snapshot(y, node_grads=flows), opts.precision, depth, full, opts.out.width))
 
 
 def draw(graph, precision, depth=None, full=False, width=80):
