@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from gradcli import autograd
 from gradcli.autograd import Tensor
 from gradcli.backend import make_backend
+from gradcli.display import Shown
 from gradcli.errors import NotScalarError, UsageError
 from gradcli.interpret import Session
 from gradcli.parse import parse, parse_expression
@@ -15,9 +16,10 @@ from gradcli.parse import parse, parse_expression
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass
-class Result:
-    """A program's last result: its value and, for grad, the gradients."""
+@dataclass(repr=False)
+class Result(Shown):
+    """A program's last result: its value and, for grad, the gradients. It
+    shows itself as gradcli grad prints it (display.Shown)."""
     program: str
     value: object                       # a NumPy array (0-d for a scalar) on the host
     shape: tuple
@@ -29,6 +31,17 @@ class Result:
 
     def __float__(self):
         return float(self.value)
+
+    def __repr__(self):
+        return f"Result(program={self.program!r}, value={self.value!r}, grads={self.grads!r})"
+
+    def draw(self, opts) -> None:
+        from gradcli.render import console
+        from gradcli.report import snapshot
+        opts.out.print(console.summary(self.value, self.shape, self.dtype, self.grads, opts.precision))
+        if self.tensor is not None:
+            opts.out.print()
+            opts.out.print(console.draw(snapshot(self.tensor), opts.precision, width=opts.out.width))
 
 
 def setup(at: dict | None, *, device="cpu", dtype="float64", seed=0, overrides=None, per_point=None) -> Session:
@@ -126,7 +139,8 @@ def _result(source, session, y, grads=None) -> Result:
     return Result(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, y, session, list(session.ctx.events))
 
 
-def _inputs(at, inputs) -> dict:
+def merged(at, inputs) -> dict:
+    """at={...} and keyword inputs, as one dict (a keyword wins)."""
     merged = dict(at or {})
     merged.update(inputs)
     return merged
@@ -137,7 +151,7 @@ API_UNBOUND = "give it a value: gradcli.grad(program, {name}=...), or {name} = .
 
 def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float64", seed=0, **inputs) -> Result:
     """The value of a program's last result. Inputs: keywords or at={...}."""
-    session = setup(_inputs(at, inputs), device=device, dtype=dtype, seed=seed)
+    session = setup(merged(at, inputs), device=device, dtype=dtype, seed=seed)
     session.unbound = API_UNBOUND
     y = run_program(program, session)
     return _result(program, session, y)
@@ -146,7 +160,7 @@ def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float
 def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype="float64", seed=0,
          **inputs) -> Result:
     """Value and gradients of a program's scalar last result."""
-    session = setup(_inputs(at, inputs), device=device, dtype=dtype, seed=seed)
+    session = setup(merged(at, inputs), device=device, dtype=dtype, seed=seed)
     session.unbound = API_UNBOUND
     y = run_program(program, session)
     grads = differentiate(y, session, wrt)

@@ -154,6 +154,8 @@ def grad_command(program, file, at, wrt, depth, full, node_grads, hessian, swept
                 console.show(opts, source, y, session, grads=None)
             raise
         print_warnings(opts, session)
+        if hessian:
+            return console.show_hessian(opts, source, y, session, grads, list(wrt))
         flows = api.flows(y, session) if node_grads else None
         console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full, flows=flows)
     boundary(opts, work)

@@ -24,6 +24,21 @@ def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool 
         opts.out.print(draw(snapshot(y, node_grads=flows), opts.precision, depth, full, opts.out.width))
 
 
+def show_hessian(opts, source: str, y, session, grads: dict, wrt) -> None:
+    """grad --hessian: value and gradients, then the Hessian's story (or the
+    JSON document with a "hessian" field)."""
+    from gradcli.curvature import story
+    s = story(y, session, wrt)
+    if opts.json:
+        bk = session.bk
+        doc = jsonout.result_document(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, session.ctx.events)
+        jsonout.dump({**doc, "hessian": s.to_json()})
+        return
+    show(opts, source, y, session, grads)
+    opts.out.print()
+    opts.out.print(hessian(s, opts.precision))
+
+
 def draw(graph, precision, depth=None, full=False, width=80):
     """The graph as a tree; with full, a tree too deep for the width is
     given as a listing of every node instead."""
@@ -56,6 +71,30 @@ def summary(value, shape, dtype: str, grads: dict | None, precision: int, inner:
         out.append(meta, style="dim")
         for line in lines[1:]:
             out.append("\n" + " " * (label_w + 2) + line)
+    return out
+
+
+def hessian(story, precision: int) -> Text:
+    """The Hessian's story: the matrix (its rows and columns named when there
+    are several inputs), its eigenvalues, and what kind of point this is."""
+    names = ", ".join(f"{k} ({n})" if n > 1 else k for k, n in zip(story.keys, story.sizes))
+    rows = [("Hessian", fmt.array(story.matrix, precision, oneline=False)),
+            ("eigenvalues", fmt.array(story.eigenvalues, precision))]
+    width = max(len(label) for label, _ in rows)
+    out = Text()
+    for label, text in rows:
+        lines = text.splitlines()
+        out.append(label.ljust(width), style="bold magenta")
+        out.append("  " + lines[0])
+        for line in lines[1:]:
+            out.append("\n" + " " * (width + 2) + line)
+        out.append("\n")
+    if len(story.keys) > 1:
+        out.append(f"rows and columns: {names}, in order\n", style="dim")
+    elif story.sizes[0] > 1:
+        out.append(f"rows and columns: the elements of {story.keys[0]}\n", style="dim")
+    kind = story.kind or "not critical"
+    out.append(story.sentence(), style={"minimum": "green", "maximum": "green", "saddle": "yellow"}.get(kind, ""))
     return out
 
 
