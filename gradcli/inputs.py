@@ -34,13 +34,13 @@ def load(path_text: str):
         raise InputFileError(f"{path_text}: {NOT_REGULAR}")
     try:
         if suffix == ".npy":
-            data = numpy.load(path, allow_pickle=False)
+            data = _npy(path, path_text)
             if numpy.iscomplexobj(data):
                 raise InputFileError(f"{path_text}: holds complex numbers ({data.dtype})",
                                      hint="gradcli computes with real numbers: save the real part")
         elif suffix == ".json":
             with open(path, encoding="utf-8") as f:
-                data = json.load(f)
+                data = _numbers(json.load(f), path_text)
         else:
             with warnings.catch_warnings():         # an empty file: our error below, not NumPy's warning
                 warnings.simplefilter("ignore", UserWarning)
@@ -60,9 +60,60 @@ def load(path_text: str):
         raise InputFileError(f"{path_text}: not a text file in UTF-8") from None
     except json.JSONDecodeError as e:
         raise InputFileError(f"{path_text}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except OverflowError:
+        raise InputFileError(f"{path_text}: holds a number too large for a float") from None
+    except RecursionError:
+        raise InputFileError(f"{path_text}: its lists nest deeper than any array's") from None
     except (ValueError, TypeError, OSError) as e:
         raise InputFileError(f"{path_text}: not an array of numbers ({_first_line(e)})") from None
     return array
+
+
+def _npy(path, path_text: str):
+    """A .npy array, its header checked first: a file cut short, or one whose
+    header claims more elements than it holds, is refused before NumPy
+    reads it (or tries to allocate what the header claims)."""
+    import math
+
+    import numpy
+    from numpy.lib import format as npy
+    with open(path, "rb") as f:
+        try:
+            version = npy.read_magic(f)
+            shape, _, dtype = (npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0)(f)
+        except (ValueError, EOFError) as e:
+            raise InputFileError(f"{path_text}: not a .npy array ({_first_line(e)})",
+                                 hint="write it with numpy.save") from None
+        if dtype.hasobject:
+            raise InputFileError(f"{path_text}: holds Python objects, which gradcli never unpickles",
+                                 hint="save an array of numbers")
+        claimed = math.prod(shape) * dtype.itemsize
+        left = path.stat().st_size - f.tell()
+        if left < claimed:
+            raise InputFileError(f"{path_text}: its header says {math.prod(shape):,} elements of shape "
+                                 f"{shape}, but the file holds {left:,} bytes of them",
+                                 hint="the file is cut short or not what it claims: write it again")
+    return numpy.load(path, allow_pickle=False)
+
+
+_NAMED = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+
+def _numbers(data, path_text: str):
+    """JSON nested lists of numbers; "nan", "inf" and "-inf" as gradcli's own
+    JSON writes them. null, other strings, true/false and objects are refused
+    (naming where), rather than read as nan or as numbers."""
+    def fix(v, where):
+        if isinstance(v, list):
+            return [fix(item, f"{where}[{i}]") for i, item in enumerate(v)]
+        if isinstance(v, str) and v in _NAMED:
+            return _NAMED[v]
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return v
+        what = {type(None): "null", bool: "true/false", str: f"the string {v!r}", dict: "an object"}.get(type(v), "")
+        raise InputFileError(f"{path_text}: {what or type(v).__name__} at {where or 'the top'} is not a number",
+                             hint='JSON arrays of numbers; nan and infinities as "nan", "inf", "-inf"')
+    return fix(data, "")
 
 
 def _first_line(e: Exception) -> str:

@@ -525,3 +525,31 @@ def test_a_star_the_shell_expanded_into_file_names_is_quoted_back(cli, tmp_path,
         (tmp_path / name).write_text("")
     r = cli("grad", "x", "data.csv", "notes.txt", "2")          # what `gradcli grad x * 2` arrives as
     assert r.code == 2 and 'quote it, gradcli grad "x * 2"' in " ".join(r.err.split()), r.err
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("e.npy", b"", "not a .npy array"),
+    ("n.json", b"[null, 1]", "null at [0] is not a number"),
+    ("s.json", b'["1", "2"]', "the string '1' at [0] is not a number"),
+    ("b.json", b'[true]', "true/false at [0] is not a number"),
+    ("big.json", b"[" + b"9" * 400 + b"]", "holds a number too large for a float"),
+    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "its lists nest deeper than any array's"),
+])
+def test_a_bad_input_file_is_one_message_naming_it(cli, tmp_path, name, content, says):
+    """Issue 18, bad files: one message naming the file and what is wrong, exit 2, no internal error."""
+    (tmp_path / name).write_bytes(content)
+    r = cli("eval", "x", "--at", f"x=@{tmp_path / name}")
+    assert r.code == 2 and f"{tmp_path / name}: {says}" in r.err and "internal" not in r.err, r.err
+
+
+def test_an_npy_header_that_claims_more_than_the_file_holds_is_refused_before_reading(cli, tmp_path):
+    import io
+
+    from numpy.lib import format as npy
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    (tmp_path / "h.npy").write_bytes(header.getvalue() + bytes(40))
+    r = cli("eval", "x", "--at", f"x=@{tmp_path / 'h.npy'}")
+    assert r.code == 2 and "header says 1,000,000,000,000 elements" in r.err and "holds 40 bytes" in r.err
+    (tmp_path / "ok.json").write_text('[[1, 2], ["nan", "-inf"]]')     # gradcli's own spelling reads back
+    assert cli("eval", "x", "--at", f"x=@{tmp_path / 'ok.json'}", "--json").json()["value"] == [[1, 2], ["nan", "-inf"]]
