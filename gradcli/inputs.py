@@ -40,7 +40,7 @@ def load(path_text: str):
                                      hint="gradcli computes with real numbers: save the real part")
         elif suffix == ".json":
             with open(path, encoding="utf-8") as f:
-                data = _numbers(json.load(f), path_text)
+                data = numbers(json.load(f), path_text)
         else:
             with warnings.catch_warnings():         # an empty file: our error below, not NumPy's warning
                 warnings.simplefilter("ignore", UserWarning)
@@ -99,7 +99,7 @@ def _npy(path, path_text: str):
 _NAMED = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
 
-def _numbers(data, path_text: str):
+def numbers(data, path_text: str):
     """JSON nested lists of numbers; "nan", "inf" and "-inf" as gradcli's own
     JSON writes them. null, other strings, true/false and objects are refused
     (naming where), rather than read as nan or as numbers."""
@@ -111,7 +111,7 @@ def _numbers(data, path_text: str):
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return v
         what = {type(None): "null", bool: "true/false", str: f"the string {v!r}", dict: "an object"}.get(type(v), "")
-        raise InputFileError(f"{path_text}: {what or type(v).__name__} at {where or 'the top'} is not a number",
+        raise InputFileError(f"{path_text}: {what or type(v).__name__}{' at ' + where if where else ''} is not a number",
                              hint='JSON arrays of numbers; nan and infinities as "nan", "inf", "-inf"')
     return fix(data, "")
 

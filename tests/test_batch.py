@@ -557,3 +557,19 @@ def test_an_unreadable_directory_is_a_record_not_silence(cli, tmp_path, monkeypa
     records = jsonl(r.out)
     assert r.code == 1 and records[0]["value"] == 2.0
     assert records[1]["file"].endswith("locked") and "cannot read this directory" in records[1]["error"]["message"]
+
+
+@pytest.mark.parametrize("record, says", [
+    ('"value": "abc"', "its 'value': the string 'abc' is not a number"),
+    ('"value": 2.0, "source": ["x*2"]', "its 'source' is not what a --jsonl record holds"),
+    ('"value": NaN', "NaN is not JSON"),
+    ('"value": 2.0, "grads": {"x": [null]}', "its gradient of 'x': null at [0] is not a number"),
+])
+def test_a_malformed_compare_file_is_one_message(cli, tmp_path, record, says):
+    """Issue 18: --compare files are checked record by record; exit 2, never an internal error."""
+    (tmp_path / "p.grad").write_text("x = 1\nx*2\n")
+    (tmp_path / "e.jsonl").write_text('{"file": "%s", "line": 2, "source": "x*2", %s}\n'
+                                      % (tmp_path / "p.grad", record))
+    r = cli("run", str(tmp_path / "p.grad"), "--compare", str(tmp_path / "e.jsonl"), "--json")
+    assert r.code == 2 and says in r.err and "internal" not in r.err + r.out, r.err
+    assert json.loads(r.out)["error"]["kind"] == "input_file"

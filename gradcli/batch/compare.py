@@ -27,13 +27,38 @@ def load_expected(path: str) -> list[dict]:
         if not line.strip():
             continue
         try:
-            r = json.loads(line)
+            r = json.loads(line, parse_constant=_no_constant)
         except ValueError as e:
             raise InputFileError(f"--compare {path}, line {n}: not a JSON record ({e})", hint=hint) from None
         if not isinstance(r, dict) or not isinstance(r.get("file"), str):
             raise InputFileError(f"--compare {path}, line {n}: a record needs a 'file'", hint=hint)
-        records.append(r)
+        records.append(_checked(r, f"--compare {path}, line {n}"))
     return records
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON: gradcli writes nan and infinities as \"nan\", \"inf\", \"-inf\"")
+
+
+def _checked(r: dict, where: str) -> dict:
+    """A record's fields of the types a --jsonl record has them: what is
+    compared must be numbers (gradcli's "nan", "inf", "-inf" included), the
+    source text or null, the shape whole numbers; else one message naming it."""
+    from gradcli.errors import InputFileError
+    from gradcli.inputs import numbers
+    if "value" in r:
+        numbers(r["value"], f"{where}, its 'value'")
+    for name, g in (r.get("grads") or {}).items() if isinstance(r.get("grads"), dict) else ():
+        numbers(g, f"{where}, its gradient of {name!r}")
+    wrong = [k for k, ok in (("source", lambda v: v is None or isinstance(v, str)),
+                             ("line", lambda v: v is None or isinstance(v, int) and not isinstance(v, bool)),
+                             ("grads", lambda v: v is None or isinstance(v, dict)),
+                             ("shape", lambda v: isinstance(v, list) and all(isinstance(i, int) for i in v)),
+                             ("error", lambda v: isinstance(v, dict))) if k in r and not ok(r[k])]
+    if wrong:
+        raise InputFileError(f"{where}: its {wrong[0]!r} is not what a --jsonl record holds ({r[wrong[0]]!r:.60})",
+                             hint="write it with: gradcli run FILE... --jsonl > EXPECTED.jsonl")
+    return r
 
 
 def files_of(expected: list[dict]) -> list[str]:
