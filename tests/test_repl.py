@@ -425,3 +425,24 @@ def test_a_rebinding_computed_from_its_dependent_does_not_go_round_in_a_circle()
     repl, io_ = make()
     assert feed(repl, "x = ones(2)", "y = x + 1", "x = y * 2", "x", "y") == [True] * 5
     assert io_.out.split("\n")[:2] == ["[4, 4]", "[2, 2]"] and "recomputed" not in io_.err
+
+
+def test_a_stray_bracket_is_reported_where_the_entry_cannot_go_on_and_the_rest_runs(cli):
+    """As Python's REPL (issue 18): '(' then x1 = 1 is an error at '=', and the following lines run."""
+    r = cli("repl", input="(\nx1 = 1\nx2 = 2\nx2 * 3\n")
+    assert r.code == 1 and "'(' is never closed: expected ')' before '='" in r.err and "2 | x1 = 1" in r.err
+    assert r.out.strip() == "6"
+
+
+def test_a_long_open_bracket_is_parsed_a_logarithmic_number_of_times(monkeypatch):
+    """Accumulating an open entry is linear: it is parsed again only each time it doubles."""
+    import importlib
+    piped = importlib.import_module("gradcli.repl.piped")
+    calls = []
+    real = piped._dead_end
+    monkeypatch.setattr(piped, "_dead_end", lambda text: calls.append(len(text)) or real(text))
+    repl, io_ = make()
+    lines = ["x = ["] + [f"{i}," for i in range(5000)] + ["0]", "sum(x)"]
+    assert piped.piped(repl, io.StringIO("\n".join(lines) + "\n")) == 0
+    assert io_.out.strip() == str(sum(range(5000)))
+    assert len(calls) <= 13                 # 2, 4, ..., 4096 lines
