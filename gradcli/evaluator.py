@@ -13,10 +13,10 @@ from gradcli import ast, subscripts
 from gradcli.autograd import Tensor
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
-from gradcli.ops.binding import ALIASES, TENSOR_KINDS, given
+from gradcli.ops.binding import given, param_kinds, receiver_place
 from gradcli.ops.core import Results, call
 from gradcli.spellings import PREFIX_HINT, PREFIXES, suggest, unknown_call
-from gradcli.values import Function, describe, not_an_array
+from gradcli.values import Function, describe, not_an_array, within_budget
 from gradcli.vmap import is_vmap, named_function, vmap
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -151,6 +151,8 @@ class Evaluator:
 
     def _enter(self, fn: Function, node: ast.Call, args: list, active: list[Function]):
         """Check a user function call and give its body's environment."""
+        if not active:                      # the outermost call: what it inlines, measured before it runs
+            within_budget(fn, self.session.env, node.span)
         names = [f.name for f in active]
         if fn.name in names:
             chain = " -> ".join(names[names.index(fn.name):] + [fn.name])
@@ -208,7 +210,7 @@ class Evaluator:
         kwargs = {k.name: v for k, v in zip(node.keywords, args[npos:])}
         positional = args[:npos]
         if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
-            positional.insert(_receiver_place(op), positional.pop(0))
+            positional.insert(receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
         if op.impl is None:
             return call(op, *tensors, bk=self.session.bk, **params)
@@ -226,31 +228,10 @@ class Evaluator:
                                       *(METHODS if node.receiver is not None else ())], METHODS)
         if op is None:
             return [False] * len(_call_children(node))
-        kind = _param_kinds(op)
+        kind = param_kinds(op)
         args = ([node.receiver] if node.receiver is not None else []) + node.args
         return ([kind(i, None) in _SEQ_KINDS and isinstance(a, ast.List) for i, a in enumerate(args)]
                 + [kind(None, k.name) in _SEQ_KINDS and isinstance(k.value, ast.List) for k in node.keywords])
-
-
-def _param_kinds(op):
-    """(position, keyword) -> the kind of parameter that argument fills."""
-    params = op.params
-
-    def kind(i, name):
-        if name is not None:
-            name = ALIASES.get(name, name)
-            return next((p.kind for p in params if p.name == name), None)
-        for j, p in enumerate(params):
-            if p.variadic or j == i:
-                return p.kind
-        return None
-    return kind
-
-
-def _receiver_place(op) -> int:
-    """Where x goes in x.f(...): f's first array parameter (the first, but
-    for the few ops that take a number first, as polygamma(n, x))."""
-    return next((i for i, p in enumerate(op.params) if p.kind in TENSOR_KINDS), 0)
 
 
 def _call_children(node: ast.Call) -> list:

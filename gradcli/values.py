@@ -4,6 +4,7 @@ one stands where an array is needed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from gradcli import ast
 from gradcli.autograd import Tensor
@@ -18,6 +19,48 @@ class Function:
     params: list[str]
     body: ast.Node
     span: object
+
+    @cached_property
+    def outline(self) -> tuple[int, tuple[str, ...]]:
+        """The body's size in nodes, and the names of the functions it calls (once each call)."""
+        nodes = list(ast.walk(self.body))
+        return len(nodes), tuple(n.func for n in nodes if isinstance(n, ast.Call))
+
+
+INLINE_BUDGET = 10_000_000      # operations a call may record once the functions it calls are inlined
+
+
+def inline_cost(fn: Function, env) -> int:
+    """The operations calling fn records, every user function it calls
+    inlined: its body's nodes, plus the cost of each call it makes (a
+    function that calls another twice doubles it). Without recursion, so a
+    long chain of functions is measured as easily as a short one; a cycle
+    counts once (calling it is refused where it runs)."""
+    cost: dict[int, int] = {}
+    stack = [(fn, False)]
+    while stack:
+        f, done = stack.pop()
+        size, called = f.outline
+        calls = [env[name] for name in called if isinstance(env.get(name), Function)]
+        if done:
+            cost[id(f)] = size + sum(cost.get(id(g), 0) for g in calls)
+        elif id(f) not in cost:
+            cost[id(f)] = 0                 # being measured: a cycle back to it adds nothing
+            stack.append((f, True))
+            stack += [(g, False) for g in calls if id(g) not in cost]
+    return cost[id(fn)]
+
+
+def within_budget(fn: Function, env, span) -> None:
+    """A call that would inline more than INLINE_BUDGET operations is refused
+    before it runs, with its size (a graph of 2^40 nodes would otherwise fill
+    the memory for minutes before failing)."""
+    from gradcli.errors import ComputeError
+    cost = inline_cost(fn, env)
+    if cost > INLINE_BUDGET:
+        raise ComputeError(f"calling {fn.name} would record about {cost:.2g} operations (the limit is "
+                           f"{INLINE_BUDGET:,})", span, hint="a function that calls another twice doubles "
+                           "the graph at each level: bind a value once and use the name twice")
 
 
 def describe(value) -> str:

@@ -309,3 +309,13 @@ def test_a_ragged_list_names_its_rows_in_order():
     with pytest.raises(ShapeError) as e:
         gradcli.evaluate("[[1, 2], [3]]")
     assert "item 1 has shape (2,), item 2 (1,)" in e.value.message
+
+
+def test_a_call_that_would_inline_too_much_is_refused_before_it_runs():
+    """Issue 18: 43 functions each calling the previous twice inline to 2^43 nodes; refused at once, with the size."""
+    program = "\n".join(["f0(x) = x*2", *(f"f{i}(x) = f{i - 1}(x) + f{i - 1}(x)" for i in range(1, 43)), "f42(1)"])
+    with pytest.raises(gradcli.ComputeError, match=r"calling f42 would record about 3\.5e\+13 operations") as e:
+        gradcli.evaluate(program)
+    assert e.value.span.line == 44
+    chain = "\n".join(["f0(x) = x*2", *(f"f{i}(x) = f{i - 1}(x) + 1" for i in range(1, 2000)), "f1999(1)"])
+    assert float(gradcli.evaluate(chain).value) == 2001      # long but small: measured without recursion

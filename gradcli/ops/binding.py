@@ -239,3 +239,24 @@ def _tensor(v, bk, what):
     if isinstance(v, tuple):
         return table().stack(*[_tensor(i, bk, what) for i in v], axis=0)
     raise ArgumentError(f"{what} must be an array or a number")
+
+
+def param_kinds(op):
+    """(position, keyword) -> the kind of parameter that argument fills."""
+    params = op.params
+
+    def kind(i, name):
+        if name is not None:
+            name = ALIASES.get(name, name)
+            return next((p.kind for p in params if p.name == name), None)
+        for j, p in enumerate(params):
+            if p.variadic or j == i:
+                return p.kind
+        return None
+    return kind
+
+
+def receiver_place(op) -> int:
+    """Where x goes in x.f(...): f's first array parameter (the first, but
+    for the few ops that take a number first, as polygamma(n, x))."""
+    return next((i for i, p in enumerate(op.params) if p.kind in TENSOR_KINDS), 0)
