@@ -152,3 +152,16 @@ def test_vmap_nests_falls_back_item_by_item_and_checks_its_arguments():
                              ("f(a) = a; vmap(f, 2)", "maps over the first axis")):
         with pytest.raises(GradcliError, match=message):
             gradcli.evaluate(program, x=[1.0, 2.0])
+
+
+def test_a_jacobian_too_large_is_refused_and_a_large_one_runs_in_chunks(monkeypatch):
+    """Issue 18: a 10,000-variable Hessian (763 MiB) is refused with its size at once; under a small
+    budget of cotangents the seeds run in chunks, with the same numbers."""
+    with pytest.raises(GradcliError, match=r"the Jacobian would hold 100,000,000 numbers \(763 MiB\)"):
+        gradcli.evaluate("hessian(sum(x^3), x)", x=np.ones(10_000))
+    from gradcli.ops import calculus
+    x = np.random.default_rng(6).normal(size=7)
+    whole = gradcli.evaluate("hessian(logsumexp(x, 0) * sum(x^3), x)", x=x).value
+    monkeypatch.setattr(calculus, "JACOBIAN_BUDGET", 1_000)         # bytes: a row or two a pass
+    np.testing.assert_allclose(gradcli.evaluate("hessian(logsumexp(x, 0) * sum(x^3), x)", x=x).value, whole,
+                               rtol=1e-13, atol=1e-13)

@@ -4,9 +4,9 @@ grad(sum(grad(y, x)), x) is a second derivative. They sit above the table
 (they are computed with its operations), not in the engine."""
 from __future__ import annotations
 
-from gradcli.autograd import Tensor, gradients
+from gradcli.autograd import Tensor, gradients, toposort
 from gradcli.autograd.tensor import new_batch_level
-from gradcli.errors import NotScalarError
+from gradcli.errors import ComputeError, NotScalarError
 from gradcli.ops.core import F, Op
 
 
@@ -18,18 +18,36 @@ def grad(y: Tensor, x: Tensor) -> Tensor:
     return F.zeros_like(x) if g is None else g
 
 
+JACOBIAN_BUDGET = 256 * 2**20       # bytes of cotangents a batch of seeds may hold at once
+JACOBIAN_LIMIT = 256 * 2**20        # bytes a Jacobian (or Hessian) may hold: a 5,000-variable Hessian
+
+
 def jacobian(y: Tensor, x: Tensor) -> Tensor:
-    """d y / d x, shape y.shape + x.shape, in one reverse pass: its seed is a
-    batch of cotangents, the rows of the identity, and every rule runs once
-    on the batch (ops/batching.py), as JAX's jacrev does with vmap."""
+    """d y / d x, shape y.shape + x.shape: reverse passes whose seed is a
+    batch of cotangents, rows of the identity, every rule run once on the
+    batch (ops/batching.py), as JAX's jacrev does with vmap. One pass when
+    the batch fits JACOBIAN_BUDGET, else the rows in chunks that do (a
+    Hessian of 10,000 variables would otherwise hold 800 MB per node)."""
     if y.size == 0:                     # y has no elements: neither has its Jacobian
         return F.zeros(shape=y.shape + x.shape, bk=x.bk)
-    seed = Tensor(y.bk.xp.reshape(y.bk.xp.eye(y.size, dtype=y.bk.dtype), (y.size,) + y.shape), y.bk, const=True)
-    seed.batch = new_batch_level()
-    g = gradients(y, [x], seed=seed, create_graph=True).get(id(x))
-    if g is None:
-        return F.zeros(shape=y.shape + x.shape, bk=x.bk)
-    return F.reshape(g, shape=y.shape + x.shape)
+    numbers = y.size * x.size
+    if numbers * y.bk.xp.dtype(y.bk.dtype).itemsize > JACOBIAN_LIMIT:
+        size = numbers * y.bk.xp.dtype(y.bk.dtype).itemsize / 2**20
+        raise ComputeError(f"the Jacobian would hold {numbers:,} numbers ({size:,.0f} MiB), more than gradcli "
+                           f"computes at once ({JACOBIAN_LIMIT // 2**20} MiB)",
+                           hint="differentiate a smaller piece, or reduce y to a scalar and use grad()")
+    xp = y.bk.xp
+    per_row = 8 * sum(t.size for t in toposort(y, lambda t: iter(t.parents)))
+    rows = max(1, min(y.size, JACOBIAN_BUDGET // max(per_row, 1)))
+    parts = []
+    for start in range(0, y.size, rows):
+        n = min(rows, y.size - start)
+        seed = Tensor(xp.reshape(xp.eye(n, y.size, start, dtype=y.bk.dtype), (n,) + y.shape), y.bk, const=True)
+        seed.batch = new_batch_level()
+        g = gradients(y, [x], seed=seed, create_graph=True).get(id(x))
+        parts.append(F.zeros(shape=(n,) + x.shape, bk=x.bk) if g is None else F.reshape(g, shape=(n,) + x.shape))
+    whole = parts[0] if len(parts) == 1 else F.concat(*parts, axis=0)
+    return F.reshape(whole, shape=y.shape + x.shape)
 
 
 def hessian(y: Tensor, x: Tensor) -> Tensor:
