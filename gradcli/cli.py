@@ -155,39 +155,39 @@ def grad_command(program, file, at, wrt, depth, full, node_grads, hessian, swept
             raise
         print_warnings(opts, session)
         if hessian:
-            return console.show_hessian(opts, source, y, session, grads, list(wrt))
+            from gradcli.curvature import story
+            return console.show_hessian(opts, source, y, session, grads, story(y, session, list(wrt)))
         flows = api.flows(y, session) if node_grads else None
         console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full, flows=flows)
     boundary(opts, work)
 
 
-@main.command("graph", epilog='\b\nExample:\n  gradcli graph "x = ones(2); z = 4*x*x; norm(z)" --format dot')
+@main.command("graph", epilog='\b\nExamples:\n  gradcli graph "x = ones(2); z = 4*x*x; norm(z)" --format dot\n'
+                              '  gradcli graph "sum(x - y)" --at x="[1, 2]" --at y=3 --format svg --output g.svg')
 @program_options
-@click.option("--format", "format_", type=click.Choice(["tree", "dot", "json"]), default="tree", show_default=True)
+@click.option("--format", "format_", type=click.Choice(["tree", "dot", "json", "svg", "png"]), default=None,
+              help="The tree by default (json with --json); svg and png are drawn by Graphviz's dot program.")
 @click.option("--grads", is_flag=True, help="Show the gradient flowing into every node.")
 @click.option("--depth", type=click.IntRange(1), default=None, help="Levels of the tree drawn.")
 @click.option("--full", is_flag=True, help="Draw the whole tree, however large.")
+@click.option("--output", metavar="FILE", default=None, help="Write the dot, json, svg or png to FILE.")
 @common_options
-def graph_command(program, file, at, format_, grads, depth, full, **kw):
+def graph_command(program, file, at, format_, grads, depth, full, output, **kw):
     """The computational graph alone, as a tree, Graphviz DOT or JSON."""
     opts = options_from(kw)
 
     def work():
         from gradcli import api
-        from gradcli.render import console, graph, jsonout
+        from gradcli.render import console, graph
         from gradcli.report import snapshot
-        if opts.json and format_ != "json":
-            raise UsageError(f"--json prints the graph as JSON: give --format json or --json, not --format {format_}")
+        kind, dot = graph.destination(format_, opts.json, output)     # refused before the program runs
         source, origin, session, y = prepare(opts, program, file, at)
         print_warnings(opts, session)
         node_grads = api.flows(y, session) if grads and y.size == 1 else None
-        if opts.json or format_ == "json":
-            jsonout.dump(graph.to_json(snapshot(y, fold=False, node_grads=node_grads), source))
-        elif format_ == "dot":
-            opts.out.file.write(graph.to_dot(snapshot(y, node_grads=node_grads), opts.precision))
-        else:
-            opts.out.print(console.draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full,
-                                        opts.out.width))
+        if kind == "tree":
+            return opts.out.print(console.draw(snapshot(y, node_grads=node_grads), opts.precision, depth, full,
+                                               opts.out.width))
+        graph.emit(opts.out.file, graph.text(kind, y, source, opts.precision, node_grads), kind, dot, output)
     boundary(opts, work)
 
 
@@ -196,8 +196,10 @@ def graph_command(program, file, at, format_, grads, depth, full, **kw):
 @click.option("--wrt", multiple=True, metavar="NAME", help="Only these inputs (repeatable).")
 @click.option("--tol", type=Tolerance(), default=1e-6, show_default=True,
               help="Largest accepted error, relative to max(1, |gradient|).")
+@click.option("--per-op", is_flag=True,
+              help="Also check each operation's own gradient rule, and name the first that is wrong.")
 @common_options
-def check_command(program, file, at, wrt, tol, **kw):
+def check_command(program, file, at, wrt, tol, per_op, **kw):
     """Autograd against finite differences (exit 1 if they differ)."""
     opts = options_from(kw)
 
@@ -214,14 +216,16 @@ def check_command(program, file, at, wrt, tol, **kw):
         if y.size != 1:
             raise NotScalarError.needed_by("check", y.shape)
         results = checking.compare(replay, y, session, list(wrt), tol)
-        if opts.json:
-            jsonout.dump(check.to_json(source, results, tol))
-        else:
-            check.show(opts.out, y.item(), results, tol, opts.precision)
         if not results:
             raise UsageError("the result depends on no input, so there is no gradient to check",
                              hint="bind an input with --at NAME=EXPR")
-        checking.verdict(results, tol)
+        rules = checking.per_op(y, session, tol) if per_op else None
+        if opts.json:
+            jsonout.dump(check.to_json(source, results, tol, rules))
+            opts.json = False       # that was the one document; a disagreement is told on stderr alone
+        else:
+            check.show(opts.out, y.item(), results, tol, opts.precision, rules)
+        checking.verdict(results, tol, rules=rules)
     boundary(opts, work)
 
 
@@ -240,14 +244,15 @@ def functions_command(name, **kw):
 
 @main.command("explain", epilog='\b\nExample:\n  gradcli explain "x = ones(2); z = 4*x*x; y = z.norm(); y"')
 @program_options
-@click.option("--full", is_flag=True, help=f"Show every step (otherwise the first {STEPS}).")
+@click.option("--full", is_flag=True, help=f"Show every step and every term of every sum (otherwise the "
+              f"first {STEPS} steps, and a long sum's first and last terms).")
 @common_options
 def explain_command(program, file, at, full, **kw):
     """The backward pass, one chain-rule step at a time, in numbers."""
     opts = options_from(kw)
 
     def work():
-        from gradcli.explain import trace
+        from gradcli.explaining import trace
         from gradcli.render import explain, jsonout
         source, origin, session, y = prepare(opts, program, file, at)
         ex = trace(y, session, source)
@@ -260,35 +265,36 @@ def explain_command(program, file, at, full, **kw):
 
 
 @main.command("plot", epilog='\b\nExamples:\n  gradcli plot "sin(x)" --at x=-3:3\n'
-                             '  gradcli plot "x^3 - 3*x" --at x=-pi:pi --points 200')
+                             '  gradcli plot "x^3 - 3*x" --at x=-pi:pi --points 200 --order 2\n'
+                             '  gradcli plot "sin(x)*x" --at x=-3:3 --output plot.svg')
 @program_options
 @click.option("--points", type=click.IntRange(2, 10_000), default=POINTS, show_default=True,
               help="Points sampled over the range, ends included.")
 @click.option("--height", type=click.IntRange(4, 100), default=HEIGHT, show_default=True,
               help="Rows of the chart.")
 @click.option("--ylim", metavar="LO:HI", default=None,
-              help="The range of the vertical axis (default: every finite value of f and df/dx).")
+              help="The range of the vertical axis (default: every finite value of the curves).")
+@click.option("--order", type=click.Choice(["1", "2"]), default="1", show_default=True,
+              help="2 adds the second derivative, d²f/dx² (by autograd too).")
+@click.option("--output", metavar="FILE", default=None,
+              help="Write the chart to FILE, .svg or .png (needs gradcli[plot]), instead of the terminal.")
 @common_options
-def plot_command(program, file, at, points, height, ylim, **kw):
-    """f and its derivative over a range (--at x=A:B), in the terminal."""
+def plot_command(program, file, at, points, height, ylim, order, output, **kw):
+    """f and its derivative over a range (--at x=A:B), in the terminal.
+
+    --output NAME.svg (or .png) draws it in a file instead."""
     opts = options_from(kw)
 
     def work():
-        import os
-
-        from rich.text import Text
-
         from gradcli import plot as sampling
-        from gradcli.render import jsonout
         from gradcli.render import plot as chart
         source, origin = read_program(program, file)
         name, lo, hi, fixed, limits = sampling.ranges(at, ylim)
-        s = sampling.sample(opts, source, origin, name, lo, hi, parse_at(fixed), points)
-        if opts.json:
-            jsonout.dump(chart.to_json(s))
-            return
-        color = not (opts.no_color or os.environ.get("NO_COLOR"))
-        opts.out.print(chart.draw(s, opts.out.width, height, opts.precision, color, limits), soft_wrap=True)
-        for line in chart.notes(s, opts.precision, limits):
-            opts.out.print(Text(line, style="dim"))
+        if output:      # a bad name, or no matplotlib, before any work
+            from gradcli.render import figure
+            figure.check(output)
+        s = sampling.sample(opts, source, origin, name, lo, hi, parse_at(fixed), points, int(order))
+        if output:
+            figure.write(s, output, opts.precision, limits)
+        chart.show(opts, s, height, limits, output)
     boundary(opts, work)

@@ -129,7 +129,7 @@ def check(program: str, at: dict | None = None, *, wrt=None, tol: float = 1e-6, 
 
 def explain(program: str, at: dict | None = None, *, seed=0, **inputs) -> Explain:
     """The backward pass of the program's scalar result, one step at a time."""
-    from gradcli.explain import trace
+    from gradcli.explaining import trace
     from gradcli.render import explain as shown
     session = api.setup(api.merged(at, inputs), seed=seed)
     session.unbound = api.API_UNBOUND

@@ -21,6 +21,17 @@ class Samples:
     df: object
     dtype: str
     depends: bool       # whether f depends on the input at all
+    d2f: object = None  # --order 2: d2f/dx2 at each point, by autograd too
+
+    def curves(self) -> dict:
+        """The curves as drawn (key -> values, f first): a derivative is left
+        out (nan) wherever f is nan or infinite. Autograd gives log(x) the
+        derivative 1/x at x < 0, where log(x) is nan: the slope of a curve
+        that is not there would mislead."""
+        import numpy
+        gone = ~numpy.isfinite(self.f)
+        derivatives = {"df": self.df} if self.d2f is None else {"df": self.df, "d2f": self.d2f}
+        return {"f": self.f, **{k: numpy.where(gone, numpy.nan, v) for k, v in derivatives.items()}}
 
 
 # ---- the range
@@ -106,9 +117,11 @@ def ranges(at: tuple[str, ...], ylim: str | None):
 
 
 # ---- sampling
-def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict, n: int) -> Samples:
-    """f and df/dx at n evenly spaced points, in one vectorized pass of the
-    program (gradcli/sweeps.py): each point as its own run would give it."""
+def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict, n: int,
+           order: int = 1) -> Samples:
+    """f and df/dx (and d2f/dx2 with order 2) at n evenly spaced points, in
+    one vectorized pass of the program (gradcli/sweeps.py): each point as
+    its own run would give it."""
     import numpy
 
     from gradcli.errors import NotScalarError
@@ -116,9 +129,9 @@ def sample(opts, source: str, origin, name: str, lo: float, hi: float, at: dict,
     # Floating-point warnings are not printed: nan points are expected
     # here, and notes() counts them instead.
     s = sweeps.run(source, {name: numpy.linspace(lo, hi, n)}, at, device=opts.device, dtype=opts.dtype,
-              seed=opts.seed, origin=origin)
+              seed=opts.seed, origin=origin, order=order)
     if s.grads is None:
         raise NotScalarError.needed_by("plot", s.value.shape[1:])
     xs = s.at[name].astype(s.dtype).astype(float)       # the points as the dtype holds them
     return Samples(source, name, lo, hi, xs, s.value.reshape(n).astype(float), s.grads[name].reshape(n),
-                   s.dtype, name in s.reads)
+                   s.dtype, name in s.reads, None if s.second is None else s.second[name].reshape(n))

@@ -19,6 +19,7 @@ class GraphNode:
     parents: list[int] = field(default_factory=list)
     text: str | None = None    # a folded call's source text
     scope: int | None = None   # unfolded: the id of the call node this belongs to
+    args: list = field(default_factory=list)   # the parameter each parent fills, where that matters (args_of)
 
     @property
     def label(self) -> str:
@@ -31,9 +32,37 @@ class Graph:
     nodes: dict[int, GraphNode]
 
     def edges(self):
+        """(from, to, arg): arg names the parameter the edge fills, or is None."""
         for n in self.nodes.values():
-            for p in n.parents:
-                yield p, n.id
+            for p, arg in zip(n.parents, n.args or [None] * len(n.parents)):
+                yield p, n.id, arg
+
+
+# Binary operations whose two inputs play one role, so that they can trade
+# places without changing the value (nor, then, the gradients): their edges
+# need no name. dot is here since it takes vectors alone (torch.dot); the
+# losses are not, symmetric as mse_loss is, since x and target differ in
+# role. Every other operation with several inputs names each edge after the
+# parameter it fills: a - b, a @ b or where(cond, a, b) read differently
+# with the inputs swapped. tests/test_graph_pictures.py holds the set to the table.
+COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "hypot", "logaddexp", "logaddexp2", "eq", "ne",
+                         "dot", "cosine_similarity"})
+
+
+def args_of(op, n: int) -> list:
+    """The parameter names of a node's n parents, in order; None for each
+    where one input or a commutative op leaves nothing to tell apart, or
+    where the names are not sure: a folded call's parents are the arguments
+    its text gave, all the required ones and the optional ones named, so
+    two of layer_norm's x, weight=1, bias=0 could be either pair."""
+    params = op.tensor_params if op is not None else ()
+    if n < 2 or not params or op.name in COMMUTATIVE:
+        return [None] * n
+    if params[0].kind == "tensors":             # stack(xs), einsum(eq, *operands): one parameter, many inputs
+        return [f"{params[0].name}[{i}]" for i in range(n)]
+    names = [p.name for p in params]
+    required = [p.name for p in params if p.required]
+    return names if n == len(names) else required if n == len(required) else [None] * n
 
 
 def snapshot(root: Tensor, fold: bool = True, node_grads: dict | None = None) -> Graph:
@@ -41,6 +70,7 @@ def snapshot(root: Tensor, fold: bool = True, node_grads: dict | None = None) ->
     as one node; node_grads (tensor id -> Tensor) adds every node's gradient.
     Long: one iterative walk that discovers the nodes, folds calls and numbers
     them; split up, its state would travel between three functions."""
+    from gradcli.ops import TABLE       # loaded by the program that made root: free here
     to_host = root.bk.to_host
     ids: dict[int, int] = {}           # key (tensor id or scope id) -> node id
     nodes: dict[int, GraphNode] = {}
@@ -99,13 +129,19 @@ def snapshot(root: Tensor, fold: bool = True, node_grads: dict | None = None) ->
             kind, op, text = "constant", None, None
         else:
             kind, op, text = ("intermediate" if t.name else "op"), t.op.name, None
+        if k[0] != "s":
+            args = args_of(t.op, len(parents))
+        elif t.scope.args:                       # a folded call: its parents are its arguments
+            args = args_of(TABLE.get(t.scope.func), len(parents))
+        else:                                    # ...or what its nodes read: no parameter to name
+            args = [None] * len(parents)
         grad = None
         if t.grad is not None:
             grad = to_host(t.grad)
         elif node_grads is not None and id(t) in node_grads:
             grad = to_host(node_grads[id(t)].data)
         node = GraphNode(ids[k], kind, op, t.key or t.name, t.shape, to_host(t.data), grad,
-                         [ids[key_of(p)] for p in parents], text)
+                         [ids[key_of(p)] for p in parents], text, args=args)
         if not fold and t.scope is not None:
             node.scope = scope_ids.setdefault(id(t.scope), len(scope_ids))
         nodes[node.id] = node

@@ -5,7 +5,10 @@ the points, and every op of the program runs once on all of them. The points
 are independent, so one backward pass from the sum over the points gives each
 point's gradient. A sweep larger than a memory budget runs in chunks, with
 the same results. A program that cannot run on a batch in one pass (it calls
-grad(), say) is evaluated point by point instead, with the same results."""
+grad(), say) is evaluated point by point instead, with the same results.
+With order=2, each point's second derivative along each swept (scalar) input
+comes too, by autograd: the gradient is kept as a graph and differentiated
+again (gradcli plot --order 2)."""
 from __future__ import annotations
 
 import itertools
@@ -36,6 +39,7 @@ class Sweep:
     chunks: int = 1             # passes made
     vectorized: bool = True     # False: evaluated point by point (the program calls grad(), say)
     events: list = field(default_factory=list)  # floating-point events, one of each message
+    second: dict | None = None  # order=2: name -> (points,) d2 value/d name2 of each swept input
 
     @property
     def points(self) -> int:
@@ -73,11 +77,12 @@ def sweep(program: str, at: dict | None = None, *, grid=False, chunk=None, wrt=N
 
 
 def run(source: str, swept: dict, at: dict | None = None, *, grid: bool = False, chunk: int | None = None,
-        wrt=None, device="cpu", dtype="float64", seed=0, origin=None, progress=None) -> Sweep:
+        wrt=None, device="cpu", dtype="float64", seed=0, origin=None, progress=None, order: int = 1) -> Sweep:
     """The program at every point of the swept inputs (name -> values along a
     leading axis); at binds the others. wrt names other inputs whose gradient
-    is wanted at each point too. progress(done, total), if given, is told
-    after each chunk."""
+    is wanted at each point too. order=2 adds each point's second derivative
+    along each swept input (a number at each point). progress(done, total),
+    if given, is told after each chunk."""
     from gradcli.autograd import toposort
     from gradcli.parse import parse
     values = points(swept, grid)
@@ -86,6 +91,8 @@ def run(source: str, swept: dict, at: dict | None = None, *, grid: bool = False,
         raise UsageError("the sweep has no points", hint="give the swept inputs a leading axis of points")
     if chunk is not None and chunk < 1:
         raise UsageError(f"--chunk {chunk}: a chunk holds at least one point")
+    if order == 2:
+        _check_scalar_points(values)
     program = parse(source, origin)
     wrt = [w for w in wrt or () if w not in values]
     # The first point alone, as an ordinary run: its errors speak of one
@@ -94,21 +101,41 @@ def run(source: str, swept: dict, at: dict | None = None, *, grid: bool = False,
                         device=device, dtype=dtype, seed=seed)
     y = api.run_program(source, session, program=program)
     per_point = sum(t.data.nbytes for t in toposort(y, lambda t: iter(t.parents)))
+    # order 2 keeps the backward pass as a graph too (about twice the
+    # forward's): a chunk holds a third as many points.
+    per_point *= 3 if order == 2 else 1
     size = chunk or max(1, min(total, BUDGET // max(per_point, 1)))
     parts = []
     try:
         for start in range(0, total, size):
             parts.append(_pass(source, program, values, at, start, min(start + size, total), wrt,
-                               device, dtype, seed))
+                               device, dtype, seed, order))
             if progress:
                 progress(min(start + size, total), total)
     except _PointByPoint:
-        return _point_by_point(source, program, values, at, wrt, device, dtype, seed, progress)
+        return _point_by_point(source, program, values, at, wrt, device, dtype, seed, progress, order)
     value = numpy.concatenate([p.value for p in parts])
-    grads = None if any(p.grads is None for p in parts) else \
-        {k: numpy.concatenate([p.grads[k] for p in parts]) for k in parts[0].grads}
-    return Sweep(source, list(values), values, value, grads, dtype, parts[0].reads, len(parts), True,
-                 _once([e for p in parts for e in p.events]))
+    return Sweep(source, list(values), values, value, _joined(parts, "grads"), dtype, parts[0].reads, len(parts),
+                 True, _once([e for p in parts for e in p.events]), _joined(parts, "second"))
+
+
+def _joined(parts, kind: str) -> dict | None:
+    """The chunks' gradients (kind "grads") or second derivatives ("second"),
+    by key, joined along the points; None where the chunks have none."""
+    if any(getattr(p, kind) is None for p in parts):
+        return None
+    return {k: numpy.concatenate([getattr(p, kind)[k] for p in parts]) for k in getattr(parts[0], kind)}
+
+
+def _check_scalar_points(values: dict) -> None:
+    """Second derivatives are taken along an input that is one number at each
+    point: for a vector, the gradient of the summed gradient would mix the
+    Hessian's entries (its row sums), not give its diagonal."""
+    for name, a in values.items():
+        if a.ndim > 1:
+            raise UsageError(f"second derivatives are taken along an input that is one number at each point, "
+                             f"and {name} has shape {a.shape[1:]} at each point",
+                             hint="sweep a scalar input, or use hessian() in the program")
 
 
 class _PointByPoint(Exception):
@@ -121,9 +148,10 @@ class _Part:
     grads: dict | None
     reads: set
     events: list
+    second: dict | None = None
 
 
-def _pass(source, program, values, at, start, stop, wrt, device, dtype, seed) -> _Part:
+def _pass(source, program, values, at, start, stop, wrt, device, dtype, seed, order) -> _Part:
     """Points start..stop in one pass."""
     from gradcli.ops.batching import Unbatchable
     n = stop - start
@@ -141,15 +169,33 @@ def _pass(source, program, values, at, start, stop, wrt, device, dtype, seed) ->
         raise _PointByPoint from None
     data = y.data if y.batch == level else session.bk.xp.broadcast_to(y.data, (n,) + tuple(y.data.shape))
     value = session.bk.to_host(data)
-    grads = None
+    grads = second = None
     if value[0].size == 1:
         xs = {**{leaf.key: leaf for leaf in leaves.values()}, **_per_point(session, wrt)}
         seed = Tensor(session.bk.xp.ones_like(y.data), session.bk, const=True)
         with session.evaluating():
-            found = gradients(y, list(xs.values()), seed=seed) if y.requires_grad else {}
+            found = gradients(y, list(xs.values()), seed=seed, create_graph=order == 2) if y.requires_grad else {}
+            if order == 2:
+                second = _second(session, found, {leaf.key: leaf for leaf in leaves.values()})
         grads = {k: _per_item(session, found.get(id(x)), x, n) for k, x in xs.items()}
     reads = {leaf.key for leaf in autograd.reaches(y, list(leaves.values()))}
-    return _Part(value, grads, reads, list(session.ctx.events))
+    return _Part(value, grads, reads, list(session.ctx.events), second)
+
+
+def _second(session, found: dict, leaves: dict) -> dict:
+    """Each point's second derivative along each leaf, from the first
+    gradients `found` (kept as a graph): the gradient of their sum over the
+    points. The points are independent, so what reaches a point is that
+    point's own d2f/dx2 (the other points' terms are zero)."""
+    bk = session.bk
+    out = {}
+    for key, x in leaves.items():
+        g = found.get(id(x))
+        h = None
+        if g is not None and g.requires_grad:       # else the gradient is a constant: f'' is 0
+            h = gradients(g, [x], seed=Tensor(bk.xp.ones_like(g.data), bk, const=True)).get(id(x))
+        out[key] = numpy.zeros(tuple(x.data.shape)) if h is None else bk.to_host(h.data)
+    return out
 
 
 def _per_point(session, wrt) -> dict:
@@ -171,9 +217,10 @@ def _per_item(session, g, x, n):
     return bk.to_host(g.data)
 
 
-def _point_by_point(source, program, values, at, wrt, device, dtype, seed, progress) -> Sweep:
+def _point_by_point(source, program, values, at, wrt, device, dtype, seed, progress, order) -> Sweep:
     total = len(next(iter(values.values())))
     rows, grads, events, reads = [], {}, [], set()
+    second = {} if order == 2 else None
     for i in range(total):
         session = api.setup({**(at or {}), **{name: a[i] for name, a in values.items()}},
                             device=device, dtype=dtype, seed=seed)
@@ -183,6 +230,9 @@ def _point_by_point(source, program, values, at, wrt, device, dtype, seed, progr
         if y.size == 1 and grads is not None:
             for k, g in api.differentiate(y, session, list(values) + list(wrt)).items():
                 grads.setdefault(k, []).append(g)
+            if second is not None:
+                for k, h in _second_at_point(session, y, list(values)).items():
+                    second.setdefault(k, []).append(h)
         else:
             grads = None
         events += session.ctx.events
@@ -192,7 +242,17 @@ def _point_by_point(source, program, values, at, wrt, device, dtype, seed, progr
         progress(total, total)
     return Sweep(source, list(values), values, numpy.stack(rows),
                  None if grads is None else {k: numpy.stack(v) for k, v in grads.items()},
-                 dtype, reads, total, False, _once(events))
+                 dtype, reads, total, False, _once(events),
+                 None if grads is None or second is None else {k: numpy.stack(v) for k, v in second.items()})
+
+
+def _second_at_point(session, y, names) -> dict:
+    """One point's second derivative along each swept input, as _second
+    finds it for a batch of points."""
+    leaves = api.targets(y, session, names)
+    with session.evaluating():
+        found = gradients(y, list(leaves.values()), create_graph=True) if y.requires_grad else {}
+        return _second(session, found, leaves)
 
 
 def _once(events) -> list:

@@ -31,8 +31,8 @@ def jacobian(y: Tensor, x: Tensor) -> Tensor:
     if y.size == 0:                     # y has no elements: neither has its Jacobian
         return F.zeros(shape=y.shape + x.shape, bk=x.bk)
     numbers = y.size * x.size
-    if numbers * y.bk.xp.dtype(y.bk.dtype).itemsize > JACOBIAN_LIMIT:
-        size = numbers * y.bk.xp.dtype(y.bk.dtype).itemsize / 2**20
+    if numbers * y.data.dtype.itemsize > JACOBIAN_LIMIT:
+        size = numbers * y.data.dtype.itemsize / 2**20
         raise ComputeError(f"the Jacobian would hold {numbers:,} numbers ({size:,.0f} MiB), more than gradcli "
                            f"computes at once ({JACOBIAN_LIMIT // 2**20} MiB)",
                            hint="differentiate a smaller piece, or reduce y to a scalar and use grad()")

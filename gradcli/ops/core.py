@@ -90,7 +90,7 @@ class Op:
     form: tuple | None = None          # how it reads infix, for explain: ("{a:4} + {b:5}", binding level)
     batch: Any = None                  # how it runs on a batch (ops/batching.py): a rule's name or
                                        # function; None takes its family's BATCH
-    explain: Any = None                # its derivative for explain (see gradcli/explain.py): {param: local
+    explain: Any = None                # its derivative for explain (see gradcli/explaining.py): {param: local
                                        # derivative} if elementwise, else (derivative, what is sent) or
                                        # {param: (derivative, sent)}, or a function of the params giving one
     params: tuple = field(default=(), init=False)

@@ -24,11 +24,9 @@ def show(opts, source: str, y, session, grads: dict | None, *, with_graph: bool 
         opts.out.print(draw(snapshot(y, node_grads=flows), opts.precision, depth, full, opts.out.width))
 
 
-def show_hessian(opts, source: str, y, session, grads: dict, wrt) -> None:
-    """grad --hessian: value and gradients, then the Hessian's story (or the
-    JSON document with a "hessian" field)."""
-    from gradcli.curvature import story
-    s = story(y, session, wrt)
+def show_hessian(opts, source: str, y, session, grads: dict, s) -> None:
+    """grad --hessian: value and gradients, then the Hessian's story s
+    (curvature.Story), or the JSON document with a "hessian" field."""
     if opts.json:
         bk = session.bk
         doc = jsonout.result_document(source, bk.to_host(y.data), y.shape, bk.dtype_name, grads, session.ctx.events)

@@ -3,12 +3,16 @@
 local rule, and what it sends to each argument."""
 from __future__ import annotations
 
-from gradcli.explain import NUMBER, Explanation
+from gradcli.explaining import NUMBER, Explanation
+
+TERMS = 4           # terms shown at each end of a long sum, unless --full
 
 
 def show(opts, ex: Explanation, steps: int | None) -> None:
     """The first `steps` steps (all of them for None), then the inputs'
-    gradients. Long: the page reads top to bottom, and so does this."""
+    gradients; with a limit on the steps, a long sum shows its ends only (an
+    input read by every line of a program adds up thousands of terms).
+    Long: the page reads top to bottom, and so does this."""
     from rich.table import Table
     from rich.text import Text
 
@@ -44,7 +48,8 @@ def show(opts, ex: Explanation, steps: int | None) -> None:
             out.print(title)
             out.print(Text("  " + value, style="dim"))
         start = [("(the start)", step.grad)] if n == 1 else []
-        out.print(_sum_grid(f"  g = dL/d{step.label:9}", step.incoming or start, step.grad, arr))
+        out.print(_sum_grid(f"  g = dL/d{step.label:9}", step.incoming or start, step.grad, arr,
+                            short_sum=steps is not None))
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, min_width=max(min(width, 16) + 6, 16))
         grid.add_column()
@@ -67,7 +72,7 @@ def show(opts, ex: Explanation, steps: int | None) -> None:
     out.print(Text("Gradients of the inputs", style="bold"))
     for key, g, contributions in ex.inputs:
         parts = contributions or [(f"{key} is the result itself", g)]
-        out.print(_sum_grid(f"  dL/d{key}", parts, g, arr, style="bold green"))
+        out.print(_sum_grid(f"  dL/d{key}", parts, g, arr, style="bold green", short_sum=steps is not None))
 
 
 def short(a, precision: int, room: int = 40) -> str:
@@ -86,8 +91,10 @@ def short(a, precision: int, room: int = 40) -> str:
     return text
 
 
-def _sum_grid(head: str, parts: list, total, arr, style="green"):
-    """g = a (from p) + b (from q) = total, written as a column sum."""
+def _sum_grid(head: str, parts: list, total, arr, style="green", short_sum: bool = False):
+    """g = a (from p) + b (from q) = total, written as a column sum; with
+    short_sum, one of more than 2·TERMS + 1 terms shows its first and last
+    TERMS terms and says how many are left out."""
     from rich.table import Table
     from rich.text import Text
     grid = Table.grid(padding=(0, 1))
@@ -100,7 +107,12 @@ def _sum_grid(head: str, parts: list, total, arr, style="green"):
         grid.add_row(head, "=", Text(arr(value), style=style), f"  {frm}" if frm.startswith("(")
                      or frm.endswith("itself") else f"  from {frm}")
         return grid
+    left_out = len(parts) - 2 * TERMS if short_sum and len(parts) > 2 * TERMS + 1 else 0
     for k, (frm, value) in enumerate(parts):
+        if left_out and TERMS <= k < len(parts) - TERMS:
+            if k == TERMS:
+                grid.add_row("", "+", Text(f"… {left_out} more terms", style="dim italic"), "  (--full shows them)")
+            continue
         grid.add_row(head if k == 0 else "", "=" if k == 0 else "+", arr(value), f"  from {frm}")
     grid.add_row("", "=", Text(arr(total), style=style), "")
     return grid

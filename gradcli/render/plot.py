@@ -1,6 +1,7 @@
 """The chart of `gradcli plot`, drawn in the terminal in braille by hand: f
-as a solid line, df/dx dotted, so the two read apart without color too;
-and the samples as JSON."""
+as a solid line, df/dx dotted and d2f/dx2 (--order 2) dashed, so they read
+apart without color too; its legend, notes and the samples as JSON. The
+picture in a file (--output) is render/figure.py's."""
 from __future__ import annotations
 
 import math
@@ -9,7 +10,9 @@ from gradcli.plot import Samples
 
 MAX_WIDTH = 100     # columns of the chart on a wide terminal (2 dots each)
 _BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))   # braille dot (row, column) -> bit
-DASH = (1, 2)       # df/dx: dots on, dots off, along the curve (dotted)
+# Each curve's dots on and off along it (None: solid), and its color.
+DASHES = {"f": None, "df": (1, 2), "d2f": (4, 3)}
+STYLES = {"f": "cyan", "df": "magenta", "d2f": "green"}
 
 
 class Canvas:
@@ -103,12 +106,12 @@ def nice_ticks(lo: float, hi: float, most: int) -> list[float]:
 
 
 def y_range(s: Samples, ylim=None) -> tuple[float, float]:
-    """Every finite value of both curves, with a little room; or --ylim."""
+    """Every finite value of the curves as drawn, with a little room; or --ylim."""
     import numpy
     if ylim is not None:
         return ylim
-    both = numpy.concatenate([s.f, s.df])
-    finite = both[numpy.isfinite(both)]
+    drawn = numpy.concatenate(list(s.curves().values()))
+    finite = drawn[numpy.isfinite(drawn)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     if hi - lo < 1e-12 * max(1.0, abs(lo), abs(hi)):     # a constant: centre it
         pad = max(abs(lo) * 0.5, 1.0)
@@ -118,8 +121,29 @@ def y_range(s: Samples, ylim=None) -> tuple[float, float]:
     return max(lo - margin, -big), min(hi + margin, big)
 
 
+def show(opts, s: Samples, height: int, ylim=None, output=None) -> None:
+    """What plot prints: the JSON document (--json), or where the chart was
+    written (--output; its notes are in the picture), or the chart and its notes."""
+    import os
+
+    from rich.text import Text
+
+    from gradcli.render import jsonout
+    if opts.json:
+        jsonout.dump(to_json(s))
+    elif output:
+        opts.out.print(f"wrote {output}: {', '.join(symbols(s).values())} at {len(s.xs)} points",
+                       markup=False, highlight=False, soft_wrap=True)
+    else:
+        color = not (opts.no_color or os.environ.get("NO_COLOR"))
+        opts.out.print(draw(s, opts.out.width, height, opts.precision, color, ylim), soft_wrap=True)
+        for line in notes(s, opts.precision, ylim):
+            opts.out.print(Text(line, style="dim"))
+
+
 def draw(s: Samples, width: int, height: int, precision: int, color: bool = True, ylim=None):
     """The chart as rich Text: legend, y axis with ticks, the curves, x axis."""
+    import numpy
     from rich.text import Text
 
     lo, hi = y_range(s, ylim)
@@ -135,16 +159,17 @@ def draw(s: Samples, width: int, height: int, precision: int, color: bool = True
     def py(v):
         return (hi / 2 - v / 2) / (hi / 2 - lo / 2) * (4 * height - 1)
 
-    canvas = Canvas(plot_w, height, 2)
-    for layer, values in enumerate((s.f, s.df)):
-        canvas.curve(layer, pixels(s.xs, values, px, py, 2 * plot_w), dash=DASH if layer else None)
+    curves = s.curves()
+    canvas = Canvas(plot_w, height, len(curves))
+    for layer, (key, values) in enumerate(curves.items()):
+        canvas.curve(layer, pixels(s.xs, values, px, py, 2 * plot_w), dash=DASHES[key])
     tick_rows = {}
     for t, label in zip(yticks, ylabels):
         tick_rows.setdefault(int(round(py(t))) // 4, label)
     zero_row = int(round(py(0.0))) // 4 if lo < 0 < hi else None
     zero_col = int(round(px(0.0))) // 2 if s.lo < 0 < s.hi else None
 
-    styles = ("cyan", "magenta") if color else ("", "")
+    styles = [STYLES[key] if color else "" for key in curves]
     out = Text()
     out.append_text(legend(s, plot_w + lw + 2, styles))
     for r in range(height):
@@ -152,9 +177,10 @@ def draw(s: Samples, width: int, height: int, precision: int, color: bool = True
         out.append(f"{tick_rows.get(r, ''):>{lw}} ", style="dim")
         out.append("┤" if r in tick_rows else "│", style="dim")
         for c in range(plot_w):
-            f_bits, d_bits = canvas.cells[0][r][c], canvas.cells[1][r][c]
-            if f_bits or d_bits:
-                out.append(chr(0x2800 + (f_bits | d_bits)), style=styles[0] if f_bits else styles[1])
+            bits = [layer[r][c] for layer in canvas.cells]
+            if any(bits):       # a cell that curves share takes the first one's color
+                style = next(st for b, st in zip(bits, styles) if b)
+                out.append(chr(0x2800 + int(numpy.bitwise_or.reduce(bits))), style=style)
             elif r == zero_row:
                 out.append("┈", style="dim")
             elif c == zero_col:
@@ -176,19 +202,36 @@ def tick_labels(ticks, digits: int) -> list[str]:
     return labels
 
 
-def legend(s: Samples, width: int, styles):
-    from rich.text import Text
+def labels(s: Samples, room: int) -> dict:
+    """What each curve is, by key, as the legends say it: f by the program's
+    result (cut to `room` characters), the derivatives "by autograd"."""
     statements = [line.split("#")[0].strip() for line in s.program.replace(";", "\n").splitlines()]
     program = ([st for st in statements if st] or [""])[-1]     # the result; earlier lines define its names
-    room = max(10, width - 10)
     if len(program) > room:
         program = program[:room - 1] + "…"
-    out = Text()
-    out.append(_sample_line(None), style=styles[0])
-    out.append(f" f({s.name}) = {program}")
-    out.append("   " if len(out) + 28 + 2 * len(s.name) <= width else "\n")
-    out.append(_sample_line(DASH), style=styles[1])
-    out.append(f" df/d{s.name}, by autograd")
+    return {key: f"f({s.name}) = {program}" if key == "f" else f"{symbol}, by autograd"
+            for key, symbol in symbols(s).items()}
+
+
+def symbols(s: Samples) -> dict:
+    """Each curve's symbol, by key: f, df/dx and (--order 2) d²f/dx²."""
+    out = {"f": "f", "df": f"df/d{s.name}"}
+    if s.d2f is not None:
+        out["d2f"] = f"d²f/d{s.name}²"
+    return out
+
+
+def legend(s: Samples, width: int, styles):
+    """A sample of each curve's line and what it is, on as few lines as fit."""
+    from rich.text import Text
+    out, line = Text(), 0
+    for (key, label), style in zip(labels(s, max(10, width - 10)).items(), styles):
+        if line:        # after the entry before: on its line if this one fits there
+            line = 0 if line + 3 + 5 + len(label) > width else line + 3
+            out.append("   " if line else "\n")
+        out.append(_sample_line(DASHES[key]), style=style)
+        out.append(f" {label}")
+        line += 5 + len(label)
     return out
 
 
@@ -218,25 +261,39 @@ def x_axis(s: Samples, plot_w: int, lw: int, digits: int):
 
 
 def notes(s: Samples, precision: int, ylim=None) -> list[str]:
+    """What the chart does not show by itself: the points, how the derivatives
+    were found, and the points left out (and why)."""
     import numpy
 
     from gradcli.render import format as fmt
-    out = [f"{len(s.xs)} points on [{fmt.number(s.lo, precision)}, {fmt.number(s.hi, precision)}]; "
-           f"df/d{s.name} by autograd at each point, not finite differences"]
+    names = symbols(s)
+    curves = s.curves()
+    derivatives = " and ".join(names[k] for k in curves if k != "f")
+    verb = "is" if len(curves) == 2 else "are"
+    n = len(s.xs)
+    out = [f"{n} points on [{fmt.number(s.lo, precision)}, {fmt.number(s.hi, precision)}]; "
+           f"{derivatives} by autograd{' at each point' if len(curves) == 2 else ''}, not finite differences"]
     if not s.depends:
-        out.append(f"f does not depend on {s.name}: df/d{s.name} is 0 everywhere")
-    for what, v in (("f", s.f), (f"df/d{s.name}", s.df)):
-        bad = int((~numpy.isfinite(v)).sum())
-        if bad:
-            out.append(f"{what} is nan or infinite at {bad} of {len(v)} points: not drawn (--json keeps them)")
+        out.append(f"f does not depend on {s.name}: {derivatives} {verb} 0 everywhere")
+    gone = ~numpy.isfinite(s.f)
+    if gone.any():
+        out.append(f"f is nan or infinite at {int(gone.sum())} of {n} points: not drawn (--json keeps them)")
+        out.append(f"{derivatives} {verb} not drawn there either: no slope where f has no value")
+    for key, v in curves.items():
+        bad = int((~numpy.isfinite(v) & ~gone).sum())
+        if key != "f" and bad:
+            out.append(f"{names[key]} is nan or infinite at {bad} of {n} points where f is finite: not drawn")
         if ylim is not None:
-            off = int(((v < ylim[0]) | (v > ylim[1])).sum())
+            off = int((numpy.isfinite(v) & ((v < ylim[0]) | (v > ylim[1]))).sum())     # nan/inf: counted above
             if off:
-                out.append(f"{what} leaves the chart (--ylim) at {off} of {len(v)} points")
+                out.append(f"{names[key]} leaves the chart (--ylim) at {off} of {n} points")
     return out
 
 
 def to_json(s: Samples) -> dict:
     from gradcli.render.format import jsonable
-    return {"program": s.program, "input": s.name, "range": [s.lo, s.hi], "points": len(s.xs), "dtype": s.dtype,
-            "xs": jsonable(s.xs), "f": jsonable(s.f), "df": jsonable(s.df)}
+    doc = {"program": s.program, "input": s.name, "range": [s.lo, s.hi], "points": len(s.xs), "dtype": s.dtype,
+           "xs": jsonable(s.xs), "f": jsonable(s.f), "df": jsonable(s.df)}
+    if s.d2f is not None:
+        doc["d2f"] = jsonable(s.d2f)
+    return doc

@@ -89,7 +89,7 @@ def check(repl, arg, text, line0, col0):
     results = [replace(r, name=session_key[r.name]) for r in results]
     check.show(repl.out, y64.item(), results, CHECK_TOLERANCE, repl.opts.precision)
     checking.verdict(results, CHECK_TOLERANCE,
-                     hint="a wrong gradient rule, a kink, or a step too coarse for this function")
+                     fallback="a wrong gradient rule, or a step too coarse for this function")
 
 
 def _expression(repl, arg: str, text: str, line0: int, col0: int):

@@ -84,7 +84,7 @@ def trace(y, session, source: str) -> Explanation:
     steps: dict[int, Step] = {}
     with grad_mode(False), session.evaluating():
         for t, i, p, c, summed in taken:
-            names = _param_names(t)
+            names = param_names(t)
             step = steps.get(id(t))
             if step is None:
                 step = steps[id(t)] = Step(labels[id(t)], t.op.name, _expression(t, labels)[0], t.name, t.shape,
@@ -187,7 +187,9 @@ def _labels(order, root) -> dict[int, _Label]:
     return labels
 
 
-def _param_names(t) -> list[str]:
+def param_names(t) -> list[str]:
+    """The names of node t's tensor arguments in its op's signature (xs[1]
+    for one of a variadic op's); check --per-op names arguments so too."""
     params = t.op.tensor_params
     if len(params) == 1 and params[0].kind == "tensors":
         return [f"{params[0].name}[{i}]" for i in range(len(t.parents))]
@@ -234,7 +236,7 @@ def _listed(k):
 
 def _expression(t, labels) -> tuple[str, int]:
     """The node in terms of its arguments' labels, and how tightly it binds."""
-    names = _param_names(t)
+    names = param_names(t)
     subs = {n: labels[id(p)] for n, p in zip(names, t.parents)}
     extra = _param_text(t)
     form = t.op.form
