@@ -573,3 +573,14 @@ def test_a_malformed_compare_file_is_one_message(cli, tmp_path, record, says):
     r = cli("run", str(tmp_path / "p.grad"), "--compare", str(tmp_path / "e.jsonl"), "--json")
     assert r.code == 2 and says in r.err and "internal" not in r.err + r.out, r.err
     assert json.loads(r.out)["error"]["kind"] == "input_file"
+
+
+def test_a_fifo_found_in_a_directory_is_one_record_not_a_hang(cli, tmp_path):
+    """Issue 18: a FIFO named like a program, met while walking a directory, is read neither forever nor never."""
+    import os
+    (tmp_path / "a.grad").write_text("x = 1\nx*2\n")
+    os.mkfifo(tmp_path / "b.grad")
+    r = cli("run", str(tmp_path), "--jsonl")
+    records = [json.loads(line) for line in r.out.splitlines()]
+    assert r.code == 1 and [rec["file"] for rec in records] == [str(tmp_path / "a.grad"), str(tmp_path / "b.grad")]
+    assert "not a regular file" in records[1]["error"]["message"]

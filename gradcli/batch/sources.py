@@ -31,7 +31,8 @@ def discover(args: list[str]) -> list[Item]:
             found, unreadable = _walk(arg)
             if not found and not unreadable:
                 items.append(Item(arg, arg, file_error(arg, f"{arg}: no .grad files in this directory")))
-            items.extend(Item(p, p) for p in found)
+            items.extend(Item(p, p) if regular(p) else Item(p, p, file_error(p, f"{p}: {NOT_REGULAR}"))
+                         for p in found)         # a FIFO named x.grad would be read forever
             items.extend(Item(p, p, file_error(p, f"{p}: cannot read this directory ({why})"))
                          for p, why in unreadable)
         elif not os.path.exists(arg):
