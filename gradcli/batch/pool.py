@@ -57,19 +57,62 @@ def executor(jobs: int, tasks: int, scheduler: str | None = None, fork: bool = T
         warm()
     else:
         method = "forkserver" if "forkserver" in methods else "spawn"
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                               initializer=_ignore_sigint)
+    context = multiprocessing.get_context(method)
+    halt = context.Event()              # set on Ctrl-C: each worker returns the files it has done
+    pool = Restartable(lambda: ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
+                                                   initargs=(halt,), mp_context=context), halt)
     try:
         yield pool, workers
+    except BaseException:
+        pool.stop()                     # Ctrl-C or a failure: the workers' files are not waited for
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_sigint():
-    # Ctrl-C goes to the whole process group; only the parent handles it and
-    # shuts the pool down, so the workers do not each print a traceback.
+class Restartable:
+    """A process pool that is made again after a worker died (killed, out of
+    memory): the pool it replaces is broken for good, as concurrent.futures
+    makes it."""
+
+    def __init__(self, make, halt):
+        self.make, self.halt = make, halt
+        self.pool = make()
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def restart(self) -> None:
+        self.stop()
+        self.pool = self.make()
+
+    def stop(self) -> None:
+        """The pool shut down now, its workers ended rather than waited for."""
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+
+    def shutdown(self, wait=True, cancel_futures=False) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _worker_start(halt):
+    """Each worker: Ctrl-C goes to the whole process group, and only the
+    parent handles it (so the workers do not each print a traceback): it sets
+    halt, and the worker returns the files of its chunk it has done. A worker
+    dies with its parent (on Linux), so a parent killed with -9 does not
+    leave workers holding the output pipes for minutes."""
     import signal
+
+    from gradcli.batch import worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker.HALT = halt
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass                            # not Linux: the workers notice the closed pipes instead
 
 
 def _reachable(address: str, hint: str) -> None:

@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 
 CHUNK_FILES = 64                # files sent to a worker at once, at most ...
 CHUNK_BYTES = 256 * 1024        # ... and this much program text
+HALT_SECONDS = 10               # on Ctrl-C, for the workers to finish the file each is on
 
 
 def execute(items: list, settings: dict, jobs: int, scheduler: str | None, sinks, tally, opts) -> None:
     """Evaluate every item (sources.Item); each sink gets each file's result
-    in input order, as soon as it and all before it are done."""
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
+    in input order, as soon as it and all before it are done. A worker that
+    dies (killed, out of memory) breaks the pool: it is made again, and the
+    files that were in flight run again one at a time, so that only a file
+    that kills a worker when alone is blamed. Ctrl-C writes every result
+    already computed before it stops. Long: the loop's state (the chunks to
+    come, those in flight, the files to run again alone) is one piece."""
+    from concurrent.futures import FIRST_COMPLETED, wait
 
     from gradcli.batch.display import progress_bar
     from gradcli.batch.pool import executor
-    from gradcli.batch.worker import evaluate_chunk
 
     start = time.perf_counter()
     n = len(items)
@@ -30,37 +36,89 @@ def execute(items: list, settings: dict, jobs: int, scheduler: str | None, sinks
         chunks = _chunks(items, per, done)
         exhausted = False
         inflight: dict = {}              # future -> [(index, text)]
+        again: deque = deque()           # (index, text) to run alone, one at a time, after a worker died
+        solo = None                      # the future of a file running alone
         progress = None
         try:
             while True:
-                while not exhausted and len(inflight) < window:
-                    chunk = next(chunks, None)
-                    if chunk is None:
-                        exhausted = True
-                    elif chunk:
-                        try:
-                            future = pool.submit(evaluate_chunk, [(items[i].name, t) for i, t in chunk], settings)
-                        except Exception as e:      # noqa: BLE001 - a broken pool: those files fail
-                            future = Future()
-                            future.set_exception(e)
-                        inflight[future] = chunk
-                        if progress is None:
-                            # Only after the first submit: a forking pool has
-                            # started its workers, and the bar may start a thread.
-                            progress = progress_bar(opts, n, sinks)
+                while (again and not inflight) or (not again and not exhausted and len(inflight) < window):
+                    if again:
+                        chunk = [again.popleft()]
+                        solo = _submit(pool, chunk, items, settings)
+                        inflight[solo] = chunk
+                    else:
+                        chunk = next(chunks, None)
+                        exhausted = chunk is None
+                        if chunk:
+                            inflight[_submit(pool, chunk, items, settings)] = chunk
+                    if progress is None and inflight:
+                        # Only after the first submit: a forking pool has
+                        # started its workers, and the bar may start a thread.
+                        progress = progress_bar(opts, n, sinks)
                     emitted = _emit(done, emitted, sinks, tally, progress)
                 if not inflight:
-                    if exhausted:
+                    if exhausted and not again:
                         break
                     continue
                 ready, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-                for future in ready:
-                    _collect(future, inflight.pop(future), items, done)
+                if any(_broken(f) for f in ready):
+                    _recover(inflight, solo, again, items, done)
+                    pool.restart()
+                else:
+                    for future in ready:
+                        _collect(future, inflight.pop(future), items, done)
                 emitted = _emit(done, emitted, sinks, tally, progress)
+        except KeyboardInterrupt:
+            if getattr(pool, "halt", None) is not None:     # workers return what they have done
+                pool.halt.set()
+                wait(list(inflight), timeout=HALT_SECONDS)
+            for future, chunk in inflight.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    _collect(future, chunk, items, done)
+            _emit(done, emitted, sinks, tally, progress, gaps=True)      # every result computed, then stop
+            raise
         finally:
             if progress is not None:
                 progress.stop()
     tally.seconds = time.perf_counter() - start
+
+
+def _submit(pool, chunk, items, settings):
+    """The chunk's future; a pool that cannot take it gives a failed one."""
+    from concurrent.futures import Future
+
+    from gradcli.batch.worker import evaluate_chunk
+    try:
+        return pool.submit(evaluate_chunk, [(items[i].name, text) for i, text in chunk], settings)
+    except Exception as e:              # noqa: BLE001 - a broken pool: handled as a worker that died
+        future = Future()
+        future.set_exception(e)
+        return future
+
+
+def _recover(inflight: dict, solo, again: deque, items, done) -> None:
+    """After a worker died: the chunks that finished are kept, the file that
+    was running alone when it died is blamed, and every other file in flight
+    is queued to run again alone. inflight is emptied (its pool is broken)."""
+    for future, chunk in inflight.items():
+        if future.done() and not _broken(future):
+            _collect(future, chunk, items, done)
+        elif future is solo:
+            i, text = chunk[0]
+            done[i] = ({"file": items[i].name, "seconds": 0.0, "records": [_died(items[i].name)]}, text)
+        else:
+            again.extend(chunk)
+    inflight.clear()
+
+
+def _broken(future) -> bool:
+    from concurrent.futures.process import BrokenProcessPool
+    return future.done() and not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
+
+
+def _died(name: str) -> dict:
+    from gradcli.batch.records import file_error
+    return file_error(name, f"{name}: the worker evaluating it died (killed, or out of memory)", "compute")
 
 
 def _chunks(items: list, per: int, done: list):
@@ -95,14 +153,17 @@ def _collect(future, chunk, items, done) -> None:
         done[i] = (result, text)
 
 
-def _emit(done, emitted, sinks, tally, progress) -> int:
-    while emitted < len(done) and done[emitted] is not None:
-        result, text = done[emitted]
-        done[emitted] = True            # drop the text and the records
-        tally.add(result)
-        for s in sinks:
-            s.file(result, text)
+def _emit(done, emitted, sinks, tally, progress, gaps: bool = False) -> int:
+    """The results done, in input order, up to the first not yet done; with
+    gaps (on Ctrl-C), every result done, skipping the files still running."""
+    while emitted < len(done) and (done[emitted] is not None or gaps):
+        if done[emitted] is not None and done[emitted] is not True:
+            result, text = done[emitted]
+            done[emitted] = True            # drop the text and the records
+            tally.add(result)
+            for s in sinks:
+                s.file(result, text)
+            if progress is not None:
+                progress.advance()
         emitted += 1
-        if progress is not None:
-            progress.advance()
     return emitted

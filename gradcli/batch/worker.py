@@ -16,10 +16,16 @@ from gradcli.autograd.context import messages
 from gradcli.edge import collect_between
 
 
+HALT = None         # a pool worker's event, set on Ctrl-C (pool.py)
+
+
 def evaluate_chunk(files: list[tuple[str, str]], settings: dict) -> list[dict]:
-    """Evaluate (name, text) programs one after another; one dict per file."""
+    """Evaluate (name, text) programs one after another; one dict per file,
+    for the files done before HALT was set (all of them, but on Ctrl-C)."""
     out = []
     for name, text in files:
+        if HALT is not None and HALT.is_set():
+            break
         out.append(evaluate_file(name, text, settings))
         collect_between()
     return out
