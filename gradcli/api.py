@@ -68,6 +68,10 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
         return result
     if value is None:
         raise UsageError(f"input '{name}' is None, not a value", hint=f"give it a number or an array: {name}=1.5")
+    import numpy
+    if numpy.iscomplexobj(value):
+        raise UsageError(f"input '{name}' holds complex numbers", hint="gradcli computes with real numbers: "
+                                                                    "pass the real part, x.real")
     try:
         return Tensor.constant(value, bk)
     except (TypeError, ValueError) as e:

@@ -319,3 +319,8 @@ def test_a_call_that_would_inline_too_much_is_refused_before_it_runs():
     assert e.value.span.line == 44
     chain = "\n".join(["f0(x) = x*2", *(f"f{i}(x) = f{i - 1}(x) + 1" for i in range(1, 2000)), "f1999(1)"])
     assert float(gradcli.evaluate(chain).value) == 2001      # long but small: measured without recursion
+
+
+def test_a_complex_input_through_the_api_is_refused_not_cut_to_its_real_part():
+    with pytest.raises(UsageError, match="input 'x' holds complex numbers"):
+        gradcli.grad("sum(x*2)", x=np.array([1 + 2j]))
