@@ -60,7 +60,29 @@ def compare(replay: Replay, y, session, wrt: list[str] | None, tol: float) -> li
 
     def f(values):
         return replay.run(dict(zip(places, values)))[0].item()
-    return check_function(f, [inputs[k].numpy() for k in keys], [grads[k] for k in keys], keys, tol)
+    xs = [inputs[k].numpy() for k in keys]
+    _affordable(f, xs, keys)
+    return check_function(f, xs, [grads[k] for k in keys], keys, tol)
+
+
+CHECK_SECONDS = 120         # the longest check run without asking for fewer inputs
+
+
+def _affordable(f, xs, keys) -> None:
+    """The work, estimated before it starts: central differences run the
+    program twice per element; a check that would take more than
+    CHECK_SECONDS is refused with the estimate, not run in silence."""
+    import time
+    elements = sum(int(x.size) for x in xs)
+    if elements < 100:
+        return
+    start = time.perf_counter()
+    f(xs)
+    seconds = 2 * elements * (time.perf_counter() - start)
+    if seconds > CHECK_SECONDS:
+        raise UsageError(f"check would run the program {2 * elements:,} times (two per element of "
+                         f"{', '.join(keys)}), about {seconds / 60:,.0f} minutes", hint="check fewer inputs "
+                         "with --wrt NAME, or at a smaller size; gradcli grad gives the gradient itself")
 
 
 @dataclass

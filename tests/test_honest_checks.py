@@ -230,3 +230,11 @@ def test_a_short_sum_is_shown_whole(cli):
     """Nine terms (2·4 + 1) are no longer than four, a line of '…', and four."""
     out = cli("explain", _chain(8)).out
     assert "more terms" not in out and out[out.index("Gradients of the inputs"):].count("  from x") == 9
+
+
+def test_a_check_too_long_to_run_is_refused_with_its_estimate(cli, monkeypatch):
+    """Issue 18: 100,000 inputs ran past two minutes in silence; the work is estimated first."""
+    from gradcli import checking
+    monkeypatch.setattr(checking, "CHECK_SECONDS", 0.001)
+    r = cli("check", "sum(x^2)", "--at", "x=randn(1000)")
+    assert r.code == 2 and "check would run the program 2,000 times (two per element of x)" in r.err
