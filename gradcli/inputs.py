@@ -20,6 +20,8 @@ def regular(path) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode) or stat.S_ISDIR(os.stat(path).st_mode)
     except OSError:
         return True
+    except ValueError:          # a NUL in the name (through the API or piped input): no such file
+        raise InputFileError(f"{os.fsdecode(path)!r}: a file name cannot hold a NUL character") from None
 
 
 def load(path_text: str):

@@ -446,3 +446,10 @@ def test_a_long_open_bracket_is_parsed_a_logarithmic_number_of_times(monkeypatch
     assert piped.piped(repl, io.StringIO("\n".join(lines) + "\n")) == 0
     assert io_.out.strip() == str(sum(range(5000)))
     assert len(calls) <= 13                 # 2, 4, ..., 4096 lines
+
+
+def test_a_file_name_with_a_nul_is_a_message(cli):
+    """Found by bench/fuzz.py (issue 18): :load of a name holding NUL was an internal error."""
+    r = cli("repl", input=":load /dev/null\x00x\n:save /tmp/a\x00b\n1+1\n")
+    assert r.code == 1 and "internal" not in r.err and r.err.count("cannot hold a NUL character") == 2
+    assert r.out.strip() == "2"

@@ -191,4 +191,6 @@ def _path(arg: str, command: str) -> str:
         path = path[1:-1]
     if not path:
         raise UsageError(f":{command} needs a file name", hint=f"usage: :{command} session.grad")
+    if "\x00" in path:         # the one character no file name holds (open() would raise on it)
+        raise UsageError(f":{command}: a file name cannot hold a NUL character", hint=f"usage: :{command} session.grad")
     return os.path.expanduser(path)
