@@ -3,40 +3,38 @@
 inputs; grad's --sweep), their value types, and the Options they make."""
 from __future__ import annotations
 
+import functools
+import math
+
 import click
 
 from gradcli.backend import DEVICES, DTYPES
 from gradcli.edge import Options
 
 
-class Tolerance(click.ParamType):
-    """A tolerance: a finite number >= 0 (nan and inf would accept, or refuse, everything)."""
-    name = "float"
+class Checked(click.ParamType):
+    """A number of a kind: parse makes it from the text (its error: "is not a
+    number"), and ok tells whether it is one of the kind (else: "is not"
+    what). click's own range messages read "x>=0", and x is the name of the
+    user's input."""
 
-    def convert(self, value, param, ctx):
-        import math
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not (math.isfinite(v) and v >= 0):
-            self.fail(f"{value} is not a tolerance: a finite number >= 0", param, ctx)
-        return v
-
-
-class Seed(click.ParamType):
-    """A seed: a whole number, 0 or more (click's range message reads "x>=0",
-    and x is the name of the user's input)."""
-    name = "integer"
+    def __init__(self, name: str, parse, ok, what: str):
+        self.name, self.parse, self.ok, self.what = name, parse, ok, what
 
     def convert(self, value, param, ctx):
         try:
-            v = int(value)
+            v = self.parse(value)
         except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a whole number", param, ctx)
-        if v < 0:
-            self.fail(f"{value} is not a seed: a seed is a whole number, 0 or more", param, ctx)
+            self.fail(f"{value!r} is not a {'whole ' if self.parse is int else ''}number", param, ctx)
+        if not self.ok(v):
+            self.fail(f"{value} is not {self.what}", param, ctx)
         return v
+
+
+# A tolerance: a finite number >= 0 (nan and inf would accept, or refuse, everything).
+Tolerance = functools.partial(Checked, "float", float, lambda v: math.isfinite(v) and v >= 0,
+                              "a tolerance: a finite number >= 0")
+Seed = functools.partial(Checked, "integer", int, lambda v: v >= 0, "a seed: a seed is a whole number, 0 or more")
 
 
 def common_options(f):
