@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from gradcli import autograd
 from gradcli.autograd import Tensor
 from gradcli.backend import make_backend
+from gradcli.collector import collecting
 from gradcli.display import Shown
 from gradcli.errors import NotScalarError, UsageError
 from gradcli.interpret import Session
@@ -153,6 +154,7 @@ def merged(at, inputs) -> dict:
 API_UNBOUND = "give it a value: gradcli.grad(program, {name}=...), or {name} = ... in the program"
 
 
+@collecting(False)
 def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float64", seed=0, **inputs) -> Result:
     """The value of a program's last result. Inputs: keywords or at={...}."""
     session = setup(merged(at, inputs), device=device, dtype=dtype, seed=seed)
@@ -161,6 +163,7 @@ def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float
     return _result(program, session, y)
 
 
+@collecting(False)
 def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype="float64", seed=0,
          **inputs) -> Result:
     """Value and gradients of a program's scalar last result."""

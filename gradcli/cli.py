@@ -9,9 +9,9 @@ import sys
 import click
 
 from gradcli import __version__
-from gradcli.edge import boundary, collecting, encodable_streams, report_usage, silence_broken_pipe
-from gradcli.options import (ProgramCommand, Tolerance, common_options, options_from, program_options,
-                             sweep_options)
+from gradcli.collector import collecting
+from gradcli.edge import boundary, encodable_streams, report_usage, silence_broken_pipe
+from gradcli.options import ProgramCommand, Tolerance, common_options, options_from, program_options, sweep_options
 from gradcli.programs import builtin_names, parse_at, prepare, print_warnings, read_program, sweep_points
 from gradcli.errors import UsageError
 

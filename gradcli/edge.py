@@ -4,9 +4,7 @@ and the one boundary that turns any failure into a message and an exit code.
 Heavy imports (numpy, lark, rich) wait until they are needed."""
 from __future__ import annotations
 
-import contextlib
 import errno
-import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -147,29 +145,6 @@ def encodable_streams() -> None:
         except (UnicodeEncodeError, LookupError):
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="replace")
-
-
-# ---- the cycle collector
-@contextlib.contextmanager
-def collecting(enabled: bool):
-    """Python's cycle collector on or off for a while, then as it was. A
-    one-shot command runs with it off: it builds large acyclic graphs (parser
-    trees, tensors) that the collector would only rescan, doubling the time
-    of a 100,000-line program. A REPL session lives long and runs with it on;
-    a batch frees what each file leaves (collect_between)."""
-    was = gc.isenabled()
-    (gc.enable if enabled else gc.disable)()
-    try:
-        yield
-    finally:
-        (gc.enable if was else gc.disable)()
-
-
-def collect_between() -> None:
-    """Between two files of a batch with the collector off: free the cycles
-    a file left (exceptions and their tracebacks). Generation 0 is cheap."""
-    if not gc.isenabled():
-        gc.collect(0)
 
 
 def _unglobbed(words: str) -> str:

@@ -10,6 +10,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from gradcli import api
+from gradcli.collector import collecting
 from gradcli.display import Shown
 
 STEPS = 30          # explain: the steps a notebook shows, as the command does without --full
@@ -112,6 +113,7 @@ class Hessian(Shown):
         return f"Hessian(value={float(self.result.value)!r}, kind={self.kind!r})"
 
 
+@collecting(False)
 def check(program: str, at: dict | None = None, *, wrt=None, tol: float = 1e-6, seed=0, **inputs) -> Check:
     """Autograd's gradient of the program's scalar result against central
     finite differences, in float64 on the CPU; a Check (never raises for a
@@ -127,6 +129,7 @@ def check(program: str, at: dict | None = None, *, wrt=None, tol: float = 1e-6, 
     return Check(program, y.item(), all(r.ok for r in results), tol, shown.to_json(program, results, tol), results)
 
 
+@collecting(False)
 def explain(program: str, at: dict | None = None, *, seed=0, **inputs) -> Explain:
     """The backward pass of the program's scalar result, one step at a time."""
     from gradcli.explaining import trace
@@ -137,6 +140,7 @@ def explain(program: str, at: dict | None = None, *, seed=0, **inputs) -> Explai
     return Explain(ex, shown.to_json(ex))
 
 
+@collecting(False)
 def graph(program: str, at: dict | None = None, *, grads=True, seed=0, **inputs) -> Graph:
     """The program's computational graph, with the gradient flowing into
     every node when the result is a scalar (grads=False: without)."""
@@ -150,6 +154,7 @@ def graph(program: str, at: dict | None = None, *, grads=True, seed=0, **inputs)
     return Graph(g, shown.to_json(snapshot(y, fold=False, node_grads=flows), program), shown.to_dot(g, 4))
 
 
+@collecting(False)
 def hessian(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype="float64", seed=0,
             **inputs) -> Hessian:
     """The program's scalar result: value, gradients and the Hessian's story

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy
 
 from gradcli import api, autograd
+from gradcli.collector import collecting
 from gradcli.autograd import Tensor, gradients
 from gradcli.autograd.engine import batching_mode
 from gradcli.autograd.tensor import new_batch_level
@@ -65,6 +66,7 @@ def points(swept: dict, grid: bool) -> dict:
     return arrays
 
 
+@collecting(False)
 def sweep(program: str, at: dict | None = None, *, grid=False, chunk=None, wrt=None, device="cpu",
           dtype="float64", seed=0, **points) -> Sweep:
     """The Python API, gradcli.sweep: the program at every point of the inputs

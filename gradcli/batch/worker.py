@@ -13,7 +13,7 @@ import time
 
 from gradcli.batch.records import error_fields, error_record, file_error, location
 from gradcli.autograd.context import messages
-from gradcli.edge import collect_between
+from gradcli.collector import collect_between
 
 
 HALT = None         # a pool worker's event, set on Ctrl-C (pool.py)

@@ -17,7 +17,8 @@ import sys
 
 import click
 
-from gradcli.edge import boundary, collecting
+from gradcli.collector import collecting
+from gradcli.edge import boundary
 from gradcli.options import common_options, options_from
 from gradcli.repl.core import Quit, Repl
 from gradcli.repl.piped import piped
