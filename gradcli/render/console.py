@@ -1,7 +1,6 @@
 """The rich display of a result: value, gradients, the graph as a tree."""
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 
 from gradcli.render import format as fmt
@@ -100,8 +99,9 @@ def _family_listing(title: str, ops, width: int):
     """One family's builtins: signature and doc side by side, or, where a
     signature would leave the doc too little room (the losses'), each doc
     under its signature."""
-    from rich.console import Group
+    from rich.console import Group       # imported here: only `functions` lists tables, not start-up
     from rich.padding import Padding
+    from rich.table import Table
     if max(len(op.signature()) for op in ops) > width // 2:
         return Group(Text(title, style="bold"), *(part for op in ops for part in (
             Padding(Text(op.signature(), style="cyan"), (0, 0, 0, 2)), Padding(Text(op.doc), (0, 0, 0, 6)))))
