@@ -352,6 +352,7 @@ def test_completion_after_a_dot_offers_methods_only():
     feed(repl, "x = ones(2)")
     assert "ones" not in completions(repl, "x.o") and "outer" in completions(repl, "x.o")
     assert completions(repl, "x.ey") == [] and "exp" in completions(repl, "x.e")
+    assert completions(repl, "x.n") == ["narrow", "ndtr", "neg", "nll_loss", "norm", "normalize"]     # ABC order
 
 
 def test_help_quit_and_exit_work_without_the_colon():

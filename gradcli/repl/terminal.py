@@ -143,9 +143,9 @@ def _make_completer(repl: Repl):
             names = repl.names()
             if command in ("grad", "check") and re.search(r"\swrt\s+[\w@,\s]*$", head):
                 candidates = [(n, k) for n, k in names.items() if k == "input"]
-            elif head.endswith("."):        # a method: x.no -> x.norm (not x.ones)
-                candidates = [(op.name, op.signature()) for op in (*BUILTINS.values(), *METHODS.values())
-                              if op.family != "create" and any(p.kind == "T" for p in op.params)]
+            elif head.endswith("."):        # a method: x.no -> x.norm (not x.ones); a menu in ABC order
+                candidates = sorted((op.name, op.signature()) for op in (*BUILTINS.values(), *METHODS.values())
+                                    if op.family != "create" and any(p.kind == "T" for p in op.params))
             else:
                 candidates = [*names.items(), *((op.name, op.signature()) for op in BUILTINS.values()),
                               *((s, f"= {t}") for s, t in SYNONYMS.items()),
