@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gradcli.ops import (activation, arith, calculus, contract, create, elementwise, factor, layout, linalg, loss,
                          nn, reduce, scan, select, shape, special)
-from gradcli.ops.batching import family_batch
+from gradcli.ops.batching import RULES, family_batch
 from gradcli.ops.binding import ALIASES, bind
 from gradcli.ops.core import TABLE, F, Op
 
@@ -30,6 +30,7 @@ for _family in FAMILIES:
         TABLE[_op.name] = _op
         if _op.batch is None:       # the family's way, or item by item
             object.__setattr__(_op, "batch", family_batch(_op, getattr(_family, "BATCH", "loop")))
+        assert callable(_op.batch) or _op.batch in RULES, (_op.name, _op.batch)    # a misspelt rule fails here
     SYNONYMS.update(getattr(_family, "SYNONYMS", {}))
     METHODS.update({name: TABLE[op] for name, op in getattr(_family, "METHODS", {}).items()})
 
