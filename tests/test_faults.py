@@ -96,7 +96,7 @@ def test_ctrl_c_writes_every_record_computed_then_exits_130(tmp_path):
     names = [f"f{i:03d}_slow.grad" for i in range(300)]
     out = tmp_path / "out.jsonl"
     p = batch(tmp_path, names, "--jobs", "2", "--output", str(out), wait=False)
-    time.sleep(3)
+    _until(lambda: out.exists() and out.read_text().count("\n") >= 5)       # mid-batch, however slow the start
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130 and "Traceback" not in err and "interrupted" in err
@@ -110,7 +110,7 @@ def test_ctrl_c_writes_every_record_computed_then_exits_130(tmp_path):
 def test_workers_die_with_their_parent(tmp_path):
     names = [f"f{i:03d}_slow.grad" for i in range(300)]
     p = batch(tmp_path, names, "--jobs", "2", "--jsonl", wait=False)
-    time.sleep(3)
+    _until(lambda: len(list((tmp_path / "done").iterdir())) >= 5)           # the workers are at work
     children = [pid for pid in os.listdir("/proc") if pid.isdigit() and _parent(pid) == p.pid]
     assert children, "the batch started no workers"
     p.kill()
@@ -129,3 +129,11 @@ def _parent(pid: str) -> int | None:
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _until(ready, seconds: float = 60) -> None:
+    """Wait until ready() (a batch has started its work), polling."""
+    deadline = time.time() + seconds
+    while not ready() and time.time() < deadline:
+        time.sleep(0.05)
+    assert ready(), "the batch did not start"
