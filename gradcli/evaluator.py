@@ -14,7 +14,7 @@ from gradcli.autograd import Tensor
 from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.binding import given, param_kinds, receiver_place
-from gradcli.ops.core import Results, call
+from gradcli.ops.core import Results, dispatch
 from gradcli.spellings import PREFIX_HINT, PREFIXES, suggest, unknown_call
 from gradcli.values import Function, describe, not_an_array, within_budget
 from gradcli.vmap import is_vmap, named_function, vmap
@@ -212,11 +212,11 @@ class Evaluator:
         if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
             positional.insert(receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
-        if op.impl is None:
-            return call(op, *tensors, bk=self.session.bk, **params)
+        if op.impl is None:         # bind() completed the params: no defaults to fill again
+            return dispatch(op, tuple(tensors), {**params, "bk": self.session.bk})
         with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), given(op, tensors, len(positional),
                                                                                   kwargs))):
-            return call(op, *tensors, **params)
+            return dispatch(op, tuple(tensors), params)
 
     def call_sequences(self, node: ast.Call, env, seq) -> list[bool]:
         """A list argument is a sequence where the builtin's parameter takes one (a shape, axes, arrays)."""

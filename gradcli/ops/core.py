@@ -177,7 +177,13 @@ def call(op, *inputs, **params):
     if not all(isinstance(t, Tensor) for t in inputs):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
-    params = with_defaults(op, params, inputs[0].ndim if inputs else 0)
+    return dispatch(op, inputs, with_defaults(op, params, inputs[0].ndim if inputs else 0))
+
+
+def dispatch(op, inputs: tuple, params: dict):
+    """An op on tensors with its params complete (the evaluator's are, from
+    binding): by its batch rule when an input is batched at the level
+    honoured now, else as usual."""
     if _batching.level and batching.honoured(inputs):
         return batching.call(op, inputs, params, run)
     return run(op, inputs, params)
