@@ -194,18 +194,12 @@ def run(line: str, cell: str | None, namespace: dict):
     """A magic's line (and cell): the result object to display: grad's for a
     scalar result, else its value."""
     from gradcli.errors import NotScalarError, UsageError
-    words, at, wrt, mode, program = shlex.split(line), {}, [], None, cell
+    from gradcli.programs import parse_at
+    words, given, wrt, mode, program = shlex.split(line), [], [], None, cell
     while words:
         word = words.pop(0)
         if word in ("--at", "--wrt") and words:
-            value = words.pop(0)
-            if word == "--wrt":
-                wrt.append(value)
-                continue
-            name, eq, expr = value.partition("=")
-            if not eq:
-                raise UsageError(f"--at {value}: expected NAME=EXPR")
-            at[name.strip()] = expr
+            (given if word == "--at" else wrt).append(words.pop(0))
         elif word in MODES:
             mode = word
         elif program is None and not word.startswith("--"):
@@ -215,6 +209,7 @@ def run(line: str, cell: str | None, namespace: dict):
                                                           f"[{' | '.join(MODES)}]")
     if not program:
         raise UsageError("no program given", hint='%grad "norm(4*x*x)" --at x="ones(2)"')
+    at = parse_at(tuple(given))             # as the command line reads them: NAME=EXPR or NAME=@FILE
     at = {**_from_namespace(program, namespace, at), **at}
     if mode == "--hessian":
         return hessian(program, at, wrt=wrt or None)
