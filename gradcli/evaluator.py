@@ -23,6 +23,7 @@ CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
 COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+QUICK_DEPTH = 64                   # Evaluator._quick's recursion, at most
 MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 _SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
 
@@ -65,6 +66,34 @@ class Evaluator:
 
     def eval(self, root: ast.Node, env):
         """The value of an expression: a Tensor, a tuple, True/False/None."""
+        return self._quick(root, env, QUICK_DEPTH)
+
+    def _quick(self, node, env, depth: int):
+        """The common case of a statement (names, numbers, operators, calls of
+        builtins) evaluated by recursion, which costs less than the task stack;
+        the rest, and whatever lies deeper than depth, by the task stack. Both
+        combine values with NODES's rules."""
+        kind = type(node)
+        if kind is ast.Name:
+            value = env.get(node.id)
+            if isinstance(value, Tensor):
+                return value
+        elif kind is ast.Number:
+            return self._atom(node, env)
+        elif depth and (kind is ast.BinOp or kind is ast.UnaryOp or kind is ast.Call and _quick_call(node, env)):
+            rule = NODES[kind]
+            args = [self._quick(c, env, depth - 1) for c in rule.children(node)]
+            self.session.ctx.span = node.span
+            try:
+                return rule.combine(self, node, args, False)
+            except GradcliError as e:
+                if e.span is None:
+                    e.span = node.span
+                raise
+        return self._stacked(node, env)
+
+    def _stacked(self, root: ast.Node, env):
+        """The value of an expression, by an explicit stack of tasks (no recursion)."""
         ctx = self.session.ctx
         tasks: list = [("eval", root, env, False)]
         vals: list = []
@@ -212,6 +241,8 @@ class Evaluator:
         if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
             positional.insert(receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
+        if op.arrays_only:          # bk comes with the arrays
+            return dispatch(op, tuple(tensors), params)
         if op.impl is None:         # bind() completed the params: no defaults to fill again
             return dispatch(op, tuple(tensors), {**params, "bk": self.session.bk})
         with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), given(op, tensors, len(positional),
@@ -232,6 +263,13 @@ class Evaluator:
         args = ([node.receiver] if node.receiver is not None else []) + node.args
         return ([kind(i, None) in _SEQ_KINDS and isinstance(a, ast.List) for i, a in enumerate(args)]
                 + [kind(None, k.name) in _SEQ_KINDS and isinstance(k.value, ast.List) for k in node.keywords])
+
+
+def _quick_call(node: ast.Call, env) -> bool:
+    """A call of a builtin with no list among its arguments: no argument is
+    read as a sequence, so it needs none of the task stack's care."""
+    return (called_builtin(node) is not None and not is_vmap(node, env)
+            and not any(isinstance(c, ast.List) for c in _call_children(node)))
 
 
 def _call_children(node: ast.Call) -> list:

@@ -95,6 +95,14 @@ class Session:
         with self.evaluating():
             return self._execute(stmt)
 
+    def execute_all(self, statements) -> Tensor | None:
+        """Run statements in order, watched once; the last one's value (None for a binding)."""
+        value = None
+        with self.evaluating():
+            for stmt in statements:
+                value = self._execute(stmt)
+        return value
+
     def _execute(self, stmt: ast.Node) -> Tensor | None:
         if isinstance(stmt, ast.FunctionDef):
             self._check_bindable(stmt.name, stmt.span)

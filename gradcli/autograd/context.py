@@ -14,7 +14,12 @@ import contextlib
 import threading
 from typing import NamedTuple
 
-_local = threading.local()
+class _Contexts(threading.local):
+    def __init__(self):
+        self.stack: list = []       # the thread's current contexts, innermost last
+
+
+_local = _Contexts()
 
 
 _WHAT = {
@@ -48,10 +53,7 @@ class Context:
         self._watching = False
 
     def __enter__(self):
-        stack = getattr(_local, "stack", None)
-        if stack is None:
-            stack = _local.stack = []
-        stack.append(self)
+        _local.stack.append(self)
         return self
 
     def __exit__(self, *exc):
@@ -99,5 +101,5 @@ def messages(events) -> list[str]:
 
 
 def current() -> Context | None:
-    stack = getattr(_local, "stack", None)
+    stack = _local.stack
     return stack[-1] if stack else None

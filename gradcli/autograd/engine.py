@@ -16,6 +16,7 @@ from gradcli.errors import GradcliError, NotScalarError
 
 class _State(threading.local):
     enabled = True      # record operations (off inside a first-order backward pass)
+    arrays = None       # a Backend while a first-order pass runs its rules on plain arrays
 
 
 _state = _State()
@@ -23,6 +24,12 @@ _state = _State()
 
 def grad_enabled() -> bool:
     return _state.enabled
+
+
+def array_backend():
+    """The backend whose plain arrays the table's ops take and give now (a
+    first-order backward pass: nothing is recorded, so no Tensor is made), or None."""
+    return _state.arrays
 
 
 @contextlib.contextmanager
@@ -48,13 +55,37 @@ def batching_mode(level: int):
         tensor_module._batching.level = old
 
 
+def backend_of(value):
+    """The backend of a tensor, or of a plain array in a first-order pass."""
+    return value.bk if isinstance(value, Tensor) else _state.arrays
+
+
 def apply(op, *inputs: Tensor, **params) -> Tensor:
     """Run op forward on the inputs' arrays and record it in the graph."""
     bk = params.pop("bk", None) or inputs[0].bk
-    arrays = [t.data for t in inputs]
     ctx = context.current()
     if ctx is not None:
         ctx.op = op.name
+    data = compute(op, [t.data for t in inputs], params, bk)
+    requires = False
+    if _state.enabled:
+        for t, d in zip(inputs, op.differentiable(len(inputs))):
+            if d and t.requires_grad:
+                requires = True
+                break
+    const = True
+    for t in inputs:
+        if not t.const:
+            const = False
+            break
+    out = Tensor(data, bk, op, inputs, params, requires, const)
+    if ctx is not None:
+        out.span, out.scope = ctx.node_span, ctx.scope
+    return out
+
+
+def compute(op, arrays: list, params: dict, bk):
+    """op's forward on arrays, as an array of the backend's dtype."""
     try:
         data = op.forward(bk, *arrays, **params)
     except GradcliError:
@@ -63,13 +94,7 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
         raise bk.translate(e, op.name, arrays) from None
     if not hasattr(data, "dtype") or data.dtype != bk.dtype:
         data = bk.asarray(data)
-    requires = _state.enabled and any(d and t.requires_grad
-                                      for t, d in zip(inputs, op.differentiable(len(inputs))))
-    out = Tensor(data, bk, op=op, parents=inputs, params=params, requires_grad=requires,
-                 const=all(t.const for t in inputs))
-    if ctx is not None:
-        out.span, out.scope = ctx.node_span, ctx.scope
-    return out
+    return data
 
 
 def _graded_parents(node: Tensor, constants: bool = False):
@@ -131,41 +156,75 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # differentiate with respect to, as in torch.autograd.grad: then the walk
     # also passes through nodes recorded without requires_grad.
     constants = not all(x.requires_grad for x in xs)
-    grads: dict[int, Tensor] = {id(y): seed}
     if not (y.requires_grad or constants):
         return {}
-    order = toposort(y, partial(_graded_parents, constants=True) if constants else _graded_parents)
-    # Only nodes from which some x is reachable need cotangents.
-    leads = set()
-    for t in order:
-        if id(t) in wanted or any(id(p) in leads for p in t.parents):
-            leads.add(id(t))
+    # Nodes latest first, as PyTorch's engine takes them: each before its
+    # inputs (made earlier), and only those from which some x is reachable.
+    order = _reachable(y, partial(_graded_parents, constants=True) if constants else _graded_parents)
+    leads = _leading(order, wanted)
+    # A first-order pass records nothing: its rules run on plain arrays (the
+    # table's ops take and give them then), so no Tensor is made on the way.
+    arrays = not (create_graph or keep_all or record is not None or seed.batch)
+    grads: dict = {id(y): seed.data if arrays else seed}
     # While a node's rules run, the context points at that node: an event is
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
-    outer = ctx.rule
+    outer, outer_arrays = ctx.rule, _state.arrays
     with ctx, grad_mode(create_graph), batching_mode(seed.batch), ctx.watching(y.bk):
+        _state.arrays = y.bk if arrays else None
         try:
-            for t in reversed(order):
+            for t in order:
+                op, parents = t.op, t.parents
                 g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
-                if g is None or t.op is None:
+                if g is None or op is None:
                     continue
                 ctx.rule = t
-                diff = t.op.differentiable(len(t.parents))
-                for i, (p, d) in enumerate(zip(t.parents, diff)):
-                    if not (d and (constants or p.requires_grad) and id(p) in leads):
+                for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
+                    if not (d and id(p) in leads and (constants or p.requires_grad)):
                         continue
-                    c = t.op.rule(i)(g, t, *t.parents, **t.params)
+                    c = op.rule(i)(g, t, *parents, **t.params)
                     if c is None:
                         continue
+                    if arrays and isinstance(c, Tensor):      # a rule that gives back an input
+                        c = c.data
                     summed = unbroadcast(c, p.shape)
                     if record is not None:
                         record(t, i, p, c, summed)
                     prev = grads.get(id(p))
                     grads[id(p)] = summed if prev is None else prev + summed
         finally:
-            ctx.rule = outer
+            ctx.rule, _state.arrays = outer, outer_arrays
+    if arrays:
+        return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
     return grads
+
+
+def _reachable(root: Tensor, parents_of) -> list[Tensor]:
+    """root and the tensors parents_of walks to from it, latest made first:
+    a node is made after its inputs, so each comes before its inputs."""
+    seen = {id(root): root}
+    stack = [root]
+    while stack:
+        for p in parents_of(stack.pop()):
+            if id(p) not in seen:
+                seen[id(p)] = p
+                stack.append(p)
+    return sorted(seen.values(), key=_made, reverse=True)
+
+
+def _leading(order: list[Tensor], wanted: set[int]) -> set[int]:
+    """The ids of the nodes in order (latest first) from which a wanted one is reachable."""
+    leads = set(wanted)
+    for t in reversed(order):
+        for p in t.parents:
+            if id(p) in leads:
+                leads.add(id(t))
+                break
+    return leads
+
+
+def _made(t: Tensor) -> int:
+    return t.id
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import threading
+from types import MappingProxyType
 
 _ids = itertools.count()
+NO_PARAMS = MappingProxyType({})    # one read-only empty mapping, shared by the many nodes of ops without
 _F = None
 
 
@@ -39,6 +41,12 @@ def table():
     return _F
 
 
+def data_of(value):
+    """A tensor's array, or value itself when it is one: a rule's cotangent
+    is a plain array in a first-order pass (engine.array_backend)."""
+    return value.data if isinstance(value, Tensor) else value
+
+
 class Tensor:
     __slots__ = ("data", "bk", "op", "parents", "params", "requires_grad", "grad",
                  "name", "key", "const", "scope", "id", "span", "batch", "__weakref__")
@@ -48,7 +56,7 @@ class Tensor:
         self.bk = bk                      # the Backend the array lives on
         self.op = op                      # ops.Op, or None for a leaf or a constant
         self.parents = parents            # input Tensors of op, in argument order
-        self.params = params or {}        # op's non-tensor arguments (axis, shape...)
+        self.params = params or NO_PARAMS  # op's non-tensor arguments (axis, shape...)
         self.requires_grad = requires_grad
         self.grad = None                  # set on inputs by backward()
         self.name = None                  # the binding's name, when bound
@@ -112,32 +120,32 @@ class Tensor:
         label = self.name or (self.op.name if self.op else "const")
         return f"Tensor({label}, shape={self.shape})"
 
-    # ---- operators, for gradient rules written as formulas
-    def _wrap(self, other):
-        return other if isinstance(other, Tensor) else Tensor.constant(other, self.bk)
-
-    def _call(self, name, *args):
-        return getattr(_F, name)(*args)
-
-    def __add__(self, o): return self._call("add", self, self._wrap(o))
-    def __radd__(self, o): return self._call("add", self._wrap(o), self)
-    def __sub__(self, o): return self._call("sub", self, self._wrap(o))
-    def __rsub__(self, o): return self._call("sub", self._wrap(o), self)
-    def __mul__(self, o): return self._call("mul", self, self._wrap(o))
-    def __rmul__(self, o): return self._call("mul", self._wrap(o), self)
-    def __truediv__(self, o): return self._call("div", self, self._wrap(o))
-    def __rtruediv__(self, o): return self._call("div", self._wrap(o), self)
-    def __matmul__(self, o): return self._call("matmul", self, self._wrap(o))
-    def __pow__(self, o): return self._call("pow", self, self._wrap(o))
-    def __rpow__(self, o): return self._call("pow", self._wrap(o), self)
-    def __neg__(self): return self._call("neg", self)
+    # ---- operators, for gradient rules written as formulas (the table's call
+    # makes a number or array operand a constant, or reads a Tensor's array
+    # in a first-order pass, which runs on arrays)
+    def __add__(self, o): return _F.add(self, o)
+    def __radd__(self, o): return _F.add(o, self)
+    def __sub__(self, o): return _F.sub(self, o)
+    def __rsub__(self, o): return _F.sub(o, self)
+    def __mul__(self, o): return _F.mul(self, o)
+    def __rmul__(self, o): return _F.mul(o, self)
+    def __truediv__(self, o): return _F.div(self, o)
+    def __rtruediv__(self, o): return _F.div(o, self)
+    def __matmul__(self, o): return _F.matmul(self, o)
+    def __rmatmul__(self, o): return _F.matmul(o, self)
+    def __pow__(self, o): return _F.pow(self, o)
+    def __rpow__(self, o): return _F.pow(o, self)
+    def __neg__(self): return _F.neg(self)
     def __getitem__(self, key):
         return _F.getitem(self, key=key if isinstance(key, tuple) else (key,))
-    def __lt__(self, o): return self._call("lt", self, self._wrap(o))
-    def __le__(self, o): return self._call("le", self, self._wrap(o))
-    def __gt__(self, o): return self._call("gt", self, self._wrap(o))
-    def __ge__(self, o): return self._call("ge", self, self._wrap(o))
+    def __lt__(self, o): return _F.lt(self, o)
+    def __le__(self, o): return _F.le(self, o)
+    def __gt__(self, o): return _F.gt(self, o)
+    def __ge__(self, o): return _F.ge(self, o)
     # == and != stay identity comparisons (tensors are dict keys in the engine);
     # rules spell elementwise equality F.eq / F.ne.
     __hash__ = object.__hash__
     __eq__ = object.__eq__
+    # An array's operators with a Tensor defer to the Tensor's (a rule run on
+    # plain arrays multiplies a cotangent array by an input: g * x).
+    __array_ufunc__ = None

@@ -48,6 +48,8 @@ def normalize_axis(axis: int, ndim: int, fname: str) -> int:
 def bind(op, args: list, kwargs: dict, bk):
     """Match a call's values to op's signature: (tensor inputs, params).
     Tensors are Tensors; tuple/list values arrive as Python tuples."""
+    if not kwargs and op.arrays_only and len(args) == len(op.params) and all(isinstance(a, Tensor) for a in args):
+        return list(args), {}          # what the steps below come to, for sin(x) or atan2(y, x)
     values = _match(op, args, kwargs)
     tensors, out = [], {}
     for p in op.params:

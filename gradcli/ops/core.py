@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
-from gradcli.autograd.engine import apply
+from gradcli.autograd.engine import apply, array_backend, compute
 from gradcli.autograd.tensor import Tensor, _batching, install
 from gradcli.ops import batching
 from gradcli.ops.binding import KINDS, TENSOR_KINDS, normalize_axis
@@ -94,11 +94,13 @@ class Op:
                                        # derivative} if elementwise, else (derivative, what is sent) or
                                        # {param: (derivative, sent)}, or a function of the params giving one
     params: tuple = field(default=(), init=False)
+    arrays_only: bool = field(default=False, init=False)    # every parameter one array (sin(x), atan2(y, x))
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
+        object.__setattr__(self, "arrays_only", all(p.kind == "T" and not p.variadic for p in self.params))
         kinds = [p.kind for p in self.params if p.kind in TENSOR_KINDS]
         fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
         if self.impl is not None and "tensors" not in kinds:
@@ -173,10 +175,19 @@ class _Functional:
 
 def call(op, *inputs, **params):
     """apply() (or a composite's impl), with Python numbers among the inputs
-    made constants and the parameters not given set to their defaults."""
+    made constants and the parameters not given set to their defaults. In a
+    first-order backward pass, the forward alone, on plain arrays."""
+    bk = array_backend()
+    if bk is not None:
+        arrays = [t.data if isinstance(t, Tensor) else t if hasattr(t, "dtype") else bk.asarray(t) for t in inputs]
+        if not op.arrays_only:
+            params = with_defaults(op, params, arrays[0].ndim if arrays else 0)
+        return compute(op, arrays, params, params.pop("bk", None) or bk)
     if not all(isinstance(t, Tensor) for t in inputs):
         bk = next(t.bk for t in inputs if isinstance(t, Tensor))
         inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
+    if op.arrays_only:              # no parameter to default
+        return dispatch(op, inputs, params)
     return dispatch(op, inputs, with_defaults(op, params, inputs[0].ndim if inputs else 0))
 
 

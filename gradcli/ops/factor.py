@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 
-from gradcli.autograd.tensor import Tensor
+from gradcli.autograd.engine import backend_of
+from gradcli.autograd.tensor import Tensor, data_of
 from gradcli.errors import ArgumentError, ComputeError, ShapeError
 from gradcli.ops import batching, factor_reference
 from gradcli.ops.core import F, Op, Results, at, case
@@ -76,13 +77,13 @@ def _unpack(t, shapes):
 
 def _diagonal(d):
     """Diagonal matrices with d's last axis on their diagonals."""
-    return F.where(F.eye(n=d.shape[-1], bk=d.bk), F.unsqueeze(d, axis=d.ndim - 1), 0.0)
+    return F.where(F.eye(n=d.shape[-1], bk=backend_of(d)), F.unsqueeze(d, axis=d.ndim - 1), 0.0)
 
 
 def _gaps(values):
     """E[..., i, j] = values_j - values_i, with 1s on the diagonal (PyTorch's E in its eigh and svd rules)."""
     e = F.unsqueeze(values, axis=values.ndim - 1) - F.unsqueeze(values, axis=values.ndim)
-    return F.where(F.eye(n=values.shape[-1], bk=values.bk), 1.0, e)
+    return F.where(F.eye(n=values.shape[-1], bk=backend_of(values)), 1.0, e)
 
 
 def _skew(t):
@@ -199,7 +200,7 @@ def _eigh_grad(g, y, A, UPLO):
     values, V = _unpack(y, ((n,), (n, n)))
     g_values, g_vectors = _unpack(g, ((n,), (n, n)))
     inner = _diagonal(g_values)
-    if A.bk.any(g_vectors.data):
+    if A.bk.any(data_of(g_vectors)):
         inner = inner + _skew(swap_last(V) @ g_vectors) / 2 / _gaps(values)
     return V @ inner @ swap_last(V)
 
@@ -243,7 +244,7 @@ def _svd_grad(g, y, A, full_matrices):
     m, n = A.shape[-2:]
     k, shapes = min(m, n), _svd_shapes(m, n, full_matrices)
     (U, S, Vh), (gU, gS, gVh) = (_first_k(_unpack(t, shapes), k) for t in (y, g))
-    fed_u, fed_v = A.bk.any(gU.data), A.bk.any(gVh.data)
+    fed_u, fed_v = A.bk.any(data_of(gU)), A.bk.any(data_of(gVh))
     if not (fed_u or fed_v):            # singular values alone (svdvals): finite at repeated ones
         return (U * F.unsqueeze(gS, axis=gS.ndim - 1)) @ Vh
     s_col, s_row = F.unsqueeze(S, axis=S.ndim - 1), F.unsqueeze(S, axis=S.ndim)
