@@ -268,8 +268,12 @@ class Evaluator:
 def _quick_call(node: ast.Call, env) -> bool:
     """A call of a builtin with no list among its arguments: no argument is
     read as a sequence, so it needs none of the task stack's care."""
-    return (called_builtin(node) is not None and not is_vmap(node, env)
-            and not any(isinstance(c, ast.List) for c in _call_children(node)))
+    if called_builtin(node) is None or is_vmap(node, env) or type(node.receiver) is ast.List:
+        return False
+    for c in node.args:
+        if type(c) is ast.List:
+            return False
+    return not node.keywords or not any(type(k.value) is ast.List for k in node.keywords)
 
 
 def _call_children(node: ast.Call) -> list:

@@ -183,9 +183,11 @@ def call(op, *inputs, **params):
         if not op.arrays_only:
             params = with_defaults(op, params, arrays[0].ndim if arrays else 0)
         return compute(op, arrays, params, params.pop("bk", None) or bk)
-    if not all(isinstance(t, Tensor) for t in inputs):
-        bk = next(t.bk for t in inputs if isinstance(t, Tensor))
-        inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            bk = next(t.bk for t in inputs if isinstance(t, Tensor))
+            inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
+            break
     if op.arrays_only:              # no parameter to default
         return dispatch(op, inputs, params)
     return dispatch(op, inputs, with_defaults(op, params, inputs[0].ndim if inputs else 0))
@@ -197,6 +199,8 @@ def dispatch(op, inputs: tuple, params: dict):
     honoured now, else as usual."""
     if _batching.level and batching.honoured(inputs):
         return batching.call(op, inputs, params, run)
+    if op.impl is None:             # run()'s common case, a call less
+        return apply(op, *inputs, **params)
     return run(op, inputs, params)
 
 
