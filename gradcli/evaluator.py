@@ -11,12 +11,12 @@ from typing import Callable
 
 from gradcli import ast, subscripts
 from gradcli.autograd import Tensor
-from gradcli.errors import ArgumentError, GradcliError, ShapeError, UnknownNameError, UsageError
+from gradcli.errors import ArgumentError, GradcliError, UsageError
 from gradcli.ops import BUILTINS, METHODS, SYNONYMS, F, bind
 from gradcli.ops.binding import given, param_kinds, receiver_place
 from gradcli.ops.core import Results, dispatch
-from gradcli.spellings import PREFIX_HINT, PREFIXES, suggest, unknown_call
-from gradcli.values import Function, describe, not_an_array, within_budget
+from gradcli.spellings import unknown_call, unknown_name
+from gradcli.values import Function, describe, not_an_array, stacked, within_budget
 from gradcli.vmap import is_vmap, named_function, vmap
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
@@ -24,7 +24,6 @@ KEYWORDS = {"True": True, "False": False, "None": None}
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
 COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 QUICK_DEPTH = 64                   # Evaluator._quick's recursion, at most
-MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 _SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
 
 
@@ -153,22 +152,9 @@ class Evaluator:
             return value
         if name in CONSTANTS:
             return Tensor.constant(CONSTANTS[name], bk)
-        if name in PREFIXES:
-            raise UnknownNameError(f"'{name}.' is not needed in gradcli", node.span, hint=PREFIX_HINT)
         if name in KEYWORDS:
             return KEYWORDS[name]
-        if resolve_builtin(name):
-            raise UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
-        if name in self.session.no_value_yet:
-            raise UnknownNameError(f"'{name}' has no value yet", node.span, hint=self.session.no_value_yet[name])
-        other = next((f for f in self.session.fixed if f.lower() == name.lower()), None)
-        if other:           # --at X for x: the unbound x is the mistake, not a near name
-            raise UnknownNameError(f"'{name}' has no value", node.span, hint=self.session.unbound.format(name=name)
-                                   + f" (--at {other} binds '{other}': names are case-sensitive)")
-        close = suggest(name, [*env, *CONSTANTS])
-        if close:
-            raise UnknownNameError(f"unknown name '{name}'{close}", node.span)
-        raise UnknownNameError(f"'{name}' has no value", node.span, hint=self.session.unbound.format(name=name))
+        raise unknown_name(node, self.session, [*env, *CONSTANTS], builtin=resolve_builtin(name) is not None)
 
     def _function(self, node, env):
         """The user function a call names (None for a builtin)."""
@@ -211,20 +197,7 @@ class Evaluator:
 
     def array(self, items, node) -> Tensor:
         """A list literal: one constant array, or a stack when inputs feed it."""
-        bk = self.session.bk
-        items = [self.tensor(i, node) for i in items]
-        odd = next((k for k, t in enumerate(items) if t.shape != items[0].shape), None)
-        if odd is not None:
-            raise ShapeError(f"the items of a list must have one shape: item 1 has shape {items[0].shape}, "
-                             f"item {odd + 1} {items[odd].shape}",
-                             node.items[odd].span if isinstance(node, ast.List) else node.span)
-        if not items:
-            return Tensor(bk.xp.zeros((0,), dtype=bk.dtype), bk, const=True)
-        if items[0].ndim >= MAX_AXES:
-            raise ShapeError(f"lists nest at most {MAX_AXES} deep (arrays have at most {MAX_AXES} axes)", node.span)
-        if all(t.const and t.op is None for t in items):
-            return Tensor(bk.xp.stack([t.data for t in items]), bk, const=True)
-        return F.stack(*items, axis=0)
+        return stacked(self.session.bk, [self.tensor(i, node) for i in items], node)
 
     def index(self, node: ast.Index, args):
         """x[...]; an item of a tuple of results (sort(x)[0])."""

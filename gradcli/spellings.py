@@ -46,3 +46,25 @@ def unknown_call(node, names, methods):
     hint = (f"'{node.func}' is a method: x.{node.func}()" if node.func in methods
             else "gradcli functions lists the builtins")
     return UnknownNameError(f"unknown {what} '{node.func}'" + suggest(node.func, names), where, hint=hint)
+
+
+def unknown_name(node, session, known, builtin: bool):
+    """The error for a name with no value in session (known: the names that
+    have one), saying why: a module prefix, a builtin not called, a name to
+    come (the REPL's), another case of an --at name, a near name."""
+    from gradcli.errors import UnknownNameError, UsageError
+    name = node.id
+    if name in PREFIXES:
+        return UnknownNameError(f"'{name}.' is not needed in gradcli", node.span, hint=PREFIX_HINT)
+    if builtin:
+        return UsageError(f"'{name}' is a builtin function: call it, {name}(...)", node.span)
+    if name in session.no_value_yet:
+        return UnknownNameError(f"'{name}' has no value yet", node.span, hint=session.no_value_yet[name])
+    other = next((f for f in session.fixed if f.lower() == name.lower()), None)
+    if other:           # --at X for x: the unbound x is the mistake, not a near name
+        return UnknownNameError(f"'{name}' has no value", node.span, hint=session.unbound.format(name=name)
+                                + f" (--at {other} binds '{other}': names are case-sensitive)")
+    close = suggest(name, known)
+    if close:
+        return UnknownNameError(f"unknown name '{name}'{close}", node.span)
+    return UnknownNameError(f"'{name}' has no value", node.span, hint=session.unbound.format(name=name))

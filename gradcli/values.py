@@ -8,8 +8,10 @@ from functools import cached_property
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.errors import GradcliError, UsageError
-from gradcli.ops.core import Results
+from gradcli.errors import GradcliError, ShapeError, UsageError
+from gradcli.ops.core import F, Results
+
+MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 
 
 @dataclass
@@ -87,3 +89,19 @@ def not_an_array(value, node) -> GradcliError:
         return UsageError(f"a string is not a number: {value!r}", node.span,
                           hint="strings are arguments of builtins, such as reduction='sum'")
     return UsageError(f"expected an array or a number, not {describe(value)}", node.span)
+
+
+def stacked(bk, items: list[Tensor], node) -> Tensor:
+    """A list literal's items as one array: a constant, or a stack when inputs feed it."""
+    odd = next((k for k, t in enumerate(items) if t.shape != items[0].shape), None)
+    if odd is not None:
+        raise ShapeError(f"the items of a list must have one shape: item 1 has shape {items[0].shape}, "
+                         f"item {odd + 1} {items[odd].shape}",
+                         node.items[odd].span if isinstance(node, ast.List) else node.span)
+    if not items:
+        return Tensor(bk.xp.zeros((0,), dtype=bk.dtype), bk, const=True)
+    if items[0].ndim >= MAX_AXES:
+        raise ShapeError(f"lists nest at most {MAX_AXES} deep (arrays have at most {MAX_AXES} axes)", node.span)
+    if all(t.const and t.op is None for t in items):
+        return Tensor(bk.xp.stack([t.data for t in items]), bk, const=True)
+    return F.stack(*items, axis=0)

@@ -70,7 +70,10 @@ class Tensor:
     # ---- construction
     @classmethod
     def constant(cls, value, bk) -> Tensor:
-        return cls(bk.asarray(value), bk, const=True)
+        data = bk.asarray(value)
+        # A number is held as the dtype's scalar (a 0-d array with CuPy):
+        # NumPy's ufuncs take scalars on a fast path, 0-d arrays on the slow one.
+        return cls(data[()] if data.ndim == 0 else data, bk, const=True)
 
     def as_input(self, key: str) -> Tensor:
         """A new leaf of the graph carrying this tensor's value."""
