@@ -86,12 +86,22 @@ class Backend:
 
     def reseed(self, seed) -> None:
         """Draw from here on as from a new generator seeded with seed (a whole
-        number >= 0, or a generator to carry on from)."""
-        import numpy
-        if not isinstance(seed, numpy.random.Generator) and (
-                isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise UsageError(f"the seed must be a whole number >= 0, not {seed!r}")
-        self.rng = numpy.random.default_rng(seed)
+        number >= 0, or a generator to carry on from). The generator itself
+        is made on the first draw (rng): numpy.random costs start-up time
+        (~5 ms to import) and most programs draw nothing."""
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            import numpy.random
+            if not isinstance(seed, numpy.random.Generator):
+                raise UsageError(f"the seed must be a whole number >= 0, not {seed!r}")
+        self._seed, self._rng = seed, None
+
+    @property
+    def rng(self):
+        """The seeded generator, made when first wanted."""
+        if self._rng is None:
+            import numpy.random
+            self._rng = numpy.random.default_rng(self._seed)
+        return self._rng
 
     def random(self, kind: str, shape):
         """uniform [0, 1) or standard normal numbers, drawn in float64 on the

@@ -10,9 +10,9 @@ import click
 
 from gradcli import __version__
 from gradcli.collector import collecting
-from gradcli.edge import boundary, encodable_streams, report_usage, silence_broken_pipe
+from gradcli.edge import boundary, encodable_streams, leave, report_usage, silence_broken_pipe
 from gradcli.options import ProgramCommand, Tolerance, common_options, options_from, program_options, sweep_options
-from gradcli.programs import builtin_names, parse_at, prepare, print_warnings, read_program, sweep_points
+from gradcli.programs import builtin_names, grad_point, parse_at, prepare, print_warnings, read_program, sweep_points
 from gradcli.errors import UsageError
 
 STEPS = 30          # explain: the steps shown without --full
@@ -45,13 +45,24 @@ class LazyGroup(click.Group):
         return sorted([*super().list_commands(ctx), *self.lazy])
 
     def main(self, args=None, prog_name=None, **extra):
-        """The console script: click's usage errors get gradcli's message
-        format (and the JSON error document with --json), exit code 2."""
-        extra["standalone_mode"] = False
+        """The console script. Run on the process's own command line (args
+        None), nothing follows the command: it leaves without the
+        interpreter's teardown (edge.leave says why)."""
         encodable_streams()
+        with collecting(False):         # a one-shot command (collector.py says why)
+            try:
+                self._main(args, prog_name, extra)
+            except SystemExit as e:
+                if args is None:
+                    leave(e.code)
+                raise
+
+    def _main(self, args, prog_name, extra):
+        """click's main: its usage errors get gradcli's message format (and
+        the JSON error document with --json), exit code 2."""
+        extra["standalone_mode"] = False
         try:
-            with collecting(False):         # a one-shot command (edge.collecting says why)
-                super().main(args, prog_name or "gradcli", **extra)
+            super().main(args, prog_name or "gradcli", **extra)
         except click.exceptions.NoSuchOption as e:
             report_usage(e, hint="a program that starts with '-' goes after '--': gradcli eval -- \"-mean(x)\" "
                          "--at x=..." if e.option_name and not e.option_name.startswith("--") else None)
@@ -69,11 +80,11 @@ class LazyGroup(click.Group):
         """A first word that is no command is a program: `gradcli "norm(4*x*x)" --at x=...`
         runs grad (SPEC), as `qalc 2+2` evaluates its argument. A word close to
         a command's name (`gradcli grd ...`) stays a mistyped command."""
-        import difflib
         word = args[0] if args else ""
-        if (word and not word.startswith("-") and self.get_command(ctx, word) is None
-                and not (word.isidentifier() and difflib.get_close_matches(word, self.list_commands(ctx), 1, 0.7))):
-            return "grad", self.get_command(ctx, "grad"), args
+        if word and not word.startswith("-") and self.get_command(ctx, word) is None:
+            import difflib
+            if not (word.isidentifier() and difflib.get_close_matches(word, self.list_commands(ctx), 1, 0.7)):
+                return "grad", self.get_command(ctx, "grad"), args
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx, formatter):
@@ -139,27 +150,9 @@ def eval_command(program, file, at, **kw):
 def grad_command(program, file, at, wrt, depth, full, node_grads, hessian, swept, grid, chunk, jsonl, output, **kw):
     """Value, gradients with respect to the inputs, and the graph."""
     opts = options_from(kw)
-    if swept or grid or chunk or jsonl or output:       # grad --sweep x: every point of x in one pass
+    if swept or grid or chunk or jsonl:       # grad --sweep x: every point of x in one pass
         return boundary(opts, lambda: sweep_points(opts, program, file, at, wrt, swept, grid, chunk, jsonl, output))
-
-    def work():
-        from gradcli import api
-        from gradcli.render import console
-        from gradcli.errors import GradcliError
-        source, origin, session, y = prepare(opts, program, file, at)
-        try:
-            grads = api.differentiate(y, session, list(wrt))
-        except GradcliError:
-            if not opts.json:       # what was computed is not lost: the value, then the error
-                console.show(opts, source, y, session, grads=None)
-            raise
-        print_warnings(opts, session)
-        if hessian:
-            from gradcli.curvature import story
-            return console.show_hessian(opts, source, y, session, grads, story(y, session, list(wrt)))
-        flows = api.flows(y, session) if node_grads else None
-        console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full, flows=flows)
-    boundary(opts, work)
+    boundary(opts, lambda: grad_point(opts, program, file, at, wrt, depth, full, node_grads, hessian, output))
 
 
 @main.command("graph", epilog='\b\nExamples:\n  gradcli graph "x = ones(2); z = 4*x*x; norm(z)" --format dot\n'

@@ -1,6 +1,7 @@
 """What every edge shares (the command line, the REPL, batch): the Options
 (gradcli/options.py makes them from the command line), the two consoles,
-and the one boundary that turns any failure into a message and an exit code.
+the one boundary that turns any failure into a message and an exit code,
+and how a command's process ends (leave).
 Heavy imports (numpy, lark, rich) wait until they are needed."""
 from __future__ import annotations
 
@@ -129,6 +130,34 @@ def silence_broken_pipe():
     # `gradcli ... | head`: stop quietly, and keep Python from complaining at exit.
     _detach_stdout()
     sys.exit(0)
+
+
+def leave(code) -> None:
+    """End the process now with exit code `code` (sys.exit's), once stdout and
+    stderr are flushed and the atexit handlers have run. What Python's own
+    exit does after that is free the ~350 modules a command imports, object
+    by object, after a last full collection: 25-60 ms of a 200 ms command,
+    which the OS does at once (Instagram's servers skip it the same way).
+    Returns, for the usual exit, where that is not safe: a thread still
+    running (that exit waits for it), a code that is a message, a stream that
+    cannot flush (that exit reports it)."""
+    import threading
+    if not (code is None or isinstance(code, int)) or not _flushed() or any(
+            not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return
+    import atexit
+    atexit._run_exitfuncs()         # noqa: SLF001 - what the usual exit would run
+    os._exit((code or 0) if _flushed() else 120)        # 120: the usual exit's status when it cannot flush
+
+
+def _flushed() -> bool:
+    """Whether stdout and stderr could be flushed (not a full disk, a closed pipe)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def unbalanced(text: str) -> bool:

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
-from pathlib import Path
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# In a wheel the grammar ships as gradcli/grammar/; in a source checkout
+# (editable install, tests) it is the top-level grammar/ folder. Plain paths,
+# not importlib.resources: its import (zipfile, pathlib, urllib) is ~5 ms of
+# every command's start-up, and a wheel installs as files, never zipped.
+_PACKAGED = os.path.join(_HERE, "grammar", "gradcli.lark")
+_CHECKOUT = os.path.join(os.path.dirname(_HERE), "grammar", "gradcli.lark")
 
 
 def _grammar_text() -> str:
-    # In a wheel the grammar ships as gradcli/grammar/; in a source checkout
-    # (editable install, tests) it is the top-level grammar/ folder.
-    packaged = resources.files("gradcli").joinpath("grammar/gradcli.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "gradcli.lark").read_text(encoding="utf-8")
+    with open(_PACKAGED if os.path.isfile(_PACKAGED) else _CHECKOUT, encoding="utf-8") as fh:
+        return fh.read()
 
 
 class _BracketNewlines:

@@ -5,6 +5,7 @@ the last binding, floating-point events)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 from gradcli.edge import Options, unbalanced
@@ -38,7 +39,6 @@ def read_program(program: str | None, file: str | None) -> tuple[str, str | None
 
 def parse_at(at: tuple[str, ...]) -> dict[str, object]:
     """NAME=EXPR pairs; EXPR may be @FILE."""
-    from gradcli import inputs
     from gradcli.errors import UsageError
     out = {}
     for item in at:
@@ -49,7 +49,10 @@ def parse_at(at: tuple[str, ...]) -> dict[str, object]:
         if unbalanced(value):
             raise UsageError(f"--at {item}: its brackets do not close (did the shell split it at a space?)",
                              hint=f'quote it: --at {name}="{value} ..."')
-        out[name] = inputs.load(value.strip()[1:]) if value.strip().startswith("@") else value
+        if value.strip().startswith("@"):
+            from gradcli import inputs      # only for a file (its pathlib costs every command start-up time)
+            value = inputs.load(value.strip()[1:])
+        out[name] = value
     return out
 
 
@@ -68,7 +71,7 @@ def prepare(opts: Options, program, file, at):
     session = api.setup(inputs, device=opts.device, dtype=opts.dtype, seed=opts.seed)
     parsed = parse(source, origin)
     _warn_unread(opts, parsed, inputs)
-    y = api.run_program(source, session, origin, parsed)
+    y = api.run_program(source, session, origin, parsed, consume=True)
     if session.reported and not opts.json:
         opts.err.print(f"the result is {session.reported}, the program's last binding", style="dim", markup=False)
     return source, origin, session, y
@@ -98,6 +101,49 @@ def print_warnings(opts: Options, session) -> None:
         opts.err.print(w)
 
 
+def grad_point(opts: Options, program, file, at, wrt, depth, full, node_grads, hessian, output) -> None:
+    """grad without --sweep: the value, the gradients and the graph (and,
+    with hessian, the Hessian's story); with output, the arrays go to that
+    .npz file, and the terminal shows the value and the arrays' shapes."""
+    from gradcli import api
+    from gradcli.errors import GradcliError
+    from gradcli.render import console
+    if output:
+        _check_result_file(output, depth, full, node_grads)
+    source, origin, session, y = prepare(opts, program, file, at)
+    try:
+        grads = api.differentiate(y, session, list(wrt))
+    except GradcliError:
+        if not opts.json:       # what was computed is not lost: the value, then the error
+            console.show(opts, source, y, session, grads=None)
+        raise
+    print_warnings(opts, session)
+    s = None
+    if hessian:
+        from gradcli.curvature import story
+        s = story(y, session, list(wrt))
+    if output:
+        return console.show_written(opts, source, y, session, grads, s, output)
+    if hessian:
+        return console.show_hessian(opts, source, y, session, grads, s)
+    flows = api.flows(y, session) if node_grads else None
+    console.show(opts, source, y, session, grads=grads, with_graph=True, depth=depth, full=full, flows=flows)
+
+
+def _check_result_file(output: str, depth, full, node_grads) -> None:
+    """grad --output FILE, before any work: a .npz (the value and every
+    gradient are several arrays, which a .npy cannot hold), and none of the
+    options that draw the graph, which a file of arrays does not show."""
+    from gradcli.errors import UsageError
+    from gradcli.render import files
+    files.check(output, (".npz",), "a grad result, several arrays (the value and each gradient),",
+                hint=f"name it {os.path.splitext(output)[0]}.npz; numpy.load(FILE) then gives "
+                     "['value'], ['grad_x'] for an input x")
+    if depth or full or node_grads:
+        raise UsageError("--depth, --full and --grads draw the graph, which --output does not show",
+                         hint="drop them, or drop --output to see the graph")
+
+
 def sweep_points(opts: Options, program, file, at, wrt, swept, grid, chunk, jsonl, output) -> None:
     """grad --sweep: the program at every point of the swept inputs (their
     --at values' leading axis), shown as a table, --json, --jsonl or --output."""
@@ -107,10 +153,12 @@ def sweep_points(opts: Options, program, file, at, wrt, swept, grid, chunk, json
     from gradcli.render import sweep as shown
     from gradcli import sweeps
     if not swept:
-        raise UsageError("--grid, --chunk, --jsonl and --output go with --sweep NAME",
+        raise UsageError("--grid, --chunk and --jsonl go with --sweep NAME",
                          hint='e.g. gradcli grad "sin(x)*x" --at x="linspace(-3, 3, 101)" --sweep x')
     if opts.json and jsonl:
         raise UsageError("--json prints one document and --jsonl a record a point: give one of them")
+    if output:
+        shown.check(output)         # before the sweep runs
     source, origin = read_program(program, file)
     inputs = parse_at(at)
     missing = [n for n in swept if n not in inputs]
@@ -128,7 +176,7 @@ def sweep_points(opts: Options, program, file, at, wrt, swept, grid, chunk, json
         for rec in shown.records(s):
             jsonout.dump(rec)
     elif opts.json:
-        jsonout.dump(shown.document(s))
+        jsonout.dump(shown.document(s, output))
     else:
         for w in diagnostics.warnings(s.events):
             opts.err.print(w)

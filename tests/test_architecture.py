@@ -147,6 +147,24 @@ def test_a_batch_worker_imports_no_rich():
     assert p.returncode == 0 and p.stdout.strip() == "[]", p.stdout + p.stderr
 
 
+NOT_AT_START = ("json", "numpy.random", "importlib.resources", "pathlib", "zipfile",
+                "gradcli.inputs", "gradcli.curvature", "gradcli.render.files")
+
+
+def test_a_plain_grad_process_loads_nothing_it_does_not_use():
+    """Start-up time (issue 17): each of these was loaded once for nothing;
+    one that comes back goes behind a function-level import again."""
+    import subprocess
+    import sys
+    code = ("import atexit, sys; atexit.register(lambda: print(' '.join(sorted(sys.modules))))\n"
+            "from gradcli.cli import main; main()")
+    p = subprocess.run([sys.executable, "-c", code, "grad", "x = ones(2); norm(4*x*x)"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    loaded = set(p.stdout.splitlines()[-1].split())
+    assert "gradcli.api" in loaded and not loaded & set(NOT_AT_START), sorted(loaded & set(NOT_AT_START))
+
+
 def test_files_and_functions_are_short_or_say_why():
     """About 300 lines a file and 60 a function, unless its docstring says
     why it is longer ("Long: ...")."""

@@ -36,6 +36,30 @@ def show_hessian(opts, source: str, y, session, grads: dict, s) -> None:
     opts.out.print(hessian(s, opts.precision))
 
 
+def show_written(opts, source: str, y, session, grads: dict, s, path: str) -> None:
+    """grad --output FILE.npz: the value and each gradient (and, with
+    --hessian, its matrix and eigenvalues) written there, numpy.load's
+    names; on the terminal, the value, then what the file holds, by shape
+    (and the Hessian's verdict); with --json, a small document to match."""
+    from gradcli.render import files
+    bk = session.bk
+    value = bk.to_host(y.data)
+    more = {"hessian": s.matrix, "eigenvalues": s.eigenvalues} if s is not None else {}
+    arrays = files.named(value, grads, **more)
+    if opts.json:
+        files.save_npz(path, arrays)
+        doc = jsonout.result_document(source, value, y.shape, bk.dtype_name, None, session.ctx.events)
+        if s is not None:
+            doc["hessian"] = {k: v for k, v in s.to_json().items() if k not in ("matrix", "eigenvalues")}
+        return jsonout.dump(files.reported(doc, path, arrays))
+    opts.out.print(summary(value, y.shape, bk.dtype_name, None, opts.precision))
+    files.save_npz(path, arrays)        # after the value is shown: a file that fails to write loses nothing shown
+    opts.out.print(f"written to {path}: " + ", ".join(f"{name} {fmt.shape(a.shape)}" for name, a in arrays.items()),
+                   markup=False, highlight=False, soft_wrap=True)
+    if s is not None:
+        opts.out.print(s.sentence())
+
+
 def draw(graph, precision, depth=None, full=False, width=80):
     """The graph as a tree; with full, a tree too deep for the width is
     given as a listing of every node instead."""

@@ -137,12 +137,9 @@ def emit(stdout, text: str, kind: str, dot: str | None, output: str | None) -> N
     FILE or to stdout (a picture as bytes: a PNG is no text)."""
     data = picture(text, kind, dot) if dot else text.encode() if output else None
     if output:
-        try:
-            with open(output, "wb") as f:
-                f.write(data)
-        except OSError as e:
-            raise UsageError(f"--output {output}: {e.strerror or e}",
-                             hint="give a file in a folder you can write to") from None
+        from gradcli.render import files
+        with files.opened(output) as f:
+            f.write(data)
     elif data is not None:
         import sys
         stdout.flush()

@@ -1,7 +1,6 @@
 """--json documents (SPEC.md section 2): one document on stdout."""
 from __future__ import annotations
 
-import json
 import sys
 
 from gradcli.autograd.context import messages
@@ -27,6 +26,7 @@ def error_document(e) -> dict:
 
 
 def dumps(doc) -> str:
+    import json         # here: a command without --json need not load it (start-up time)
     return json.dumps(doc, allow_nan=False)
 
 

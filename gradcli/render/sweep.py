@@ -5,21 +5,27 @@ from __future__ import annotations
 
 import numpy
 
-from gradcli.errors import UsageError
 from gradcli.render import format as fmt
 
 EDGE_ROWS = 5           # points shown at each end of a long sweep
 OUTPUTS = (".csv", ".npy", ".npz")
 
 
-def document(s) -> dict:
-    """The sweep as one JSON document: every point's value and gradients."""
+def document(s, output: str | None = None) -> dict:
+    """The sweep as one JSON document: every point's value and gradients;
+    or, when they went to the file output, the file and the arrays' shapes
+    (and a table's columns) in their place, which keeps the document small."""
     from gradcli.autograd.context import messages
-    doc = {"program": s.program, "sweep": s.names, "points": s.points,
-           "at": {n: fmt.jsonable(a) for n, a in s.at.items()},
-           "value": fmt.jsonable(s.value), "shape": list(s.value.shape[1:]), "dtype": s.dtype,
-           "grads": None if s.grads is None else {k: fmt.jsonable(g) for k, g in s.grads.items()},
-           "vectorized": s.vectorized, "chunks": s.chunks}
+    doc = {"program": s.program, "sweep": s.names, "points": s.points, "shape": list(s.value.shape[1:]),
+           "dtype": s.dtype, "vectorized": s.vectorized, "chunks": s.chunks}
+    if output:
+        from gradcli.render import files
+        doc = files.reported(doc, output, arrays(s))
+        if not output.lower().endswith(".npz"):
+            doc["columns"] = [label for label, _ in columns(s)]
+    else:
+        doc |= {"at": {n: fmt.jsonable(a) for n, a in s.at.items()}, "value": fmt.jsonable(s.value),
+                "grads": None if s.grads is None else {k: fmt.jsonable(g) for k, g in s.grads.items()}}
     if s.events:
         doc["warnings"] = messages(s.events)
     return doc
@@ -48,29 +54,33 @@ def columns(s) -> list[tuple[str, numpy.ndarray]]:
     return out
 
 
+def check(path: str) -> str:
+    """--output FILE's suffix, checked before the sweep runs (render/files.py)."""
+    from gradcli.render import files
+    return files.check(path, OUTPUTS, "a sweep", hint="name the file by what it should be: sweep.csv, sweep.npz")
+
+
 def write(s, path: str) -> None:
     """--output FILE: .csv (a header, a row a point), .npy (those numbers, a
     row a point), .npz (at_NAME, value, grad_KEY arrays)."""
-    import os
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in OUTPUTS:
-        raise UsageError(f"--output {path}: a sweep is written as {', '.join(OUTPUTS)}",
-                         hint="name the file by what it should be: sweep.csv, sweep.npz")
-    try:
-        if ext == ".npz":
-            arrays = {f"at_{n}": a for n, a in s.at.items()} | {"value": s.value}
-            arrays |= {f"grad_{k}": g for k, g in (s.grads or {}).items()}
-            numpy.savez(path, **arrays)
-            return
-        cols = columns(s)
-        table = numpy.column_stack([c for _, c in cols])
+    from gradcli.render import files
+    ext = check(path)
+    if ext == ".npz":
+        return files.save_npz(path, arrays(s))
+    cols = columns(s)
+    table = numpy.column_stack([c for _, c in cols])
+    with files.opened(path) as fh:
         if ext == ".npy":
-            numpy.save(path, table)
+            numpy.save(fh, table)
         else:
-            numpy.savetxt(path, table, delimiter=",", header=",".join(f'"{n}"' for n, _ in cols), comments="",
+            numpy.savetxt(fh, table, delimiter=",", header=",".join(f'"{n}"' for n, _ in cols), comments="",
                           fmt="%.17g")
-    except OSError as e:
-        raise UsageError(f"--output {path}: {e.strerror}") from None
+
+
+def arrays(s) -> dict:
+    """The sweep's arrays by their names in a .npz: at_NAME, value, grad_KEY."""
+    from gradcli.render import files
+    return files.named(s.value, s.grads, **{f"at_{n}": a for n, a in s.at.items()})
 
 
 def table(s, precision: int, width: int):
