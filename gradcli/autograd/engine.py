@@ -97,39 +97,27 @@ def compute(op, arrays: list, params: dict, bk):
     return data
 
 
-def _graded_parents(node: Tensor, constants: bool = False):
+def _graded_parents(node: Tensor, constants: bool = False) -> list[Tensor]:
     """The inputs a node passes gradients to (not a where's mask, say); with
     constants, also those that need none (made by round(x), say)."""
-    if node.op is None:
-        return iter(())
-    return (p for p, d in zip(node.parents, node.op.differentiable(len(node.parents)))
-            if d and (constants or p.requires_grad))
+    op = node.op
+    if op is None:
+        return []
+    return [p for p, d in zip(node.parents, op.differentiable(len(node.parents))) if d and (constants or p.requires_grad)]
 
 
-def _value_parents(node: Tensor):
+def _value_parents(node: Tensor) -> list[Tensor]:
     """The inputs a node reads as values, differentiable or not (floor's x,
     but not where's mask, nor an index or a shape)."""
     if node.op is None:
-        return iter(())
-    return (p for p, v in zip(node.parents, node.op.value_inputs(len(node.parents))) if v)
+        return []
+    return [p for p, v in zip(node.parents, node.op.value_inputs(len(node.parents))) if v]
 
 
 def toposort(root: Tensor, parents_of=_graded_parents) -> list[Tensor]:
     """Tensors whose gradient root depends on (or those parents_of walks to),
-    each after all its parents."""
-    order, seen = [], {id(root)}
-    stack = [(root, parents_of(root))]
-    while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, parents_of(p)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    each after all its parents: in the order they were made."""
+    return _reachable(root, parents_of)[::-1]
 
 
 def reaches(y: Tensor, xs) -> list[Tensor]:
