@@ -26,7 +26,8 @@ def main(n: int) -> None:
     from lark import Lark
 
     from gradcli import api
-    from gradcli.parse import _BracketNewlines, _grammar_text, parse
+    from gradcli.lalr import _BracketNewlines, _grammar_text
+    from gradcli.parse import parse
     from gradcli.render import jsonout
 
     source = "\n".join(["x0 = 0.5"] + [f"x{i} = sin(x{i - 1})*1.0001" for i in range(1, n + 1)] + [f"x{n}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from gradcli import ast
+from gradcli import ast, fastparse
 from gradcli.errors import Source, Span, SyntaxError_
 from gradcli.lalr import parser as _parser
 from gradcli.spellings import FOREIGN_ATTRIBUTES, PREFIX_HINT, PREFIXES
@@ -231,9 +231,30 @@ def _with_tokens(template, where: dict, toks: list, Tree, Token):
 def parse(source: str, origin: str | None = None) -> ast.Program:
     """Parse a program (from origin: a file, "--at x"; None for the command
     line); raises SyntaxError_ with a span and 'expected ...'. Every span of
-    the AST points into Source(source, origin)."""
-    from lark.exceptions import UnexpectedInput, VisitError
+    the AST points into Source(source, origin). A program written a
+    statement a line takes the fast path (gradcli/fastparse.py); the rest,
+    and every error, the general one, with the same AST."""
     text = Source(source, origin)
+    statements = fastparse.statements(source, text, _alone)
+    if statements is None:
+        return _general(source, text)
+    return ast.Program(statements, source)
+
+
+def _alone(line: str):
+    """The statement of a line parsed alone by Lark, or None when it is not
+    one statement (the fast path then leaves the program to the general
+    path, which raises whatever this raised, in the whole program's context)."""
+    try:
+        [statement] = _builder_class()(Source(line)).transform(_parser().parse(line))
+    except Exception:
+        return None
+    return statement
+
+
+def _general(source: str, text: Source) -> ast.Program:
+    """Lark's tree of the program, transformed into the AST."""
+    from lark.exceptions import UnexpectedInput, VisitError
     try:
         tree = _tree(source)
     except UnexpectedInput as e:

@@ -1,0 +1,199 @@
+"""parse.py's fast path, for long programs written a statement a line (issue 17).
+
+Lark lexes at a few microseconds a token and its tree is then transformed
+node by node: 40 to 80 µs a statement. But a long program repeats a few
+statement shapes: `x2 = sin(x1)*1.0001` and `x3 = sin(x2)*1.0001` differ only
+in the texts of their NAME and NUMBER tokens. A line's shape key is its text
+between those tokens and their kinds. The first line of a shape is parsed by
+Lark alone, as a probe line of the same key whose tokens all differ, so that
+the AST says which token each name, number and span end came from; that AST
+is compiled into a builder, a function that makes the same AST for any line
+of the shape from the line's tokens, a few µs a statement. The tokens' texts
+never enter the compiled code: it reads them from the line.
+
+A line qualifies when Lark parses it alone as one statement (no ';', no line
+continuation, no bracket left open), with no string and no attribute (what
+`x.T` or `x.values` means depends on the name). A program with a line that
+does not qualify, or an error, goes the general way, whole, so that errors
+are Lark's, in the whole program's context. So does a program with few
+lines for each shape not met before: a builder costs more to make than
+Lark's parse of a few lines."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+
+from gradcli import ast
+from gradcli.errors import Source, Span
+
+# The grammar's NUMBER and NAME in one pattern, captured: a line split on it
+# alternates the text between tokens (even items) and the tokens (odd items).
+# Patterns are compiled on first use, not at start-up (a program shorter
+# than LINES_PER_NEW_SHAPE never needs them).
+_TOKENS = r"((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*)"
+# The grammar's blanks: str.strip's own would also take characters the
+# grammar rejects (a vertical tab), so a line with one would qualify.
+_BLANKS = " \t\f\r"
+# Between the tokens of a line that qualifies: no string (Lark would parse
+# its words as one token), no '.' outside a number (an attribute: what it
+# means depends on the name). Whatever else a line may not hold (';', a line
+# continuation, an open bracket) fails when it is parsed alone.
+_IRREGULAR = r"['\".]"
+
+_BUILDERS: dict[tuple, object] = {}     # shape key -> builder (see _builder), None for a shape that does not qualify
+_BUILDERS_MAX = 1024                    # a builder takes about 250 bytes a character of its line
+# Making a shape's builder costs what Lark takes for 6 to 15 lines (bench/bench_parse.py):
+# a program with fewer lines than this a new shape is left to the general path.
+LINES_PER_NEW_SHAPE = 16
+_CLASSES = {cls.__name__: cls for cls in vars(ast).values()
+            if isinstance(cls, type) and issubclass(cls, ast.Node)}
+
+
+class _Irregular(Exception):
+    """A line the fast path does not build: the program goes the general way."""
+
+
+def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None],
+               lines_per_new_shape: int = LINES_PER_NEW_SHAPE) -> list[ast.Node] | None:
+    """The statements of source, their spans in text (the program's Source);
+    None when a line does not qualify, or when the program has fewer than
+    lines_per_new_shape lines for each shape not met before. alone(line)
+    parses one line by the general path: its one statement, or None."""
+    known = _BUILDERS
+    if len(known) > _BUILDERS_MAX:              # between programs: a program's own shapes are made once
+        known.clear()
+    if not known and source.count("\n") < lines_per_new_shape - 1:
+        return None                             # the rule below, before splitting: every line would be new
+    lines = _shapes(source)
+    shapes = {key: parts for _, parts, key in lines}            # a line of each shape
+    new = shapes.keys() - known.keys()
+    if len(new) * lines_per_new_shape > len(lines):
+        return None
+    for key in new:
+        known[key] = _builder(shapes[key], alone)
+    # get: a parse in another thread may empty the cache meanwhile (the general path then parses this one)
+    builders = {key: known.get(key) for key in shapes}
+    if None in builders.values():
+        return None
+    try:
+        return [builders[key](parts, number, text) for number, parts, key in lines]
+    except _Irregular:                          # a parameter named twice
+        return None
+
+
+def _shapes(source: str) -> list[tuple[int, list[str], tuple]]:
+    """(line number, its parts, its shape key) of each line that holds a
+    statement. The parts alternate the texts between tokens and the tokens;
+    the key is the texts between tokens and whether each token is a NAME."""
+    out = []
+    append, split = out.append, re.compile(_TOKENS).split
+    for number, line in enumerate(source.split("\n"), 1):
+        if "#" in line:                 # a comment, unless a quote is before it: then the line does not qualify
+            line = line[:line.index("#")]
+        line = line.rstrip(_BLANKS)
+        if line:
+            parts = split(line)
+            append((number, parts, (*parts[0::2], *map(str.isidentifier, parts[1::2]))))
+    return out
+
+
+def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):
+    """A function (parts, line number, Source) -> the statement of a line of
+    the shape of parts, or None when the shape does not qualify. Two tokens
+    side by side (2x) would run together in the probe; Lark rejects them."""
+    between = parts[0::2]
+    if re.search(_IRREGULAR, "".join(between)) or "" in between[1:-1]:
+        return None
+    tokens = [f"_{k}" if token.isidentifier() else str(k) for k, token in enumerate(parts[1::2])]
+    probe = "".join(a + b for a, b in zip(between, tokens + [""]))
+    statement = alone(probe)
+    if statement is None:
+        return None
+    try:
+        code = _Generator(between, tokens).function(statement)
+    except _Irregular:
+        return None
+    scope = {**_CLASSES, "Span": Span, "Irregular": _Irregular, "new": object.__new__}
+    exec(compile(code, "<gradcli statement shape>", "exec"), scope)
+    return scope["build"]
+
+
+class _Generator:
+    """The source of a builder, from the statement of a probe line: every
+    name and number becomes the line's token at the same place, and every
+    span's ends move by the lengths of the tokens before them. The objects
+    are made by setting their slots: a class call with a Python __init__
+    costs as much again (the AST's dataclasses and Span only assign them)."""
+
+    def __init__(self, between: list[str], tokens: list[str]):
+        self.after = {}         # each probe position not inside a token -> how many tokens are before it
+        self.before = [0]       # the lengths of the first k probe tokens
+        position = 0
+        for k, (gap, token) in enumerate(zip(between, tokens + [""])):
+            self.after.update(dict.fromkeys(range(position, position + len(gap) + 1), k))
+            position += len(gap) + len(token)
+            self.before.append(self.before[-1] + len(token))
+        self.width = len(tokens)
+        self.names = {t: k for k, t in enumerate(tokens) if t[0] == "_"}
+        self.numbers = {float(t): k for k, t in enumerate(tokens) if t[0] != "_"}
+        self.body, self.local = [], {}          # the code that makes the objects; id(object) -> its variable
+        self.sums = 0                           # c1 ... c{sums}: the lengths of the first k tokens, as used
+
+    def function(self, statement: ast.Node) -> str:
+        """def build(parts, line, source), parts alternating the texts between
+        tokens and the tokens."""
+        for node in reversed(list(ast.walk(statement))):   # each node after the nodes it holds
+            self.node(node)
+        unpack = ", ".join("_" if i % 2 == 0 else f"t{i // 2}" for i in range(2 * self.width + 1))
+        sums = [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
+        body = [f"{unpack}, = parts", *sums, *self.body, f"return {self.local[id(statement)]}"]
+        return "def build(parts, line, source):\n" + "".join(f"    {s}\n" for s in body)
+
+    def node(self, node: ast.Node) -> None:
+        if id(node) in self.local:
+            return
+        values = {f.name: self.value(getattr(node, f.name)) for f in dataclasses.fields(node)}
+        if isinstance(node, ast.FunctionDef):       # a parameter named twice is an error: the general path's
+            self.body.append(f"if len(set({values['params']})) < {len(node.params)}: raise Irregular")
+        self.make(node, values)
+
+    def make(self, thing, values: dict[str, str]) -> str:
+        self.local[id(thing)] = name = f"v{len(self.local)}"
+        self.body.append(f"{name} = new({type(thing).__name__})")
+        self.body += [f"{name}.{field} = {value}" for field, value in values.items()]
+        return name
+
+    def value(self, v) -> str:
+        """The expression of a field's value: a node or span made before, a
+        token, a list of them, or a constant (an operator)."""
+        if isinstance(v, (ast.Node, Span)) and id(v) in self.local:
+            return self.local[id(v)]
+        if isinstance(v, Span):
+            return self.span(v)
+        if isinstance(v, list):
+            return f"[{', '.join(map(self.value, v))}]"
+        if isinstance(v, str):
+            return f"t{self.names[v]}" if v in self.names else repr(v)
+        if isinstance(v, float) and v in self.numbers:
+            return f"float(t{self.numbers[v]})"
+        if v is None:
+            return "None"
+        raise _Irregular            # a field this generator does not know: the general path builds it
+
+    def span(self, span: Span) -> str:
+        if span.line != 1 or span.end_line != 1:
+            raise _Irregular
+        start, end = self.column(span.column - 1), self.column(span.end_column - 1)
+        return self.make(span, {"line": "line", "column": start, "end_line": "line", "end_column": end,
+                                "source": "source"})
+
+    def column(self, at: int) -> str:
+        """The 1-based column, in a line of this shape, of the probe's 0-based
+        position at, which must not fall inside a token."""
+        k = self.after.get(at)
+        if k is None:
+            raise _Irregular
+        self.sums = max(self.sums, k)
+        fixed = at - self.before[k] + 1
+        return f"{fixed} + c{k}" if k else str(fixed)
