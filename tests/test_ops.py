@@ -88,7 +88,8 @@ def test_checker_catches_a_wrong_rule():
 def test_checker_catches_a_wrong_second_derivative():
     """A rule right at first order but not differentiable (the constant cos(x)
     of raw arrays) passes the first-order check and fails the second."""
-    frozen = replace(TABLE["sin"], grads=(lambda g, y, x: g * Tensor.constant(np.cos(x.numpy()), x.bk),))
+    frozen = replace(TABLE["sin"], grads=(lambda g, y, x: g * Tensor.constant(np.cos(x.numpy()), x.bk),),
+                     tensor_rules=True)
     assert opchecks.first(frozen, ((3,),), {}) == []
     failures = opchecks.second(frozen, ((3,),), {})
     assert len(failures) == 1 and "second order" in failures[0]

@@ -167,10 +167,12 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 if g is None or op is None:
                     continue
                 ctx.rule = t
+                # On arrays, a rule reads its inputs' arrays too, unless it reads Tensors' own attributes.
+                out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
                 for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
                     if not (d and id(p) in leads and (constants or p.requires_grad)):
                         continue
-                    c = op.rule(i)(g, t, *parents, **t.params)
+                    c = op.rule(i)(g, out, *ins, **t.params)
                     if c is None:
                         continue
                     if arrays and isinstance(c, Tensor):      # a rule that gives back an input

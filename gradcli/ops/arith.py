@@ -76,7 +76,7 @@ OPS = [
            (_pow_base_grad, _pow_exponent_grad),
            "a ** b (also a ^ b); the exponent's gradient is a^b·log(a), nan where a < 0", "positive",
            singular=(at([0.0, 0.0, 0.0, 2.0, -1.0], [0.0, 1.0, 2.0, 0.0, 2.0], order=1), at([0.0, 0.0], [0.5, -1.0])),
-           ref=lambda mp, a, b: mp.power(a, b),
+           ref=lambda mp, a, b: mp.power(a, b), tensor_rules=True,     # a literal exponent: b.op, b.const
            form=("{a:8}^{b:7}", 7),
            explain={"a": "{b:p}·{a:p}^({b} - 1)", "b": "{a:p}^{b:p}·log({a})"}),
     binary("maximum", lambda bk, a, b: bk.xp.maximum(a, b),

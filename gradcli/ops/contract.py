@@ -22,6 +22,7 @@ import re
 import string
 from functools import lru_cache
 
+from gradcli.autograd.engine import backend_of
 from gradcli.autograd.tensor import Tensor
 from gradcli.errors import ArgumentError, ShapeError
 from gradcli.ops import batching
@@ -122,7 +123,7 @@ def _einsum_grad(g, y, *xs, equation, index):
     # the identity, under a fresh letter. Each is an einsum, so second
     # derivatives follow by the same rule.
     terms, out, sizes = _parse(equation, tuple(x.shape for x in xs))
-    x, bk, spare = xs[index], xs[index].bk, iter(_spare(",".join(terms) + out))
+    x, bk, spare = xs[index], backend_of(xs[index]), iter(_spare(",".join(terms) + out))
     parts = [(out, g)] + [(t, v) for j, (t, v) in enumerate(zip(terms, xs)) if j != index]
     full = {c for t, v in parts for c, n in zip(t, v.shape) if n == sizes[c]}
     wanted = ""

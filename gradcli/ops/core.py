@@ -93,6 +93,8 @@ class Op:
     explain: Any = None                # its derivative for explain (see gradcli/explaining.py): {param: local
                                        # derivative} if elementwise, else (derivative, what is sent) or
                                        # {param: (derivative, sent)}, or a function of the params giving one
+    tensor_rules: bool = False         # its rules read Tensors' own attributes (.bk, .op, .const): a
+                                       # first-order pass gives them Tensors, not the arrays it gives others
     params: tuple = field(default=(), init=False)
     arrays_only: bool = field(default=False, init=False)    # every parameter one array (sin(x), atan2(y, x))
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)

@@ -147,8 +147,8 @@ def _cholesky_grad(g, y, A, upper):
     # Lᵀ gL with its diagonal halved, made symmetric. One inverse of L costs
     # what one of the two solves by L would (no triangular solve on xp).
     L, gL = (swap_last(y), swap_last(g)) if upper else (y, g)
-    xp, n = A.bk.xp, A.shape[-1]
-    p = (swap_last(L) @ gL) * Tensor.constant(xp.tril(xp.ones((n, n))) - xp.eye(n) / 2, A.bk)
+    bk, n = backend_of(A), A.shape[-1]
+    p = (swap_last(L) @ gL) * Tensor.constant(bk.xp.tril(bk.xp.ones((n, n))) - bk.xp.eye(n) / 2, bk)
     inverse = F.inv(L)
     return swap_last(inverse) @ ((p + swap_last(p)) / 2) @ inverse
 
@@ -200,7 +200,7 @@ def _eigh_grad(g, y, A, UPLO):
     values, V = _unpack(y, ((n,), (n, n)))
     g_values, g_vectors = _unpack(g, ((n,), (n, n)))
     inner = _diagonal(g_values)
-    if A.bk.any(data_of(g_vectors)):
+    if backend_of(A).any(data_of(g_vectors)):
         inner = inner + _skew(swap_last(V) @ g_vectors) / 2 / _gaps(values)
     return V @ inner @ swap_last(V)
 
@@ -244,7 +244,7 @@ def _svd_grad(g, y, A, full_matrices):
     m, n = A.shape[-2:]
     k, shapes = min(m, n), _svd_shapes(m, n, full_matrices)
     (U, S, Vh), (gU, gS, gVh) = (_first_k(_unpack(t, shapes), k) for t in (y, g))
-    fed_u, fed_v = A.bk.any(data_of(gU)), A.bk.any(data_of(gVh))
+    fed_u, fed_v = backend_of(A).any(data_of(gU)), backend_of(A).any(data_of(gVh))
     if not (fed_u or fed_v):            # singular values alone (svdvals): finite at repeated ones
         return (U * F.unsqueeze(gS, axis=gS.ndim - 1)) @ Vh
     s_col, s_row = F.unsqueeze(S, axis=S.ndim - 1), F.unsqueeze(S, axis=S.ndim)

@@ -2,6 +2,7 @@
 mm and dot are matmul with the shape checks of their PyTorch namesakes."""
 from __future__ import annotations
 
+from gradcli.autograd.engine import backend_of
 from gradcli.errors import ShapeError
 from gradcli.ops import batching, reference
 from gradcli.ops.core import TABLE, F, Op, case
@@ -219,7 +220,7 @@ OPS = [
        form=("{x:8}ᵀ", 8),
        explain=("1, with the axes swapped back", "gᵀ")),
     Op("trace", "x", forward=_trace, batch=_trace_batch,
-       grads=(lambda g, y, x: F.where(F.eye(n=x.shape[0], m=x.shape[1], bk=x.bk), g, 0.0),),
+       grads=(lambda g, y, x: F.where(F.eye(n=x.shape[0], m=x.shape[1], bk=backend_of(x)), g, 0.0),),
        reference=reference.trace,
        doc="sum of the diagonal", family="linalg", examples=SQUARE + (case((2, 3)),),
        explain=("the identity matrix", "g·I")),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from gradcli.autograd.engine import grad_enabled
+from gradcli.autograd.engine import backend_of, grad_enabled
+from gradcli.autograd.tensor import data_of
 from gradcli.errors import ArgumentError
 from gradcli.ops import reference
 from gradcli.ops.core import F, Op, at, case, over
@@ -48,7 +49,7 @@ def _prod_grad(g, y, x, axis):
     # with no division, so that every higher derivative is exact too. Like
     # PyTorch's, a first-order pass gives a slice with two zeros exactly 0,
     # even where g is infinite.
-    if not x.bk.any(x.data == 0):
+    if not backend_of(x).any(data_of(x) == 0):
         return g * y / x
     if not grad_enabled():
         zeros = F.sum(F.eq(x, 0), axis=axis, keepdims=True)
@@ -67,7 +68,7 @@ def _others(x, axis):
     lead = moved.shape[:len(kept)]
     n = _count(x.shape, axes)
     rows = F.unsqueeze(F.reshape(moved, shape=lead + (n,)), axis=len(lead))
-    others = F.prod(F.where(F.eye(n=n, bk=x.bk), 1.0, rows), axis=(len(lead) + 1,))
+    others = F.prod(F.where(F.eye(n=n, bk=backend_of(x)), 1.0, rows), axis=(len(lead) + 1,))
     back = tuple(sorted(range(x.ndim), key=order.__getitem__))
     return F.permute(F.reshape(others, shape=moved.shape), dims=back)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from gradcli.autograd.engine import backend_of
+from gradcli.autograd.tensor import data_of
 from gradcli.ops import nn_reference
 from gradcli.ops.core import F, Op, case
 
@@ -122,7 +124,7 @@ def _along(xp, n, axis, ndim):
 def _max_pool_grad(g, y, x, kernel, stride, padding, dilation):
     # The window's maximum is an index into x, data: g goes there, ties and all
     # to one element (PyTorch's), and the second order is indexing's own.
-    return F.scatter(g, key=_selected(x.bk.xp, x.data, kernel, stride, padding, dilation), shape=x.shape)
+    return F.scatter(g, key=_selected(backend_of(x).xp, data_of(x), kernel, stride, padding, dilation), shape=x.shape)
 
 
 # ---- on a batch: its items side by side along the channel axis, each a
