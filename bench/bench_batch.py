@@ -6,8 +6,9 @@
 1. One file of 10,000 result lines (short expressions over a few inputs):
    results per second, end to end through the console script, beside two
    baselines measured in the same run — the engine alone (parse, execute,
-   differentiate: the floor any batch runner pays) and the batch worker
-   in-process (that, plus building the records).
+   differentiate, the floating-point flags watched once: the floor any
+   batch runner pays) and the batch worker in-process (that, plus building
+   the records and encoding them as JSON Lines, as --jsonl has it do).
 2. A batch of 1,000 small files with --jobs 1 and --jobs 2, beside the same
    work done in-process with no process at all.
 
@@ -67,10 +68,11 @@ def engine_only(text: str) -> None:
     from gradcli import api
     from gradcli.parse import parse
     session = api.setup(None)
-    for stmt in parse(text).statements:
-        y = session.execute(stmt)
-        if y is not None and y.size == 1:
-            api.differentiate(y, session)
+    with session.evaluating():
+        for stmt in parse(text).statements:
+            y = session.execute(stmt)
+            if y is not None and y.size == 1:
+                api.differentiate(y, session)
 
 
 def main() -> None:
@@ -80,7 +82,8 @@ def main() -> None:
     args = ap.parse_args()
     lines, files = (1_000, 100) if args.quick else (10_000, 1_000)
 
-    from gradcli.batch.worker import evaluate_chunk, evaluate_file, warm
+    from gradcli.batch.worker import evaluate_chunk, warm
+    jsonl = {"jsonl": True}              # the workers encode the records, as with --jsonl
     gc.disable()                         # as the console script runs
     warm()
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,7 +98,7 @@ def main() -> None:
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
         print(f"\n1. one file of {lines:,} result lines")
         t_engine = timed(lambda: engine_only(text), args.repeat)
-        t_worker = timed(lambda: evaluate_file("big", text, {}), args.repeat)
+        t_worker = timed(lambda: evaluate_chunk([("big", text)], jsonl), args.repeat)
         t_start = timed(lambda: cli(str(tiny), "--jsonl"), args.repeat)
         t_cli = timed(lambda: cli(str(big), "--jsonl"), args.repeat)
         t_show = timed(lambda: cli(str(big), "--no-color"), 1)
@@ -106,7 +109,7 @@ def main() -> None:
         print(f"   {'(process start, 1-line file)':<30} {t_start:7.2f} s")
 
         print(f"\n2. {files:,} files of 2 results each")
-        t_inproc = timed(lambda: evaluate_chunk(sources, {}), args.repeat)
+        t_inproc = timed(lambda: evaluate_chunk(sources, jsonl), args.repeat)
         t_j1 = timed(lambda: cli(str(many), "--jsonl", "--jobs", "1"), args.repeat)
         t_j2 = timed(lambda: cli(str(many), "--jsonl", "--jobs", "2"), args.repeat)
         for name, t in [("in-process, no CLI (baseline)", t_inproc), ("gradcli run --jobs 1", t_j1),

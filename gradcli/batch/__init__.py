@@ -65,7 +65,7 @@ def command(files, jsonl, output, jobs, scheduler, compare, rtol, atol, **kw):
         from gradcli.batch.pool import default_jobs
         from gradcli.batch.records import Tally
         from gradcli.batch.schedule import execute
-        from gradcli.batch.sinks import jsonl_file
+        from gradcli.batch.sinks import JsonlSink, jsonl_file
         from gradcli.batch.sources import discover
         from gradcli.errors import UsageError
         settings = {"dtype": opts.dtype, "device": opts.device, "seed": opts.seed}
@@ -88,6 +88,7 @@ def command(files, jsonl, output, jobs, scheduler, compare, rtol, atol, **kw):
             sinks = [CompareSink(opts, expected, rtol, atol, jsonl)] + ([jsonl_file(output)] if output else [])
         else:
             sinks = _sinks(opts, jsonl, output)
+        settings["jsonl"] = any(isinstance(s, JsonlSink) for s in sinks)      # the workers encode the records
         tally = Tally()
         try:
             execute(items, settings, jobs or default_jobs(), scheduler, sinks, tally, opts)

@@ -46,6 +46,12 @@ def error_fields(e) -> dict:
     return error
 
 
+def jsonl(records: list[dict]) -> str:
+    """The records as JSON Lines: an object a line."""
+    from gradcli.render.jsonout import dumps
+    return "".join(dumps(r) + "\n" for r in records)
+
+
 def line_text(lines: list[str], line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 

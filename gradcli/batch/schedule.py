@@ -9,6 +9,7 @@ from collections import deque
 
 CHUNK_FILES = 64                # files sent to a worker at once, at most ...
 CHUNK_BYTES = 256 * 1024        # ... and this much program text
+SHARES = 4                      # a chunk: 1/(SHARES * workers) of the files left
 HALT_SECONDS = 10               # on Ctrl-C, for the workers to finish the file each is on
 
 
@@ -31,9 +32,8 @@ def execute(items: list, settings: dict, jobs: int, scheduler: str | None, sinks
     emitted = 0
     # A forked worker cannot use a CUDA context: with a GPU, fresh interpreters.
     with executor(jobs, n, scheduler, fork=settings.get("device", "cpu") == "cpu") as (pool, workers):
-        per = 1 if workers == 1 else max(1, min(CHUNK_FILES, math.ceil(n / (workers * 4))))
         window = 2 * workers if workers > 1 else 1
-        chunks = _chunks(items, per, done)
+        chunks = _chunks(items, workers, done)
         exhausted = False
         inflight: dict = {}              # future -> [(index, text)]
         again: deque = deque()           # (index, text) to run alone, one at a time, after a worker died
@@ -112,8 +112,10 @@ def _recover(inflight: dict, solo, again: deque, items, done) -> None:
 
 
 def _broken(future) -> bool:
-    from concurrent.futures.process import BrokenProcessPool
-    return future.done() and not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
+    if not future.done() or future.cancelled() or future.exception() is None:
+        return False
+    from concurrent.futures.process import BrokenProcessPool     # not loaded by a run in this process
+    return isinstance(future.exception(), BrokenProcessPool)
 
 
 def _died(name: str) -> dict:
@@ -121,17 +123,23 @@ def _died(name: str) -> dict:
     return file_error(name, f"{name}: the worker evaluating it died (killed, or out of memory)", "compute")
 
 
-def _chunks(items: list, per: int, done: list):
+def _chunks(items: list, workers: int, done: list):
     """Lists of (index, text); a file that cannot be read goes straight to
-    done (and an empty list is yielded, so that it is shown without delay)."""
+    done (and an empty list is yielded, so that it is shown without delay).
+    With one worker a chunk is a file (each is shown when done); with more,
+    a chunk is 1/(SHARES * workers) of the files left, so chunks shrink to a
+    file as the batch ends and the workers finish together (guided
+    scheduling; fixed chunks of 3 left one of two workers 12 of 20 files)."""
     from gradcli.batch.sources import read
-    chunk, size = [], 0
+    chunk, size, per = [], 0, 1
     for i, item in enumerate(items):
         text, problem = (None, item.problem) if item.problem else read(item)
         if problem is not None:
             done[i] = ({"file": item.name, "seconds": 0.0, "records": [problem]}, None)
             yield []
             continue
+        if not chunk and workers > 1:
+            per = min(CHUNK_FILES, math.ceil((len(items) - i) / (SHARES * workers)))
         chunk.append((i, text))
         size += len(text)
         if len(chunk) >= per or size >= CHUNK_BYTES:

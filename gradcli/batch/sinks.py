@@ -29,8 +29,8 @@ class JsonlSink(Sink):
         self.fh, self.opts, self.owned = fh, opts, owned
 
     def file(self, result, text):
-        from gradcli.render.jsonout import dumps
-        lines = "".join(dumps(r) + "\n" for r in result["records"])
+        from gradcli.batch.records import jsonl
+        lines = result.get("jsonl") or jsonl(result["records"])     # the worker's, when it encoded them
         if self.terminal is not None and not self.owned and self.fh.isatty():
             self.terminal.out(lines, end="", highlight=False)
         else:

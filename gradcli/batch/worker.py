@@ -6,14 +6,22 @@ lists, never Tensors — so any `concurrent.futures`-style executor can run it
 (pool.py). The files are read by the caller and sent as text, so workers need
 no shared disk.
 
-Nothing here prints: failures become records."""
+Nothing here prints: failures become records.
+
+This module is imported only where files are evaluated (pool.py, schedule.py,
+a worker process), so it imports the engine at its top: an import inside the
+per-statement code costs a microsecond per result."""
 from __future__ import annotations
 
 import time
 
-from gradcli.batch.records import error_fields, error_record, file_error, location
+from gradcli import api, ast
 from gradcli.autograd.context import messages
+from gradcli.batch.records import error_fields, error_record, file_error, jsonl, location
 from gradcli.collector import collect_between
+from gradcli.errors import GradcliError, UnknownNameError, classify
+from gradcli.parse import parse
+from gradcli.render.format import jsonable
 
 
 HALT = None         # a pool worker's event, set on Ctrl-C (pool.py)
@@ -21,12 +29,18 @@ HALT = None         # a pool worker's event, set on Ctrl-C (pool.py)
 
 def evaluate_chunk(files: list[tuple[str, str]], settings: dict) -> list[dict]:
     """Evaluate (name, text) programs one after another; one dict per file,
-    for the files done before HALT was set (all of them, but on Ctrl-C)."""
+    for the files done before HALT was set (all of them, but on Ctrl-C).
+    With settings["jsonl"], each also has its records as JSON Lines: encoded
+    here, by the workers at once, rather than by the parent one file after
+    another (with many jobs, the parent would be the batch's bottleneck)."""
     out = []
     for name, text in files:
         if HALT is not None and HALT.is_set():
             break
-        out.append(evaluate_file(name, text, settings))
+        result = evaluate_file(name, text, settings)
+        if settings.get("jsonl"):
+            result["jsonl"] = jsonl(result["records"])
+        out.append(result)
         collect_between()
     return out
 
@@ -36,7 +50,6 @@ def evaluate_file(name: str, text: str, settings: dict) -> dict:
     every statement in turn: {"file", "seconds", "records"}. A record per
     result statement and per failed statement; a syntax error is the file's
     one record."""
-    from gradcli.errors import classify
     start = time.perf_counter()
     try:
         records = _evaluate(name, text, settings)
@@ -48,18 +61,12 @@ def evaluate_file(name: str, text: str, settings: dict) -> dict:
 
 def warm() -> None:
     """Load what every file needs, once: before workers are forked, or before
-    the first file in this process, so that its time is its own."""
-    from gradcli import api  # noqa: F401
-    from gradcli.parse import parse
-    from gradcli.render import format  # noqa: F401
-    parse("0")                          # builds (or loads) the parser
+    the first file in this process, so that its time is its own. Importing
+    this module loaded the modules; this builds (or loads) the parser."""
+    parse("0")
 
 
 def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
-    from gradcli import api, ast
-    from gradcli.errors import GradcliError, UnknownNameError, classify
-    from gradcli.parse import parse
-
     session = api.setup(None, device=settings.get("device", "cpu"), dtype=settings.get("dtype", "float64"),
                         seed=settings.get("seed", 0))
     session.unbound = "bind it in the file before it: {name} = ..."
@@ -70,12 +77,21 @@ def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
         program = parse(text, name)
     except Exception as e:          # noqa: BLE001 - a bug in the parser is this file's record
         return [error_record(name, lines, None, classify(e))]
+    # The floating-point flags watched once for the whole file: execute and
+    # differentiate nested inside do not watch again, where each of them would
+    # enter NumPy's errstate per result (a tenth of the time of a result).
+    with session.evaluating():
+        return _records(session, program.statements, name, lines)
+
+
+def _records(session, statements, name: str, lines: list[str]) -> list[dict]:
+    """The statements run in turn: a record per result and per failure."""
     records = []
     failed: dict[str, int] = {}         # name -> line of its binding that failed
-    for stmt in program.statements:
+    for stmt in statements:
         try:
             try:
-                record = _statement(session, stmt, name, text, lines)
+                record = _statement(session, stmt, name, lines)
             except Exception as e:  # noqa: BLE001 - one statement's bug keeps the others' results
                 raise classify(e) from None
         except GradcliError as e:
@@ -95,11 +111,8 @@ def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
     return records
 
 
-def _statement(session, stmt, name: str, text: str, lines: list[str]) -> dict | None:
+def _statement(session, stmt, name: str, lines: list[str]) -> dict | None:
     """Run one statement: a result's record (value, shape, dtype, gradients), else None."""
-    from gradcli import api
-    from gradcli.errors import GradcliError
-    from gradcli.render.format import jsonable
     bk = session.bk
     first_event = len(session.ctx.events)
     value = session.execute(stmt)
