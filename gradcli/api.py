@@ -79,25 +79,17 @@ def to_tensor(session: Session, name: str, value) -> Tensor:
         raise UsageError(f"input '{name}' is not an array of numbers ({e})") from None
 
 
-def run_program(source: str, session: Session, origin: str | None = None, program=None,
-                consume: bool = False) -> Tensor:
+def run_program(source: str, session: Session, origin: str | None = None, program=None) -> Tensor:
     """Run every statement; the last must be a result, or a binding, whose
     tensor is returned (the binding's name is then session.reported).
-    A program already parsed from source may be passed, to run it again;
-    with consume, its statements are let go as they run (a single run of a
-    long program: its syntax tree need not outlive each statement), as
-    they are when the program is parsed here."""
+    A program already parsed from source may be passed, to run it again
+    (or one parsed lazily, to run once)."""
     from gradcli import ast
-    if program is None:
-        program, consume = parse(source, origin), True
-    statements = program.statements
+    statements = (program or parse(source, origin, lazy=True)).statements
     if not statements:
         raise UsageError("the program is empty", hint="write an expression, e.g. norm(4*x*x)")
-    last = statements[-1]
-    if consume:
-        program.statements = []
-        statements = _drained(statements)
     value = session.execute_all(statements)
+    last = statements[-1]
     if isinstance(last, ast.Binding) and isinstance(session.env.get(last.name), Tensor):
         session.reported = last.name        # as a notebook shows its last cell's value
         return session.env[last.name]
@@ -105,13 +97,6 @@ def run_program(source: str, session: Session, origin: str | None = None, progra
         raise UsageError("the program ends with a function definition, not a result", last.span,
                          hint=f"add a last line with the expression to report, e.g. {last.name}(...)")
     return value
-
-
-def _drained(items: list):
-    """items in order, each let go once the next is asked for."""
-    items.reverse()
-    while items:
-        yield items.pop()
 
 
 def targets(y: Tensor, session: Session, wrt=None) -> dict[str, Tensor]:

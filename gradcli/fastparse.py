@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from sys import intern
+from collections.abc import Callable, Sequence
 
 from gradcli import ast
 from gradcli.errors import Source, Span
@@ -55,18 +56,19 @@ class _Irregular(Exception):
 
 
 def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None],
-               lines_per_new_shape: int = LINES_PER_NEW_SHAPE) -> list[ast.Node] | None:
+               lines_per_new_shape: int = LINES_PER_NEW_SHAPE, lazy: bool = False):
     """The statements of source, their spans in text (the program's Source);
     None when a line does not qualify, or when the program has fewer than
     lines_per_new_shape lines for each shape not met before. alone(line)
-    parses one line by the general path: its one statement, or None."""
+    parses one line by the general path: its one statement, or None. With
+    lazy, a Statements that builds each when it is read, unless a line
+    defines a function (its parameters are checked as it is built)."""
     known = _BUILDERS
     if len(known) > _BUILDERS_MAX:              # between programs: a program's own shapes are made once
         known.clear()
     if not known and source.count("\n") < lines_per_new_shape - 1:
         return None                             # the rule below, before splitting: every line would be new
-    lines = _shapes(source)
-    shapes = {key: parts for _, parts, key in lines}            # a line of each shape
+    lines, shapes = _shapes(source)
     new = shapes.keys() - known.keys()
     if len(new) * lines_per_new_shape > len(lines):
         return None
@@ -76,17 +78,44 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
     builders = {key: known.get(key) for key in shapes}
     if None in builders.values():
         return None
+    lines = [(builders[key], tokens, number) for number, tokens, key in lines]
+    if lazy and not any(build.defines for build in builders.values()):
+        return Statements(lines, text)
     try:
-        return [builders[key](parts, number, text) for number, parts, key in lines]
+        return [build(tokens, number, text) for build, tokens, number in lines]
     except _Irregular:                          # a parameter named twice
         return None
 
 
-def _shapes(source: str) -> list[tuple[int, list[str], tuple]]:
-    """(line number, its parts, its shape key) of each line that holds a
-    statement. The parts alternate the texts between tokens and the tokens;
-    the key is the texts between tokens and whether each token is a NAME."""
-    out = []
+class Statements(Sequence):
+    """A program's statements, each built from its line's tokens when it is
+    read: a long program's syntax tree is never held whole (a run reads each
+    statement once). Each read builds new nodes."""
+
+    def __init__(self, lines: list[tuple], text: Source):
+        self._lines, self._text = lines, text       # (builder, the line's tokens, its number) a line
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        build, tokens, number = self._lines[i]
+        return build(tokens, number, self._text)
+
+    def __iter__(self):
+        text = self._text
+        for build, tokens, number in self._lines:
+            yield build(tokens, number, text)
+
+
+def _shapes(source: str) -> tuple[list[tuple[int, tuple, tuple]], dict[tuple, list[str]]]:
+    """(line number, its tokens, its shape key) of each line that holds a
+    statement, and the parts of a line of each shape (they alternate the
+    texts between tokens and the tokens). A key is the texts between tokens
+    and whether each token is a NAME; the lines of a shape share one."""
+    out, shapes, keys = [], {}, {}
     append, split = out.append, re.compile(_TOKENS).split
     for number, line in enumerate(source.split("\n"), 1):
         if "#" in line:                 # a comment, unless a quote is before it: then the line does not qualify
@@ -94,12 +123,18 @@ def _shapes(source: str) -> list[tuple[int, list[str], tuple]]:
         line = line.rstrip(_BLANKS)
         if line:
             parts = split(line)
-            append((number, parts, (*parts[0::2], *map(str.isidentifier, parts[1::2]))))
-    return out
+            tokens = parts[1::2]
+            key = (*parts[0::2], *map(str.isidentifier, tokens))
+            shared = keys.get(key)
+            if shared is None:          # the first line of its shape
+                keys[key] = shared = key
+                shapes[key] = parts
+            append((number, tuple(map(intern, tokens)), shared))    # x1 is one string, where bound and read
+    return out, shapes
 
 
 def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):
-    """A function (parts, line number, Source) -> the statement of a line of
+    """A function (tokens, line number, Source) -> the statement of a line of
     the shape of parts, or None when the shape does not qualify. Two tokens
     side by side (2x) would run together in the probe; Lark rejects them."""
     between = parts[0::2]
@@ -116,7 +151,9 @@ def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):
         return None
     scope = {**_CLASSES, "Span": Span, "Irregular": _Irregular, "new": object.__new__}
     exec(compile(code, "<gradcli statement shape>", "exec"), scope)
-    return scope["build"]
+    build = scope["build"]
+    build.defines = isinstance(statement, ast.FunctionDef)
+    return build
 
 
 class _Generator:
@@ -141,14 +178,13 @@ class _Generator:
         self.sums = 0                           # c1 ... c{sums}: the lengths of the first k tokens, as used
 
     def function(self, statement: ast.Node) -> str:
-        """def build(parts, line, source), parts alternating the texts between
-        tokens and the tokens."""
+        """def build(tokens, line, source): a line's NAME and NUMBER tokens."""
         for node in reversed(list(ast.walk(statement))):   # each node after the nodes it holds
             self.node(node)
-        unpack = ", ".join("_" if i % 2 == 0 else f"t{i // 2}" for i in range(2 * self.width + 1))
+        unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
         sums = [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
-        body = [f"{unpack}, = parts", *sums, *self.body, f"return {self.local[id(statement)]}"]
-        return "def build(parts, line, source):\n" + "".join(f"    {s}\n" for s in body)
+        body = [*unpack, *sums, *self.body, f"return {self.local[id(statement)]}"]
+        return "def build(tokens, line, source):\n" + "".join(f"    {s}\n" for s in body)
 
     def node(self, node: ast.Node) -> None:
         if id(node) in self.local:

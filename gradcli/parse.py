@@ -178,9 +178,11 @@ def _tree(source: str):
     parsed whole, so errors are exactly Lark's."""
     from lark import Token, Tree
     from lark.exceptions import UnexpectedInput
+
+    from gradcli.lalr import lex
     parser = _parser()
     try:
-        tokens = list(parser.lex(source))
+        tokens = list(lex(source))
         statements, current = [], []
         for tok in tokens:
             if tok.type == "_SEP":
@@ -228,14 +230,16 @@ def _with_tokens(template, where: dict, toks: list, Tree, Token):
     return root
 
 
-def parse(source: str, origin: str | None = None) -> ast.Program:
+def parse(source: str, origin: str | None = None, lazy: bool = False) -> ast.Program:
     """Parse a program (from origin: a file, "--at x"; None for the command
     line); raises SyntaxError_ with a span and 'expected ...'. Every span of
     the AST points into Source(source, origin). A program written a
     statement a line takes the fast path (gradcli/fastparse.py); the rest,
-    and every error, the general one, with the same AST."""
+    and every error, the general one, with the same AST. With lazy, the fast
+    path may give a sequence that builds each statement as it is read (for a
+    run that reads each once: a long program's tree is never held whole)."""
     text = Source(source, origin)
-    statements = fastparse.statements(source, text, _alone)
+    statements = fastparse.statements(source, text, _alone, lazy=lazy)
     if statements is None:
         return _general(source, text)
     return ast.Program(statements, source)

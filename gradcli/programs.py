@@ -69,9 +69,9 @@ def prepare(opts: Options, program, file, at):
     source, origin = read_program(program, file)
     inputs = parse_at(at)
     session = api.setup(inputs, device=opts.device, dtype=opts.dtype, seed=opts.seed)
-    parsed = parse(source, origin)
+    parsed = parse(source, origin, lazy=True)          # run once: its statements are built as they run
     _warn_unread(opts, parsed, inputs)
-    y = api.run_program(source, session, origin, parsed, consume=True)
+    y = api.run_program(source, session, origin, parsed)
     if session.reported and not opts.json:
         opts.err.print(f"the result is {session.reported}, the program's last binding", style="dim", markup=False)
     return source, origin, session, y

@@ -314,3 +314,25 @@ def test_the_builders_are_forgotten_between_programs_never_within_one(monkeypatc
     assert len(fastparse._BUILDERS) == 5
     fast("f = 7")
     assert list(fastparse._BUILDERS) == [("", " = ", "", True, False)]
+
+
+def test_a_lazy_program_reads_as_the_eager_one():
+    """parse(lazy=True), a run's: each read builds the statements anew, the
+    general path's tree again; a program that defines a function is built at
+    once (its parameters are checked as it is built, before anything runs)."""
+    r, lazily = random.Random(5), 0
+    for _ in range(60):
+        source = program(r, lines=80)
+        assert outcome(lambda s: parsing.parse(s, ORIGIN, lazy=True), source) == outcome(public, source)
+        try:
+            statements = parsing.parse(source, ORIGIN, lazy=True).statements
+        except GradcliError:
+            continue
+        if isinstance(statements, fastparse.Statements):
+            lazily += 1
+            assert statements[-1] is not statements[-1] and tree(ast.Program([statements[-1]], "")) == \
+                tree(ast.Program(list(statements)[-1:], "")) == tree(ast.Program(statements[-1:], ""))
+            assert not any(isinstance(s, ast.FunctionDef) for s in statements)
+    assert lazily > 10
+    defining = "f(a, b) = a * b\n" + "\n".join(f"y{i} = f(x, {i})" for i in range(40))
+    assert isinstance(parsing.parse(defining, lazy=True).statements, list)

@@ -49,7 +49,7 @@ def data_of(value):
 
 class Tensor:
     __slots__ = ("data", "bk", "op", "parents", "params", "requires_grad", "grad",
-                 "name", "key", "const", "scope", "id", "span", "batch", "__weakref__")
+                 "name", "key", "const", "scope", "id", "span", "batch")
 
     def __init__(self, data, bk, op=None, parents=(), params=None, requires_grad=False, const=False):
         self.data = data
