@@ -214,7 +214,7 @@ class Evaluator:
         if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
             positional.insert(receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
-        if op.arrays_only:          # bk comes with the arrays
+        if op.arrays_only and op.impl is None:      # bk comes with the arrays
             return dispatch(op, tuple(tensors), params)
         if op.impl is None:         # bind() completed the params: no defaults to fill again
             return dispatch(op, tuple(tensors), {**params, "bk": self.session.bk})

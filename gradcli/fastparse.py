@@ -51,7 +51,7 @@ _CLASSES = {cls.__name__: cls for cls in vars(ast).values()
             if isinstance(cls, type) and issubclass(cls, ast.Node)}
 
 
-class _Irregular(Exception):
+class Irregular(Exception):
     """A line the fast path does not build: the program goes the general way."""
 
 
@@ -83,7 +83,7 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
         return Statements(lines, text)
     try:
         return [build(tokens, number, text) for build, tokens, number in lines]
-    except _Irregular:                          # a parameter named twice
+    except Irregular:                          # a parameter named twice
         return None
 
 
@@ -108,6 +108,13 @@ class Statements(Sequence):
         text = self._text
         for build, tokens, number in self._lines:
             yield build(tokens, number, text)
+
+    def lines(self):
+        """(builder, tokens, line number, Source) of each line: what a run
+        that need not build a statement's tree reads (gradcli/kernels.py)."""
+        text = self._text
+        for build, tokens, number in self._lines:
+            yield build, tokens, number, text
 
 
 def _shapes(source: str) -> tuple[list[tuple[int, tuple, tuple]], dict[tuple, list[str]]]:
@@ -146,17 +153,18 @@ def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):
     if statement is None:
         return None
     try:
-        code = _Generator(between, tokens).function(statement)
-    except _Irregular:
+        code = Generator(between, tokens).function(statement)
+    except Irregular:
         return None
-    scope = {**_CLASSES, "Span": Span, "Irregular": _Irregular, "new": object.__new__}
+    scope = {**_CLASSES, "Span": Span, "Irregular": Irregular, "new": object.__new__}
     exec(compile(code, "<gradcli statement shape>", "exec"), scope)
     build = scope["build"]
     build.defines = isinstance(statement, ast.FunctionDef)
+    build.probe = (between, tokens, statement)          # what gradcli/kernels.py makes a kernel from
     return build
 
 
-class _Generator:
+class Generator:
     """The source of a builder, from the statement of a probe line: every
     name and number becomes the line's token at the same place, and every
     span's ends move by the lengths of the tokens before them. The objects
@@ -215,11 +223,11 @@ class _Generator:
             return f"float(t{self.numbers[v]})"
         if v is None:
             return "None"
-        raise _Irregular            # a field this generator does not know: the general path builds it
+        raise Irregular            # a field this generator does not know: the general path builds it
 
     def span(self, span: Span) -> str:
         if span.line != 1 or span.end_line != 1:
-            raise _Irregular
+            raise Irregular
         start, end = self.column(span.column - 1), self.column(span.end_column - 1)
         return self.make(span, {"line": "line", "column": start, "end_line": "line", "end_column": end,
                                 "source": "source"})
@@ -229,7 +237,7 @@ class _Generator:
         position at, which must not fall inside a token."""
         k = self.after.get(at)
         if k is None:
-            raise _Irregular
+            raise Irregular
         self.sums = max(self.sums, k)
         fixed = at - self.before[k] + 1
         return f"{fixed} + c{k}" if k else str(fixed)

@@ -13,6 +13,8 @@ from gradcli.autograd import Tensor
 from gradcli.autograd.context import Context
 from gradcli.errors import UsageError
 from gradcli.evaluator import KEYWORDS, Evaluator, children, resolve_builtin
+from gradcli.fastparse import Statements
+from gradcli.kernels import Run, kernel
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
 
@@ -96,11 +98,26 @@ class Session:
             return self._execute(stmt)
 
     def execute_all(self, statements) -> Tensor | None:
-        """Run statements in order, watched once; the last one's value (None for a binding)."""
+        """Run statements in order, watched once; the last one's value (None
+        for a binding). The lines of a long program read lazily run by their
+        shape's kernel where it can (gradcli/kernels.py)."""
         value = None
         with self.evaluating():
-            for stmt in statements:
-                value = self._execute(stmt)
+            if not isinstance(statements, Statements):
+                for stmt in statements:
+                    value = self._execute(stmt)
+                return value
+            run, events = Run(self), self.ctx.events
+            for build, tokens, number, source in statements.lines():
+                compiled = kernel(build)
+                if compiled is not None:
+                    done = len(events)
+                    try:
+                        value = compiled(tokens, number, source, run)
+                        continue
+                    except Exception:       # Miss, or an error the general path raises as it would
+                        del events[done:]
+                value = self._execute(build(tokens, number, source))
         return value
 
     def _execute(self, stmt: ast.Node) -> Tensor | None:
@@ -112,14 +129,7 @@ class Session:
             self._check_bindable(stmt.name, stmt.span)
             if stmt.name in self.fixed and self._is_constant(stmt.value):
                 return None
-            value = self.eval(stmt.value)
-            if isinstance(value, Tensor):
-                if value.const:             # binds it (as a sweep's per-point copies, maybe)
-                    self.add_input(stmt.name, value, stmt.span)
-                    return None
-                if value.name is None:
-                    value.name = stmt.name
-            self.env[stmt.name] = value
+            self.bind(stmt.name, self.eval(stmt.value), stmt.span)
             return None
         value = self.eval(stmt.value)
         if isinstance(value, Results):
@@ -127,6 +137,21 @@ class Session:
         if not isinstance(value, Tensor):
             raise UsageError(f"a result must be an array or a number, not {describe(value)}", stmt.span)
         return value
+
+    def bind(self, name: str, value, span) -> None:
+        """name = value: a value no input feeds is an input (a sweep's per-point
+        copies, maybe); an array made of inputs takes the name, if it has none."""
+        if isinstance(value, Tensor):
+            if value.const:
+                self.add_input(name, value, span)
+                return
+            if value.name is None:
+                value.name = name
+        self.env[name] = value
+
+    @staticmethod
+    def bindable(name: str) -> bool:
+        return not is_reserved(name)
 
     def _check_bindable(self, name, span):
         if is_reserved(name):

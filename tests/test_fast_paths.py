@@ -123,3 +123,87 @@ def test_the_random_programs_reach_both_paths_and_both_outcomes():
     errors = sum(isinstance(r[0], str) for r in results)
     assert 0 < errors < len(texts) / 2
     assert sum(("[" in t.split("\n", 1)[1] or "f(" in t.split("\n", 1)[1]) for t in texts) > len(texts) / 2
+
+
+# ---- statement kernels (gradcli/kernels.py): a long program's lines run from their tokens
+SHAPES = ["{a} = sin({b})*{n}", "{a} = {b} + {c} / {n}", "{a} = -{b} ** 2", "{a} = atan2({b}, {c})",
+          "{a} = exp({b}) - {n}", "{a} = {n}", "{a} = sum({b})", "{a} = where({b} > 0, {b}, {c})",
+          "{a} = {f}({b})", "{a} = {b} * {c}", "{a} = {b}"]
+FUNCTIONS = ["tanh", "sin", "sigmoid", "log", "sqrt", "mean", "msort"]     # mean: defaults; msort: a composite
+NOT_FUNCTIONS = ["sni", "f", "x"]
+
+
+def long_program(seed: int) -> str:
+    """100 lines of a few shapes (so the fast parse and the kernels take
+    them): names that are arrays or not, builtins or not, a name bound by
+    --at (kept: the general path's), shapes that do not broadcast."""
+    r = random.Random(seed)
+    shapes, names, lines = r.sample(SHAPES, 3), ["x", "y"] + ["z"] * (r.random() < 0.2), []
+    for i in range(100):
+        a = r.choice([f"h{i}", f"h{i}", "x"] if r.random() < 0.05 else [f"h{i}"])
+        lines.append(r.choice(shapes).format(a=a, b=r.choice(names), c=r.choice(names), f=r.choice(NOT_FUNCTIONS if r.random() < 0.01 else FUNCTIONS),
+                                             n=r.choice(["2", "0.5", "1e-3", "0", "1e39"])))
+        names.append(a)
+    return "f(a) = a * 2\n" * (r.random() < 0.1) + "\n".join(lines) + f"\nsum({names[-1]} * {names[-2]})"
+
+
+def graph(y) -> list:
+    """Every node of the graph: its operation, name, shape, span and the
+    builtin call it is drawn inside (a composite's scope)."""
+    from gradcli.autograd import toposort
+    return [(t.op and t.op.name, t.name, t.shape, place(t.span), t.const, t.scope and (t.scope.func, t.scope.text))
+            for t in toposort(y, lambda t: t.parents)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_kernel_runs_a_line_as_the_evaluator_does(seed, monkeypatch):
+    """Values, gradients, events, errors, and the graph itself, node by node."""
+    from gradcli import interpret
+    text, graphs = long_program(seed), []
+
+    def run():                          # 1e39 overflows in float32: the number's own event
+        r = api.grad(text, **INPUTS, dtype=("float64", "float32")[seed % 2])
+        graphs.append(graph(r.tensor))
+        return [r.value, *(r.grads.get(k, np.zeros(0)) for k in INPUTS)], r.warnings
+
+    fast = outcome(run)
+    monkeypatch.setattr(interpret, "kernel", lambda build: None)
+    assert same(fast, outcome(run)) and graphs[:1] == graphs[1:], text
+
+
+def test_the_long_programs_reach_the_kernels_their_misses_and_their_errors(monkeypatch):
+    from gradcli import interpret, kernels
+    seen = {"ran": 0, "Miss": 0, "error": 0}
+
+    def counted(build):
+        compiled = kernels.kernel(build)
+        if compiled is None:
+            return None
+
+        def run(*args):
+            try:
+                value = compiled(*args)
+            except kernels.Miss:
+                seen["Miss"] += 1
+                raise
+            except Exception:
+                seen["error"] += 1
+                raise
+            seen["ran"] += 1
+            return value
+        return run
+
+    monkeypatch.setattr(interpret, "kernel", counted)
+    for seed in range(40):
+        outcome(lambda: ([api.grad(long_program(seed), **INPUTS).value], []))
+    assert seen["ran"] > 1000 and seen["Miss"] > 20 and seen["error"] > 0, seen
+
+
+@pytest.mark.parametrize("call", ["msort(x)", "kron(x, y)", "prelu(x, y[0])"])
+def test_a_composite_of_arrays_is_still_drawn_as_its_call(call):
+    """The evaluator's shortcut for builtins of arrays alone leaves
+    composites their scope: their nodes are drawn as the one call."""
+    from gradcli.autograd import toposort
+    y = api.grad(f"sum({call})", **INPUTS).tensor
+    assert {(t.scope.func, t.scope.text) for t in toposort(y, lambda t: t.parents) if t.scope} == \
+        {(call.split("(")[0], call)}

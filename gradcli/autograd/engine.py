@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from functools import partial
+from operator import attrgetter
 
 from gradcli.autograd import context
 from gradcli.autograd import tensor as tensor_module
@@ -20,6 +21,7 @@ class _State(threading.local):
 
 
 _state = _State()
+_MADE = attrgetter("id")        # a tensor's creation order
 
 
 def grad_enabled() -> bool:
@@ -162,8 +164,8 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
         _state.arrays = y.bk if arrays else None
         try:
             for t in order:
-                op, parents = t.op, t.parents
-                g = grads.get(id(t)) if (keep_all or id(t) in wanted) else grads.pop(id(t), None)
+                op, parents, tid = t.op, t.parents, id(t)
+                g = grads.get(tid) if (keep_all or tid in wanted) else grads.pop(tid, None)
                 if g is None or op is None:
                     continue
                 ctx.rule = t
@@ -177,7 +179,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                         continue
                     if arrays and isinstance(c, Tensor):      # a rule that gives back an input
                         c = c.data
-                    summed = unbroadcast(c, p.shape)
+                    summed = unbroadcast(c, p.data.shape if arrays else p.shape)     # (no batch on arrays)
                     if record is not None:
                         record(t, i, p, c, summed)
                     prev = grads.get(id(p))
@@ -199,7 +201,7 @@ def _reachable(root: Tensor, parents_of) -> list[Tensor]:
             if id(p) not in seen:
                 seen[id(p)] = p
                 stack.append(p)
-    return sorted(seen.values(), key=_made, reverse=True)
+    return sorted(seen.values(), key=_MADE, reverse=True)
 
 
 def _leading(order: list[Tensor], wanted: set[int]) -> set[int]:
@@ -211,10 +213,6 @@ def _leading(order: list[Tensor], wanted: set[int]) -> set[int]:
                 leads.add(id(t))
                 break
     return leads
-
-
-def _made(t: Tensor) -> int:
-    return t.id
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:

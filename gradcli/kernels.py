@@ -1,0 +1,138 @@
+"""Statement kernels (issue 17): a line of a long program run straight from
+its tokens, without the tree the evaluator would walk.
+
+fastparse.py compiles, for each statement shape, a builder of its AST. For a
+shape whose statement is a binding or a result of names, numbers, the
+operators + - * / @ ** and unary minus, and calls of builtins with
+positional arguments, a kernel is compiled too: code that looks up the
+line's names and builtins, then runs its operations in the evaluator's order
+with the evaluator's spans. Each step is what the evaluator does for that
+node (Run's methods), and anything else goes to the general path: a name
+that is not an array, a call that is not of a plain builtin of that many
+arrays, a binding the session treats specially (Miss, raised before any
+operation runs) and any error (the general path then runs the statement
+again and raises it, where and as it would have, with the floating-point
+events of the failed attempt dropped)."""
+from __future__ import annotations
+
+from gradcli import ast
+from gradcli.autograd import Tensor
+from gradcli.errors import Span
+from gradcli.evaluator import BINARY, resolve_builtin
+from gradcli.fastparse import Generator, Irregular
+from gradcli.ops import F
+from gradcli.ops.core import dispatch
+
+
+class Miss(Exception):
+    """The line is not the kernel's to run: the general path runs it."""
+
+
+def kernel(build):
+    """The kernel of a builder's shape (made on first use), or None."""
+    made = getattr(build, "kernel", False)
+    if made is False:
+        made = build.kernel = _compiled(*build.probe)
+    return made
+
+
+def _compiled(between, tokens, statement):
+    try:
+        code = _Kernel(between, tokens).function(statement)
+    except Irregular:
+        return None
+    scope = {"Span": Span, "new": object.__new__}
+    exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
+    return scope["run"]
+
+
+class _Kernel(Generator):
+    """The source of a kernel: the lookups first (a Miss there leaves nothing
+    done), then each operation after its operands, with its node's span."""
+
+    def function(self, statement: ast.Node) -> str:
+        """def run(tokens, line, source, k), k a Run."""
+        self.lookups, self.values = [], 0
+        if isinstance(statement, ast.Binding):
+            name = self.value(statement.name)
+            self.lookups.append(f"k.bindable({name})")
+            value = self.expression(statement.value)
+            span = self.span(statement.span)
+            self.body.append(f"return k.bind({name}, {value}, {span})")
+        elif isinstance(statement, ast.Result):
+            self.body.append(f"return {self.expression(statement.value)}")
+        else:
+            raise Irregular
+        unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
+        sums = [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
+        body = [*unpack, *sums, *self.lookups, *self.body]
+        return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
+
+    def expression(self, node: ast.Node) -> str:
+        """The variable that will hold node's value (its operands' code first)."""
+        kind, out = type(node), f"e{self.values}"
+        self.values += 1
+        if kind is ast.Name:
+            self.lookups.append(f"{out} = k.name({self.value(node.id)})")
+            return out
+        if kind is ast.Number:
+            self.body.append(f"{out} = k.number({self.value(node.value)}, {self.span(node.span)})")
+        elif kind is ast.BinOp and node.op in BINARY:
+            a, b = self.expression(node.left), self.expression(node.right)
+            self.body.append(f"{out} = k.binary({node.op!r}, {a}, {b}, {self.span(node.span)})")
+        elif kind is ast.UnaryOp:
+            a = self.expression(node.operand)
+            self.body.append(f"{out} = k.unary({node.op!r}, {a}, {self.span(node.span)})")
+        elif kind is ast.Call and node.receiver is None and not node.keywords:
+            op = f"f{self.values}"
+            self.lookups.append(f"{op} = k.builtin({self.value(node.func)}, {len(node.args)})")
+            args = "".join(f"{self.expression(a)}, " for a in node.args)
+            self.body.append(f"{out} = k.call({op}, ({args}), {self.span(node.span)})")
+        else:
+            raise Irregular
+        return out
+
+
+class Run:
+    """What a kernel does at each step, as the evaluator and the session do
+    it (gradcli/evaluator.py's _quick and NODES, interpret.py's _execute)."""
+
+    def __init__(self, session):
+        self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
+
+    def name(self, name: str) -> Tensor:
+        value = self.env.get(name)
+        if not isinstance(value, Tensor):
+            raise Miss
+        return value
+
+    def builtin(self, name: str, n: int):
+        """A builtin of n arrays, called the way the evaluator calls those (no
+        defaults to fill, no scope to draw: not a composite)."""
+        op = resolve_builtin(name)
+        if op is None or not op.arrays_only or len(op.params) != n or op.impl is not None:
+            raise Miss
+        return op
+
+    def bindable(self, name: str) -> None:
+        if name in self.session.fixed or not self.session.bindable(name):
+            raise Miss
+
+    def number(self, value: float, span: Span) -> Tensor:
+        self.ctx.span, self.ctx.op = span, None
+        return Tensor.constant(value, self.bk)
+
+    def binary(self, op: str, a: Tensor, b: Tensor, span: Span) -> Tensor:
+        self.ctx.span = span
+        return getattr(F, BINARY[op])(a, b)
+
+    def unary(self, op: str, a: Tensor, span: Span) -> Tensor:
+        self.ctx.span = span
+        return F.neg(a) if op == "-" else a
+
+    def call(self, op, args: tuple, span: Span) -> Tensor:
+        self.ctx.span = span
+        return dispatch(op, args, {})
+
+    def bind(self, name: str, value: Tensor, span: Span) -> None:
+        self.session.bind(name, value, span)
