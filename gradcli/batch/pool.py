@@ -87,11 +87,17 @@ class Restartable:
         self.pool = self.make()
 
     def stop(self) -> None:
-        """The pool shut down now, its workers ended rather than waited for."""
+        """The pool shut down now, its workers ended rather than waited for;
+        then its manager thread, which sees them end, is waited for (a
+        shutdown without waiting forgets it: left running, the interpreter's
+        exit races it for its wake-up pipe, "Bad file descriptor" on 3.11)."""
         processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        manager = getattr(self.pool, "_executor_manager_thread", None)
         self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        if manager is not None:
+            manager.join(timeout=10)
 
     def shutdown(self, wait=True, cancel_futures=False) -> None:
         self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
