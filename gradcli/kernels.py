@@ -21,7 +21,9 @@ from gradcli.errors import Span
 from gradcli.evaluator import BINARY, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
 from gradcli.ops import F
-from gradcli.ops.core import dispatch
+from gradcli.ops.core import TABLE, dispatch
+
+OPERATORS = {symbol: TABLE[name] for symbol, name in BINARY.items()}
 
 
 class Miss(Exception):
@@ -57,8 +59,8 @@ class _Kernel(Generator):
             name = self.value(statement.name)
             self.lookups.append(f"k.bindable({name})")
             value = self.expression(statement.value)
-            span = self.span(statement.span)
-            self.body.append(f"return k.bind({name}, {value}, {span})")
+            start, end = self.column(statement.span.column - 1), self.column(statement.span.end_column - 1)
+            self.body.append(f"return k.bind({name}, {value}, line, {start}, {end}, source)")
         elif isinstance(statement, ast.Result):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
@@ -124,7 +126,7 @@ class Run:
 
     def binary(self, op: str, a: Tensor, b: Tensor, span: Span) -> Tensor:
         self.ctx.span = span
-        return getattr(F, BINARY[op])(a, b)
+        return dispatch(OPERATORS[op], (a, b), {})       # F.add(a, b) and the like, for two Tensors
 
     def unary(self, op: str, a: Tensor, span: Span) -> Tensor:
         self.ctx.span = span
@@ -134,5 +136,6 @@ class Run:
         self.ctx.span = span
         return dispatch(op, args, {})
 
-    def bind(self, name: str, value: Tensor, span: Span) -> None:
-        self.session.bind(name, value, span)
+    def bind(self, name: str, value: Tensor, line: int, column: int, end: int, source) -> None:
+        """The binding's span is made only for a constant, which becomes an input that keeps it."""
+        self.session.bind(name, value, Span(line, column, line, end, source) if value.const else None)

@@ -69,17 +69,13 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     if ctx is not None:
         ctx.op = op.name
     data = compute(op, [t.data for t in inputs], params, bk)
-    requires = False
-    if _state.enabled:
-        for t, d in zip(inputs, op.differentiable(len(inputs))):
-            if d and t.requires_grad:
-                requires = True
-                break
-    const = True
+    requires, const = False, True
     for t in inputs:
-        if not t.const:
-            const = False
-            break
+        requires = requires or t.requires_grad
+        const = const and t.const
+    if requires:        # an input that needs a gradient, in a place that passes one
+        requires = _state.enabled and any(d and t.requires_grad
+                                           for t, d in zip(inputs, op.differentiable(len(inputs))))
     out = Tensor(data, bk, op, inputs, params, requires, const)
     if ctx is not None:
         out.span, out.scope = ctx.node_span, ctx.scope
@@ -174,7 +170,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
                     if not (d and id(p) in leads and (constants or p.requires_grad)):
                         continue
-                    c = op.rule(i)(g, out, *ins, **t.params)
+                    c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
                     if c is None:
                         continue
                     if arrays and isinstance(c, Tensor):      # a rule that gives back an input
