@@ -69,14 +69,13 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     if ctx is not None:
         ctx.op = op.name
     data = compute(op, [t.data for t in inputs], params, bk)
-    requires, const = False, True
-    for t in inputs:
-        requires = requires or t.requires_grad
-        const = const and t.const
-    if requires:        # an input that needs a gradient, in a place that passes one
-        requires = _state.enabled and any(d and t.requires_grad
-                                           for t, d in zip(inputs, op.differentiable(len(inputs))))
-    out = Tensor(data, bk, op, inputs, params, requires, const)
+    requires, const = False, True       # an input that needs a gradient, in a place that passes one
+    for t, d in zip(inputs, op.differentiable(len(inputs))):
+        if d and t.requires_grad:
+            requires = True
+        if not t.const:
+            const = False
+    out = Tensor(data, bk, op, inputs, params, requires and _state.enabled, const)
     if ctx is not None:
         out.span, out.scope = ctx.node_span, ctx.scope
     return out

@@ -107,6 +107,7 @@ class Op:
         fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
         if self.impl is not None and "tensors" not in kinds:
             fixed = tuple(k == "T" for k in kinds)      # a composite differentiates its T inputs
+        assert fixed is None or len(fixed) == len(kinds), (self.name, "one gradient rule per array input")
         object.__setattr__(self, "_fixed_diff", fixed)
         object.__setattr__(self, "_values", None if "tensors" in kinds else tuple(k == "T" for k in kinds))
 
