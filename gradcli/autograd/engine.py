@@ -146,7 +146,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # Nodes latest first, as PyTorch's engine takes them: each before its
     # inputs (made earlier), and only those from which some x is reachable.
     order = _reachable(y, partial(_graded_parents, constants=True) if constants else _graded_parents)
-    leads = _leading(order, wanted)
+    leads = _leading(order, wanted, constants)
     # A first-order pass records nothing: its rules run on plain arrays (the
     # table's ops take and give them then), so no Tensor is made on the way.
     arrays = not (create_graph or keep_all or record is not None or seed.batch)
@@ -167,7 +167,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 # On arrays, a rule reads its inputs' arrays too, unless it reads Tensors' own attributes.
                 out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
                 for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
-                    if not (d and id(p) in leads and (constants or p.requires_grad)):
+                    if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
                         continue
                     c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
                     if c is None:
@@ -199,8 +199,13 @@ def _reachable(root: Tensor, parents_of) -> list[Tensor]:
     return sorted(seen.values(), key=_MADE, reverse=True)
 
 
-def _leading(order: list[Tensor], wanted: set[int]) -> set[int]:
-    """The ids of the nodes in order (latest first) from which a wanted one is reachable."""
+def _leading(order: list[Tensor], wanted: set[int], constants: bool) -> set[int] | None:
+    """The ids of the nodes in order (latest first) from which a wanted one
+    is reachable; None for all of them, when every leaf on the way is wanted
+    (a node that needs a gradient has an input that needs one, down to a
+    leaf; not so when the walk passes through those that need none)."""
+    if not constants and all(id(t) in wanted for t in order if t.op is None):
+        return None
     leads = set(wanted)
     for t in reversed(order):
         for p in t.parents:
