@@ -101,6 +101,7 @@ class Run:
 
     def __init__(self, session):
         self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
+        self.builtins: dict[tuple, object] = {}     # (name, arity) -> op: a builtin's name cannot be rebound
 
     def name(self, name: str) -> Tensor:
         value = self.env.get(name)
@@ -111,9 +112,12 @@ class Run:
     def builtin(self, name: str, n: int):
         """A builtin of n arrays, called the way the evaluator calls those (no
         defaults to fill, no scope to draw: not a composite)."""
-        op = resolve_builtin(name)
-        if op is None or not op.arrays_only or len(op.params) != n or op.impl is not None:
-            raise Miss
+        op = self.builtins.get((name, n))
+        if op is None:
+            op = resolve_builtin(name)
+            if op is None or not op.arrays_only or len(op.params) != n or op.impl is not None:
+                raise Miss
+            self.builtins[name, n] = op
         return op
 
     def bindable(self, name: str) -> None:

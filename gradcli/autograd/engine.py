@@ -89,7 +89,7 @@ def compute(op, arrays: list, params: dict, bk):
         raise
     except Exception as e:          # the array library's, MemoryError and the like
         raise bk.translate(e, op.name, arrays) from None
-    if not hasattr(data, "dtype") or data.dtype != bk.dtype:
+    if getattr(data, "dtype", None) is None or data.dtype.type is not bk.dtype:   # (is: a dtype != a type is slow)
         data = bk.asarray(data)
     return data
 
