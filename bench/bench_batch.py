@@ -69,7 +69,7 @@ def engine_only(text: str) -> None:
     from gradcli.parse import parse
     session = api.setup(None)
     with session.evaluating():
-        for stmt in parse(text).statements:
+        for stmt in parse(text, lazy=True).statements:      # as the worker reads a file
             y = session.execute(stmt)
             if y is not None and y.size == 1:
                 api.differentiate(y, session)

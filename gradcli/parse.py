@@ -7,6 +7,7 @@ import functools
 
 from gradcli import ast, fastparse
 from gradcli.errors import Source, Span, SyntaxError_
+from gradcli.lalr import lex
 from gradcli.lalr import parser as _parser
 from gradcli.spellings import FOREIGN_ATTRIBUTES, PREFIX_HINT, PREFIXES
 from gradcli.syntax import syntax_error
@@ -179,7 +180,6 @@ def _tree(source: str):
     from lark import Token, Tree
     from lark.exceptions import UnexpectedInput
 
-    from gradcli.lalr import lex
     parser = _parser()
     try:
         tokens = list(lex(source))

@@ -61,7 +61,6 @@ def command(files, jsonl, output, jobs, scheduler, compare, rtol, atol, **kw):
     opts = options_from(kw)
 
     def work():
-        from gradcli.batch.compare import CompareSink, files_of, load_expected
         from gradcli.batch.pool import default_jobs
         from gradcli.batch.records import Tally
         from gradcli.batch.schedule import execute
@@ -72,6 +71,7 @@ def command(files, jsonl, output, jobs, scheduler, compare, rtol, atol, **kw):
         expected = None
         paths = list(files)
         if compare is not None:
+            from gradcli.batch.compare import CompareSink, files_of, load_expected      # only here: start-up time
             expected = load_expected(compare)
             if not paths:
                 paths = files_of(expected)

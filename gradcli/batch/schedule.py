@@ -38,7 +38,7 @@ def execute(items: list, settings: dict, jobs: int, scheduler: str | None, sinks
         inflight: dict = {}              # future -> [(index, text)]
         again: deque = deque()           # (index, text) to run alone, one at a time, after a worker died
         solo = None                      # the future of a file running alone
-        progress = None
+        progress, asked = None, False     # the bar, once asked for (None: no bar)
         try:
             while True:
                 while (again and not inflight) or (not again and not exhausted and len(inflight) < window):
@@ -51,10 +51,11 @@ def execute(items: list, settings: dict, jobs: int, scheduler: str | None, sinks
                         exhausted = chunk is None
                         if chunk:
                             inflight[_submit(pool, chunk, items, settings)] = chunk
-                    if progress is None and inflight:
+                    if not asked and inflight:
                         # Only after the first submit: a forking pool has
                         # started its workers, and the bar may start a thread.
-                        progress = progress_bar(opts, n, sinks)
+                        # Once: asking whether stderr is a terminal takes 60 µs.
+                        progress, asked = progress_bar(opts, n, sinks), True
                     emitted = _emit(done, emitted, sinks, tally, progress)
                 if not inflight:
                     if exhausted and not again:

@@ -13,6 +13,7 @@ a worker process), so it imports the engine at its top: an import inside the
 per-statement code costs a microsecond per result."""
 from __future__ import annotations
 
+import gc
 import time
 
 from gradcli import api, ast
@@ -62,8 +63,16 @@ def evaluate_file(name: str, text: str, settings: dict) -> dict:
 def warm() -> None:
     """Load what every file needs, once: before workers are forked, or before
     the first file in this process, so that its time is its own. Importing
-    this module loaded the modules; this builds (or loads) the parser."""
+    this module loaded the modules; this builds (or loads) the parser. With
+    the collector off (a command: collector.py), what is loaded by then is
+    frozen: the collection after the first file (collect_between) would
+    otherwise scan every module, the op table and the grammar (about 30 ms
+    a process), and in a forked worker it would write to the pages of all of
+    them, which fork shares until they are written (Python's gc.freeze
+    documentation recommends it before a fork)."""
     parse("0")
+    if not gc.isenabled():
+        gc.freeze()
 
 
 def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
@@ -74,7 +83,7 @@ def _evaluate(name: str, text: str, settings: dict) -> list[dict]:
     # split at a form feed, which the language treats as a space).
     lines = [line.rstrip("\r") for line in text.split("\n")]
     try:
-        program = parse(text, name)
+        program = parse(text, name, lazy=True)      # each statement is read once: built as it is read
     except Exception as e:          # noqa: BLE001 - a bug in the parser is this file's record
         return [error_record(name, lines, None, classify(e))]
     # The floating-point flags watched once for the whole file: execute and
@@ -130,9 +139,9 @@ def _statement(session, stmt, name: str, lines: list[str]) -> dict | None:
         except GradcliError as e:
             # The value stands; the record still counts as a failure.
             record["error"] = error_fields(e)
-    warnings = messages(session.ctx.events[first_event:])
-    if warnings:
-        record["warnings"] = warnings
+    events = session.ctx.events
+    if len(events) > first_event:
+        record["warnings"] = messages(events[first_event:])
     return record
 
 

@@ -76,13 +76,18 @@ def shape(s) -> str:
 
 
 def jsonable(a):
-    """Nested lists of floats; non-finite numbers as "nan", "inf", "-inf"."""
+    """Nested lists of floats; non-finite numbers as "nan", "inf", "-inf".
+    Every value and gradient of a batch comes here, most of them a number or
+    a vector: their finiteness is checked on the Python floats, where NumPy's
+    isfinite costs more than the conversion. A vector's sum is finite only
+    when every term is (one that overflows goes the slow way, which leaves
+    finite numbers as they are)."""
     a = numpy.asarray(a, dtype=float)
-    if numpy.isfinite(a).all():
-        return a.tolist()
-    if a.ndim == 0:
-        return _finite(float(a))
     out = a.tolist()
+    if a.ndim == 0:
+        return out if math.isfinite(out) else _finite(out)
+    if math.isfinite(sum(out)) if a.ndim == 1 else numpy.isfinite(a).all():
+        return out
     stack = [out]
     while stack:
         items = stack.pop()
