@@ -10,7 +10,7 @@ import contextlib
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.autograd.context import Context
+from gradcli.autograd.context import Context, current
 from gradcli.errors import UsageError
 from gradcli.evaluator import KEYWORDS, Evaluator, children, resolve_builtin
 from gradcli.fastparse import Statements
@@ -84,9 +84,16 @@ class Session:
         self.fixed.add(name)
         return self.add_input(name, value)
 
-    @contextlib.contextmanager
     def evaluating(self):
-        """This run's context current, its floating-point events watched."""
+        """This run's context current, its floating-point events watched: a
+        context manager, one that does nothing when that is so already (a
+        statement of a batch's file, each watched once)."""
+        if current() is self.ctx and self.ctx.watched:
+            return contextlib.nullcontext()
+        return self._evaluating()
+
+    @contextlib.contextmanager
+    def _evaluating(self):
         with self.ctx, self.ctx.watching(self.bk):
             yield
 

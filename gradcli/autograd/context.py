@@ -80,6 +80,11 @@ class Context:
         finally:
             self.scope = outer
 
+    @property
+    def watched(self) -> bool:
+        """Whether this run's floating-point events are being watched now."""
+        return self._watching
+
     @contextlib.contextmanager
     def watching(self, bk):
         """Record (not print) the floating-point events of bk's arrays; a whole
