@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from gradcli import ast
 from gradcli.autograd import Tensor
+from gradcli.autograd.engine import apply
+from gradcli.autograd.tensor import batch_level
 from gradcli.errors import Span
 from gradcli.evaluator import BINARY, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
-from gradcli.ops import F
 from gradcli.ops.core import TABLE, dispatch
 
 OPERATORS = {symbol: TABLE[name] for symbol, name in BINARY.items()}
@@ -43,7 +44,8 @@ def _compiled(between, tokens, statement):
         code = _Kernel(between, tokens).function(statement)
     except Irregular:
         return None
-    scope = {"Span": Span, "new": object.__new__}
+    scope = {"Span": Span, "new": object.__new__, "constant": Tensor.constant, "OPERATORS": OPERATORS,
+             "NEG": TABLE["neg"]}
     exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
     return scope["run"]
 
@@ -67,7 +69,7 @@ class _Kernel(Generator):
             raise Irregular
         unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
         sums = [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
-        body = [*unpack, *sums, *self.lookups, *self.body]
+        body = [*unpack, *sums, "ctx, run_op = k.ctx, k.run_op", *self.lookups, *self.body]
         return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
 
     def expression(self, node: ast.Node) -> str:
@@ -77,31 +79,43 @@ class _Kernel(Generator):
         if kind is ast.Name:
             self.lookups.append(f"{out} = k.name({self.value(node.id)})")
             return out
+        # Each step as the evaluator takes it: the node's span current (an overflow in a
+        # number is the number's own: no op), then the operation, by its row (F.mul(a, b)
+        # and F.neg(a) are these for Tensors; a builtin of arrays alone, the same).
         if kind is ast.Number:
-            self.body.append(f"{out} = k.number({self.value(node.value)}, {self.span(node.span)})")
+            self.body += [f"ctx.span, ctx.op = {self.span(node.span)}, None",
+                          f"{out} = constant({self.value(node.value)}, k.bk)"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
-            self.body.append(f"{out} = k.binary({node.op!r}, {a}, {b}, {self.span(node.span)})")
+            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = run_op(OPERATORS[{node.op!r}], {a}, {b})"]
         elif kind is ast.UnaryOp:
             a = self.expression(node.operand)
-            self.body.append(f"{out} = k.unary({node.op!r}, {a}, {self.span(node.span)})")
+            self.body += [f"ctx.span = {self.span(node.span)}",
+                          f"{out} = run_op(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
         elif kind is ast.Call and node.receiver is None and not node.keywords:
             op = f"f{self.values}"
             self.lookups.append(f"{op} = k.builtin({self.value(node.func)}, {len(node.args)})")
-            args = "".join(f"{self.expression(a)}, " for a in node.args)
-            self.body.append(f"{out} = k.call({op}, ({args}), {self.span(node.span)})")
+            args = "".join(f", {self.expression(a)}" for a in node.args)
+            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = run_op({op}{args})"]
         else:
             raise Irregular
         return out
 
 
 class Run:
-    """What a kernel does at each step, as the evaluator and the session do
-    it (gradcli/evaluator.py's _quick and NODES, interpret.py's _execute)."""
+    """What a kernel looks up and how it binds, as the evaluator and the
+    session do (gradcli/evaluator.py's _quick and NODES, interpret.py's
+    _execute); its steps between are in the code _Kernel writes."""
 
     def __init__(self, session):
         self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
         self.builtins: dict[tuple, object] = {}     # (name, arity) -> op: a builtin's name cannot be rebound
+        # An op on Tensors, as dispatch() runs it: apply() itself, but in a batched run (a sweep).
+        self.run_op = self._dispatched if batch_level() else apply
+
+    @staticmethod
+    def _dispatched(op, *inputs: Tensor) -> Tensor:
+        return dispatch(op, inputs, {})
 
     def name(self, name: str) -> Tensor:
         value = self.env.get(name)
@@ -123,22 +137,6 @@ class Run:
     def bindable(self, name: str) -> None:
         if name in self.session.fixed or not self.session.bindable(name):
             raise Miss
-
-    def number(self, value: float, span: Span) -> Tensor:
-        self.ctx.span, self.ctx.op = span, None
-        return Tensor.constant(value, self.bk)
-
-    def binary(self, op: str, a: Tensor, b: Tensor, span: Span) -> Tensor:
-        self.ctx.span = span
-        return dispatch(OPERATORS[op], (a, b), {})       # F.add(a, b) and the like, for two Tensors
-
-    def unary(self, op: str, a: Tensor, span: Span) -> Tensor:
-        self.ctx.span = span
-        return F.neg(a) if op == "-" else a
-
-    def call(self, op, args: tuple, span: Span) -> Tensor:
-        self.ctx.span = span
-        return dispatch(op, args, {})
 
     def bind(self, name: str, value: Tensor, line: int, column: int, end: int, source) -> None:
         """The binding's span is made only for a constant, which becomes an input that keeps it."""
