@@ -47,6 +47,12 @@ _BUILDERS_MAX = 1024                    # a builder takes about 250 bytes a char
 # Making a shape's builder costs what Lark takes for 6 to 15 lines (bench/bench_parse.py):
 # a program with fewer lines than this a new shape is left to the general path.
 LINES_PER_NEW_SHAPE = 16
+# A process that parses many short programs (the API in a loop, a batch of small files)
+# learns a shape once it has met it in that many of them; it starts counting after that
+# many programs, so that a command's one-liner is not even split.
+LEARN_AFTER = 8
+_MET: dict[tuple, int] = {}             # shape key -> the short programs it was met in, not learned yet
+_short = 0                              # the short programs parsed before counting starts
 _CLASSES = {cls.__name__: cls for cls in vars(ast).values()
             if isinstance(cls, type) and issubclass(cls, ast.Node)}
 
@@ -63,14 +69,16 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
     parses one line by the general path: its one statement, or None. With
     lazy, a Statements that builds each when it is read, unless a line
     defines a function (its parameters are checked as it is built)."""
+    global _short
     known = _BUILDERS
     if len(known) > _BUILDERS_MAX:              # between programs: a program's own shapes are made once
         known.clear()
-    if not known and source.count("\n") < lines_per_new_shape - 1:
+    if not known and source.count("\n") < lines_per_new_shape - 1 and _short < LEARN_AFTER:
+        _short += 1
         return None                             # the rule below, before splitting: every line would be new
     lines, shapes = _shapes(source)
     new = shapes.keys() - known.keys()
-    if len(new) * lines_per_new_shape > len(lines):
+    if len(new) * lines_per_new_shape > len(lines) and not _met_often(new):
         return None
     for key in new:
         known[key] = _builder(shapes[key], alone)
@@ -115,6 +123,20 @@ class Statements(Sequence):
         text = self._text
         for build, tokens, number in self._lines:
             yield build, tokens, number, text
+
+
+def _met_often(new) -> bool:
+    """Whether each of a short program's new shapes has been met in LEARN_AFTER
+    programs now (counting this one): then they are learned."""
+    if len(_MET) > _BUILDERS_MAX:
+        _MET.clear()
+    for key in new:
+        _MET[key] = _MET.get(key, 0) + 1
+    if any(_MET[key] < LEARN_AFTER for key in new):
+        return False
+    for key in new:
+        del _MET[key]
+    return True
 
 
 def _shapes(source: str) -> tuple[list[tuple[int, tuple, tuple]], dict[tuple, list[str]]]:

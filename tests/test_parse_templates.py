@@ -277,6 +277,7 @@ def test_a_short_program_with_no_shape_known_is_not_even_split(monkeypatch):
     def split(source):
         raise AssertionError("split")
     monkeypatch.setattr(fastparse, "_shapes", split)
+    monkeypatch.setattr(fastparse, "_short", 0)       # the first programs of a process
     fastparse._BUILDERS.clear()
     assert tree(public("x = 1\n" * 14 + "y")) == tree(general("x = 1\n" * 14 + "y"))
     with pytest.raises(AssertionError, match="split"):
@@ -336,3 +337,22 @@ def test_a_lazy_program_reads_as_the_eager_one():
     assert lazily > 10
     defining = "f(a, b) = a * b\n" + "\n".join(f"y{i} = f(x, {i})" for i in range(40))
     assert isinstance(parsing.parse(defining, lazy=True).statements, list)
+
+
+def test_a_short_program_met_often_is_learned(monkeypatch, general_calls):
+    """The API in a loop, a batch of small files: once a process has parsed
+    LEARN_AFTER short programs, it counts their shapes, and learns those met
+    in LEARN_AFTER programs; the trees stay the general path's."""
+    monkeypatch.setattr(fastparse, "_short", 0)
+    monkeypatch.setattr(fastparse, "_MET", {})
+    fastparse._BUILDERS.clear()
+    source = "H = tanh(X @ W1 + b1)\nZ = H @ W2 + b2\nmean(logsumexp(Z, axis=1) - sum(Y * Z, axis=1))"
+    want = tree(general(source))
+    general_calls.clear()
+    for _ in range(2 * fastparse.LEARN_AFTER + 3):
+        assert tree(public(source)) == want
+    assert len(general_calls) == 2 * fastparse.LEARN_AFTER - 1
+    other = "A = tanh(B @ C + d)"                   # a shape learned, in another program
+    want = tree(general(other))
+    general_calls.clear()
+    assert tree(public(other)) == want and general_calls == []
