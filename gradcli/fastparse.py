@@ -211,10 +211,14 @@ class Generator:
         """def build(tokens, line, source): a line's NAME and NUMBER tokens."""
         for node in reversed(list(ast.walk(statement))):   # each node after the nodes it holds
             self.node(node)
-        unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
-        sums = [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
-        body = [*unpack, *sums, *self.body, f"return {self.local[id(statement)]}"]
+        body = [*self.prologue(), *self.body, f"return {self.local[id(statement)]}"]
         return "def build(tokens, line, source):\n" + "".join(f"    {s}\n" for s in body)
+
+    def prologue(self) -> list[str]:
+        """The code's first lines, once the rest is written: the line's tokens
+        unpacked, and the sums of their lengths that the columns use."""
+        unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
+        return unpack + [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
 
     def node(self, node: ast.Node) -> None:
         if id(node) in self.local:

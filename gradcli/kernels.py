@@ -7,7 +7,7 @@ operators + - * / @ ** and unary minus, and calls of builtins with
 positional arguments, a kernel is compiled too: code that looks up the
 line's names and builtins, then runs its operations in the evaluator's order
 with the evaluator's spans. Each step is what the evaluator does for that
-node (Run's methods), and anything else goes to the general path: a name
+node, and anything else goes to the general path: a name
 that is not an array, a call that is not of a plain builtin of that many
 arrays, a binding the session treats specially (Miss, raised before any
 operation runs) and any error (the general path then runs the statement
@@ -67,9 +67,7 @@ class _Kernel(Generator):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
             raise Irregular
-        unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
-        sums = [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
-        body = [*unpack, *sums, "ctx, run_op = k.ctx, k.run_op", *self.lookups, *self.body]
+        body = [*self.prologue(), "ctx, run_op = k.ctx, k.run_op", *self.lookups, *self.body]
         return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
 
     def expression(self, node: ast.Node) -> str:
