@@ -214,10 +214,9 @@ class Evaluator:
         if node.receiver is not None:           # x.f(a) is f(x, a); x.polygamma(1) is polygamma(1, x)
             positional.insert(receiver_place(op), positional.pop(0))
         tensors, params = bind(op, positional, kwargs, self.session.bk)
-        if op.arrays_only and op.impl is None:      # bk comes with the arrays
-            return dispatch(op, tuple(tensors), params)
-        if op.impl is None:         # bind() completed the params: no defaults to fill again
-            return dispatch(op, tuple(tensors), {**params, "bk": self.session.bk})
+        if op.impl is None:         # bind() completed the params: no defaults to fill again; bk for ops
+            return dispatch(op, tuple(tensors),   # with no array to take it from (zeros(shape))
+                            params if op.arrays_only else {**params, "bk": self.session.bk})
         with self.session.ctx.scoped(CallScope(op.name, node.span.excerpt(), given(op, tensors, len(positional),
                                                                                   kwargs))):
             return dispatch(op, tuple(tensors), params)

@@ -97,12 +97,14 @@ class Op:
                                        # first-order pass gives them Tensors, not the arrays it gives others
     params: tuple = field(default=(), init=False)
     arrays_only: bool = field(default=False, init=False)    # every parameter one array (sin(x), atan2(y, x))
+    options: tuple = field(default=(), init=False)          # the parameters that are not arrays (axis, shape...)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
         object.__setattr__(self, "arrays_only", all(p.kind == "T" and not p.variadic for p in self.params))
+        object.__setattr__(self, "options", tuple(p for p in self.params if p.kind not in TENSOR_KINDS))
         kinds = [p.kind for p in self.params if p.kind in TENSOR_KINDS]
         fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
         if self.impl is not None and "tensors" not in kinds:
@@ -183,16 +185,13 @@ def call(op, *inputs, **params):
     bk = array_backend()
     if bk is not None:
         arrays = [t.data if isinstance(t, Tensor) else t if hasattr(t, "dtype") else bk.asarray(t) for t in inputs]
-        if not op.arrays_only:
-            params = with_defaults(op, params, arrays[0].ndim if arrays else 0)
+        params = with_defaults(op, params, arrays[0].ndim if arrays else 0)
         return compute(op, arrays, params, params.pop("bk", None) or bk)
     for t in inputs:
         if not isinstance(t, Tensor):
             bk = next(t.bk for t in inputs if isinstance(t, Tensor))
             inputs = tuple(t if isinstance(t, Tensor) else Tensor.constant(t, bk) for t in inputs)
             break
-    if op.arrays_only:              # no parameter to default
-        return dispatch(op, inputs, params)
     return dispatch(op, inputs, with_defaults(op, params, inputs[0].ndim if inputs else 0))
 
 
@@ -202,8 +201,6 @@ def dispatch(op, inputs: tuple, params: dict):
     honoured now, else as usual."""
     if _batching.level and batching.honoured(inputs):
         return batching.call(op, inputs, params, run)
-    if op.impl is None:             # run()'s common case, a call less
-        return apply(op, *inputs, **params)
     return run(op, inputs, params)
 
 
@@ -217,10 +214,13 @@ def run(op, inputs, params):
 
 def with_defaults(op, params: dict, ndim: int) -> dict:
     """params with the parameters not given set to their defaults (an axis
-    default normalised for a first input of ndim axes)."""
+    default normalised for a first input of ndim axes): a copy, but params
+    itself for an op of arrays alone, which has none to fill."""
+    if not op.options:
+        return params
     params = dict(params)
-    for p in op.params:
-        if p.name not in params and p.kind not in TENSOR_KINDS:
+    for p in op.options:
+        if p.name not in params:
             default = p.default
             if p.kind in ("axis1", "newaxis") and default is not None:
                 default = normalize_axis(default, ndim + (p.kind == "newaxis"), op.name)
