@@ -39,6 +39,11 @@ def resolve_builtin(name: str):
     return BUILTINS.get(SYNONYMS.get(name, name))
 
 
+def is_reserved(name: str) -> bool:
+    """A builtin's name or a keyword's (True, None): not a name to bind."""
+    return resolve_builtin(name) is not None or name in KEYWORDS
+
+
 def called_builtin(node: ast.Call):
     """The builtin a call names: by name, or for x.f(), also a method-only op (x.t())."""
     op = resolve_builtin(node.func)

@@ -12,15 +12,11 @@ from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.context import Context, current
 from gradcli.errors import UsageError
-from gradcli.evaluator import KEYWORDS, Evaluator, children, resolve_builtin
+from gradcli.evaluator import KEYWORDS, Evaluator, children, is_reserved
 from gradcli.fastparse import Statements
 from gradcli.kernels import Run, kernel
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
-
-
-def is_reserved(name: str) -> bool:
-    return resolve_builtin(name) is not None or name in KEYWORDS
 
 
 class Session:
@@ -155,10 +151,6 @@ class Session:
             if value.name is None:
                 value.name = name
         self.env[name] = value
-
-    @staticmethod
-    def bindable(name: str) -> bool:
-        return not is_reserved(name)
 
     def _check_bindable(self, name, span):
         if is_reserved(name):

@@ -20,7 +20,7 @@ from gradcli.autograd import Tensor
 from gradcli.autograd.engine import apply
 from gradcli.autograd.tensor import batch_level
 from gradcli.errors import Span
-from gradcli.evaluator import BINARY, resolve_builtin
+from gradcli.evaluator import BINARY, is_reserved, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
 from gradcli.ops.core import TABLE, dispatch
 
@@ -133,7 +133,7 @@ class Run:
         return op
 
     def bindable(self, name: str) -> None:
-        if name in self.session.fixed or not self.session.bindable(name):
+        if name in self.session.fixed or is_reserved(name):
             raise Miss
 
     def bind(self, name: str, value: Tensor, line: int, column: int, end: int, source) -> None:

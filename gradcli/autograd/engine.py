@@ -169,6 +169,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
                     if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
                         continue
+                    # (no ** for the shared empty mapping: unpacking it makes a dict, 0.3 us a call)
                     c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
                     if c is None:
                         continue
