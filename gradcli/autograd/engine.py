@@ -164,12 +164,11 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 if g is None or op is None:
                     continue
                 ctx.rule = t
-                # On arrays, a rule reads its inputs' arrays too, unless it reads Tensors' own attributes.
+                # On arrays, rules read their inputs' arrays too (unless tensor_rules); no ** of empty params (0.3 us)
                 out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
                 for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
                     if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
                         continue
-                    # (no ** for the shared empty mapping: unpacking it makes a dict, 0.3 us a call)
                     c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
                     if c is None:
                         continue
