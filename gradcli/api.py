@@ -121,12 +121,14 @@ def intermediates(session: Session) -> list[str]:
     return [n for n, v in session.env.items() if isinstance(v, Tensor) and not v.is_input]
 
 
-def differentiate(y: Tensor, session: Session, wrt=None) -> dict:
+def differentiate(y: Tensor, session: Session, wrt=None, release: bool = False) -> dict:
+    """The gradients of y by key (targets). release: nothing differentiates
+    y's graph again, so its large values no rule reads may go (engine.gradients)."""
     if y.size != 1:
         raise NotScalarError.needed_by("the gradient", y.shape, y.span)
     xs = targets(y, session, wrt)
     with session.evaluating():
-        autograd.backward(y, list(xs.values()))
+        autograd.backward(y, list(xs.values()), release=release)
     return {key: session.bk.to_host(x.grad) for key, x in xs.items()}
 
 
@@ -168,6 +170,6 @@ def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype=
     session = setup(merged(at, inputs), device=device, dtype=dtype, seed=seed)
     session.unbound = API_UNBOUND
     y = run_program(program, session)
-    grads = differentiate(y, session, wrt)
+    grads = differentiate(y, session, wrt, release=True)
     return _result(program, session, y, grads)
 

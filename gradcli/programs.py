@@ -112,7 +112,7 @@ def grad_point(opts: Options, program, file, at, wrt, depth, full, node_grads, h
         _check_result_file(output, depth, full, node_grads)
     source, origin, session, y = prepare(opts, program, file, at)
     try:
-        grads = api.differentiate(y, session, list(wrt))
+        grads = api.differentiate(y, session, list(wrt), release=not (hessian or node_grads))
     except GradcliError:
         if not opts.json:       # what was computed is not lost: the value, then the error
             console.show(opts, source, y, session, grads=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gradcli.autograd import Tensor
+from gradcli.autograd.release import Released
 
 
 @dataclass
@@ -14,7 +15,7 @@ class GraphNode:
     op: str | None             # the operation (None for inputs and constants)
     name: str | None           # binding name, or the input's key
     shape: tuple
-    value: object              # host array
+    value: object              # host array, or None once released (autograd/release.py)
     grad: object = None        # host array: an input's gradient (or any node's, with --grads)
     parents: list[int] = field(default_factory=list)
     text: str | None = None    # a folded call's source text
@@ -140,7 +141,8 @@ def snapshot(root: Tensor, fold: bool = True, node_grads: dict | None = None) ->
             grad = to_host(t.grad)
         elif node_grads is not None and id(t) in node_grads:
             grad = to_host(node_grads[id(t)].data)
-        node = GraphNode(ids[k], kind, op, t.key or t.name, t.shape, to_host(t.data), grad,
+        value = None if isinstance(t.data, Released) else to_host(t.data)
+        node = GraphNode(ids[k], kind, op, t.key or t.name, t.shape, value, grad,
                          [ids[key_of(p)] for p in parents], text, args=args)
         if not fold and t.scope is not None:
             node.scope = scope_ids.setdefault(id(t.scope), len(scope_ids))

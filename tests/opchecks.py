@@ -5,6 +5,8 @@ when its op's forward or rule is perturbed.
 
 - forward: the op against its row's independent reference;
 - first: autograd's gradient of <op(x), w> against central differences;
+- released: the same gradient, from a pass that releases every value it
+  is done with (autograd/release.py);
 - second: the gradient of <grad, v> against central differences of autograd;
 - kinks: PyTorch's one-sided values, pinned in the row;
 - singular: PyTorch's values and first and second derivatives at singular
@@ -94,6 +96,32 @@ def first(op, shapes, params) -> list[str]:
 
     results = check_function(f, [arrays[i][0] for i in diff], autos, [str(i) for i in diff], tol=FIRST_TOL)
     return [f"{op.name} input {r.name}: autograd {r.autograd} vs numeric {r.numeric}" for r in results if not r.ok]
+
+
+def released(op, shapes, params) -> list[str]:
+    """A first-order pass that releases every value it is done with (the
+    threshold at 0 bytes) gives the gradients of one that keeps them all: a
+    rule that reads a value its code was judged not to load would fail or
+    differ. The op reads its inputs through anonymous nodes (x*1), so they
+    may be released too."""
+    from gradcli.autograd import release
+    arrays = example_inputs(op, shapes, np.random.default_rng(0))
+    results = []
+    for free in (False, True):
+        bk = make_backend()             # (the same draws each time: dropout)
+        ts = [Tensor(bk.asarray(a), bk, requires_grad=d) for a, d in arrays]
+        out = call(op, *(t * 1.0 if d else t for t, (_, d) in zip(ts, arrays)), bk=bk, **params)
+        y = _paired(out, _all_weights(out), bk)
+        threshold, release.RELEASE_FROM = release.RELEASE_FROM, 0
+        try:
+            grads = gradients(y, [t for t in ts if t.requires_grad], release=free)
+        finally:
+            release.RELEASE_FROM = threshold
+        results.append([grads[id(t)].numpy() for t in ts if id(t) in grads])
+    kept, freed = results
+    if len(kept) != len(freed) or not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(kept, freed)):
+        return [f"{op.name}: gradients with values released {freed} vs kept {kept}"]
+    return []
 
 
 def second(op, shapes, params) -> list[str]:

@@ -48,6 +48,11 @@ def test_first_order(op, shapes, params):
 
 
 @pytest.mark.parametrize("op, shapes, params", CASES)
+def test_releasing_values_a_pass_is_done_with_changes_no_gradient(op, shapes, params):
+    assert opchecks.released(op, shapes, params) == []
+
+
+@pytest.mark.parametrize("op, shapes, params", CASES)
 def test_second_order(op, shapes, params):
     """d/dx of <grad f(x), v>, by autograd twice vs finite differences of autograd once."""
     assert opchecks.second(op, shapes, params) == []

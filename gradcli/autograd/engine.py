@@ -11,7 +11,9 @@ from functools import partial
 from operator import attrgetter
 
 from gradcli.autograd import context
+from gradcli.autograd import release
 from gradcli.autograd import tensor as tensor_module
+from gradcli.autograd.release import Released
 from gradcli.autograd.tensor import Tensor, table
 from gradcli.errors import GradcliError, NotScalarError
 
@@ -125,15 +127,13 @@ def reaches(y: Tensor, xs) -> list[Tensor]:
 
 
 def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = False,
-              keep_all: bool = False, record=None) -> dict[int, Tensor]:
+              keep_all: bool = False, record=None, release: bool = False) -> dict[int, Tensor]:
     """Cotangents of y w.r.t. every tensor in xs (keyed by id). keep_all keeps
     the cotangent of every node on the way, for displays of the flow; record,
     if given, is told each step: record(node, i, parent, contribution, summed),
-    summed being the contribution reduced to the parent's shape."""
-    if seed is None:
-        if y.size != 1:
-            raise NotScalarError.needed_by("the gradient", y.shape)
-        seed = Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
+    summed being the contribution reduced to the parent's shape. release: a
+    first-order pass may release the values it is done with (release.py)."""
+    seed = _unit_seed(y) if seed is None else seed
     # A batch of seeds (the rows of the identity, for a Jacobian) flows back
     # as one: each rule runs once on the batch, by the ops' batch rules.
     wanted = {id(x) for x in xs}
@@ -151,6 +151,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # table's ops take and give them then), so no Tensor is made on the way.
     arrays = not (create_graph or keep_all or record is not None or seed.batch)
     grads: dict = {id(y): seed.data if arrays else seed}
+    free = _releasable(order, y, wanted, partial(_active, leads=leads, constants=constants)) if release and arrays else ()
     # While a node's rules run, the context points at that node: an event is
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
@@ -166,9 +167,8 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                 ctx.rule = t
                 # On arrays, rules read their inputs' arrays too (unless tensor_rules); no ** of empty params (0.3 us)
                 out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
-                for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
-                    if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
-                        continue
+                for i in _active(t, leads, constants):
+                    p = parents[i]
                     c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
                     if c is None:
                         continue
@@ -179,11 +179,37 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
                         record(t, i, p, c, summed)
                     prev = grads.get(id(p))
                     grads[id(p)] = summed if prev is None else prev + summed
+                if tid in free:         # read by no rule from now on
+                    t.data = Released(t.data)
         finally:
             ctx.rule, _state.arrays = outer, outer_arrays
     if arrays:
         return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
     return grads
+
+
+def _unit_seed(y: Tensor) -> Tensor:
+    if y.size != 1:
+        raise NotScalarError.needed_by("the gradient", y.shape)
+    return Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
+
+
+def _active(t: Tensor, leads: set[int] | None, constants: bool) -> list[int]:
+    """The inputs of t whose rules run: differentiable, leading to a wanted one."""
+    return [i for i, (p, d) in enumerate(zip(t.parents, t.op.differentiable(len(t.parents))))
+            if d and (leads is None or id(p) in leads) and (constants or p.requires_grad)]
+
+
+def _releasable(order: list[Tensor], y: Tensor, wanted: set[int], active) -> set[int]:
+    """The ids of the nodes whose values a pass may release once their rules
+    have run; those that no rule reads are released now."""
+    free = release.candidates(order, y, wanted)
+    if free:
+        unread = release.unread(order, free, active)
+        for t in order:
+            if id(t) in unread:
+                t.data = Released(t.data)
+    return free
 
 
 def _reachable(root: Tensor, parents_of) -> list[Tensor]:
@@ -222,10 +248,11 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return table().sum_to(g, shape=shape)
 
 
-def backward(y: Tensor, inputs, keep_all: bool = False) -> dict[int, Tensor]:
+def backward(y: Tensor, inputs, keep_all: bool = False, release: bool = False) -> dict[int, Tensor]:
     """Set .grad on each input (zeros for those y does not depend on); return
-    the cotangents by tensor id (of every node on the way, with keep_all)."""
-    grads = gradients(y, inputs, keep_all=keep_all)
+    the cotangents by tensor id (of every node on the way, with keep_all).
+    release: see gradients."""
+    grads = gradients(y, inputs, keep_all=keep_all, release=release)
     for x in inputs:
         g = grads.get(id(x))
         x.grad = g.data if g is not None else y.bk.xp.zeros_like(x.data)

@@ -37,7 +37,9 @@ def label(node: GraphNode, precision: int, show_value: bool = True, width: int |
     else:
         t.append(node.op, style="magenta")
     t.append(f"  {fmt.shape(node.shape)}", style="dim")
-    if show_value:
+    if show_value and node.value is None:
+        t.append("  released", style="dim")         # a large value no rule needed (autograd/release.py)
+    elif show_value:
         t.append("  " + _fit(node.value, precision, width and width - len(t) - 2))
     if node.grad is not None:
         grad = _fit(node.grad, precision, width and width - len(t) - 7)
