@@ -20,6 +20,7 @@ class _Contexts(threading.local):
 
 
 _local = _Contexts()
+_WATCHED = contextlib.nullcontext()
 
 
 _WHAT = {
@@ -85,13 +86,15 @@ class Context:
         """Whether this run's floating-point events are being watched now."""
         return self._watching
 
-    @contextlib.contextmanager
     def watching(self, bk):
         """Record (not print) the floating-point events of bk's arrays; a whole
-        run is watched once, however deeply this is nested."""
-        if self._watching:
-            yield
-            return
+        run is watched once, however deeply this is nested (inside, this is a
+        context that does nothing, and costs nearly nothing: a backward pass
+        per result of a batch enters it)."""
+        return _WATCHED if self._watching else self._watch(bk)
+
+    @contextlib.contextmanager
+    def _watch(self, bk):
         self._watching = True
         try:
             with bk.floating_point_events(self.record):

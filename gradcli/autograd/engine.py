@@ -155,34 +155,29 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # While a node's rules run, the context points at that node: an event is
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
-    outer, outer_arrays = ctx.rule, _state.arrays
-    with ctx, grad_mode(create_graph), batching_mode(seed.batch), ctx.watching(y.bk):
-        _state.arrays = y.bk if arrays else None
-        try:
-            for t in order:
-                op, parents, tid = t.op, t.parents, id(t)
-                g = grads.get(tid) if (keep_all or tid in wanted) else grads.pop(tid, None)
-                if g is None or op is None:
+    with ctx, _Pass(ctx, create_graph, seed.batch, y.bk if arrays else None), ctx.watching(y.bk):
+        for t in order:
+            op, parents, tid = t.op, t.parents, id(t)
+            g = grads.get(tid) if (keep_all or tid in wanted) else grads.pop(tid, None)
+            if g is None or op is None:
+                continue
+            ctx.rule = t
+            # On arrays, rules read their inputs' arrays too (unless tensor_rules); no ** of empty params (0.3 us)
+            out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
+            for i in _active(t, leads, constants):
+                p = parents[i]
+                c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
+                if c is None:
                     continue
-                ctx.rule = t
-                # On arrays, rules read their inputs' arrays too (unless tensor_rules); no ** of empty params (0.3 us)
-                out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
-                for i in _active(t, leads, constants):
-                    p = parents[i]
-                    c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
-                    if c is None:
-                        continue
-                    if arrays and isinstance(c, Tensor):      # a rule that gives back an input
-                        c = c.data
-                    summed = unbroadcast(c, p.data.shape if arrays else p.shape)     # (no batch on arrays)
-                    if record is not None:
-                        record(t, i, p, c, summed)
-                    prev = grads.get(id(p))
-                    grads[id(p)] = summed if prev is None else prev + summed
-                if tid in free:         # read by no rule from now on
-                    t.data = Released(t.data)
-        finally:
-            ctx.rule, _state.arrays = outer, outer_arrays
+                if arrays and isinstance(c, Tensor):      # a rule that gives back an input
+                    c = c.data
+                summed = unbroadcast(c, p.data.shape if arrays else p.shape)     # (no batch on arrays)
+                if record is not None:
+                    record(t, i, p, c, summed)
+                prev = grads.get(id(p))
+                grads[id(p)] = summed if prev is None else prev + summed
+            if tid in free:         # read by no rule from now on
+                t.data = Released(t.data)
     if arrays:
         return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
     return grads
@@ -191,7 +186,26 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
 def _unit_seed(y: Tensor) -> Tensor:
     if y.size != 1:
         raise NotScalarError.needed_by("the gradient", y.shape)
-    return Tensor(y.bk.xp.ones_like(y.data), y.bk, const=True)
+    return Tensor(y.bk.xp.ones(y.data.shape, y.data.dtype), y.bk, const=True)
+
+
+class _Pass:
+    """The thread's state while a backward pass runs, restored after it:
+    whether ops record (create_graph), the batch level they honour (the
+    seed's), the backend whose plain arrays rules run on (or None), and the
+    node whose rule runs (ctx.rule). A class, not a generator: a small
+    result's pass costs a few microseconds, and this is entered by each."""
+    __slots__ = ("ctx", "state", "saved")
+
+    def __init__(self, ctx, enabled: bool, level: int, arrays):
+        self.ctx, self.state = ctx, (enabled, level, arrays)
+
+    def __enter__(self):
+        self.saved = (_state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule)
+        _state.enabled, tensor_module._batching.level, _state.arrays = self.state
+
+    def __exit__(self, *exc):
+        _state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule = self.saved
 
 
 def _active(t: Tensor, leads: set[int] | None, constants: bool) -> list[int]:
