@@ -20,12 +20,11 @@ SCALAR = case((), axis=None, keepdims=True)        # (var and std of one element
 
 def shaped(rule):
     """A reduction's rule as its row declares it: rule(g, y, x, axis, **params)
-    gets g already broadcast to x's shape, and y with the reduced axes kept
-    as 1s (so that it broadcasts against x); keepdims is taken care of."""
+    gets g already broadcast to x's shape, and y shaped to broadcast against
+    x (the reduced axes kept as 1s, or a scalar); keepdims is taken care of."""
     def restored(g, y, x, axis, keepdims, **params):
-        if not keepdims:
-            axes = range(x.ndim) if axis is None else axis
-            kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+        if not keepdims and axis is not None:      # (reduced to a scalar: g and y broadcast as they are)
+            kept = tuple(1 if i in axis else n for i, n in enumerate(x.shape))
             g, y = F.reshape(g, shape=kept), F.reshape(y, shape=kept)
         return rule(F.broadcast_to(g, shape=x.shape), y, x, axis, **params)
     return restored
