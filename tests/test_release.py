@@ -16,7 +16,7 @@ from gradcli.autograd import release
 from gradcli.autograd.release import Released
 from gradcli.ops import TABLE
 
-BIG = np.linspace(-1, 1, 400 * 400).reshape(400, 400)      # 1.2 MiB: over RELEASE_FROM
+BIG = np.linspace(-1, 1, 400 * 400).reshape(400, 400)      # 160,000 elements: over RELEASE_FROM
 
 
 def test_a_rule_reads_what_its_code_loads():

@@ -151,7 +151,7 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # table's ops take and give them then), so no Tensor is made on the way.
     arrays = not (create_graph or keep_all or record is not None or seed.batch)
     grads: dict = {id(y): seed.data if arrays else seed}
-    free = _releasable(order, y, wanted, partial(_active, leads=leads, constants=constants)) if release and arrays else ()
+    free = _releasable(order, y, wanted) if release and arrays else ()
     # While a node's rules run, the context points at that node: an event is
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
@@ -164,8 +164,9 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
             ctx.rule = t
             # On arrays, rules read their inputs' arrays too (unless tensor_rules); no ** of empty params (0.3 us)
             out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
-            for i in _active(t, leads, constants):
-                p = parents[i]
+            for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
+                if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
+                    continue
                 c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
                 if c is None:
                     continue
@@ -208,18 +209,12 @@ class _Pass:
         _state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule = self.saved
 
 
-def _active(t: Tensor, leads: set[int] | None, constants: bool) -> list[int]:
-    """The inputs of t whose rules run: differentiable, leading to a wanted one."""
-    return [i for i, (p, d) in enumerate(zip(t.parents, t.op.differentiable(len(t.parents))))
-            if d and (leads is None or id(p) in leads) and (constants or p.requires_grad)]
-
-
-def _releasable(order: list[Tensor], y: Tensor, wanted: set[int], active) -> set[int]:
+def _releasable(order: list[Tensor], y: Tensor, wanted: set[int]) -> set[int]:
     """The ids of the nodes whose values a pass may release once their rules
     have run; those that no rule reads are released now."""
     free = release.candidates(order, y, wanted)
     if free:
-        unread = release.unread(order, free, active)
+        unread = release.unread(order, free)
         for t in order:
             if id(t) in unread:
                 t.data = Released(t.data)

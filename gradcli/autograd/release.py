@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache, partial
 
-RELEASE_FROM = 1 << 20      # bytes: a smaller value is kept for the tree, whatever reads it
+RELEASE_FROM = 1 << 17      # elements (1 MiB of float64): a smaller value is kept for the tree, whatever reads it
 
 
 class Released:
@@ -32,19 +32,21 @@ class Released:
 def candidates(order: list, y, wanted: set[int]) -> set[int]:
     """Ids of the nodes in order whose values may be released."""
     return {id(t) for t in order
-            if t.op is not None and t.name is None and t is not y and id(t) not in wanted
-            and t.data.size * t.data.dtype.itemsize >= RELEASE_FROM}
+            if t.op is not None and t.name is None and t.data.size >= RELEASE_FROM and t is not y
+            and id(t) not in wanted}
 
 
-def unread(order: list, free: set[int], active) -> set[int]:
-    """Those of free that no rule the pass runs reads: its own (as its output)
-    nor its consumers' (as an input). active(t) gives the indices of the
-    inputs whose rules will run at t."""
+def unread(order: list, free: set[int]) -> set[int]:
+    """Those of free that no rule the pass may run reads: its own (as its
+    output) nor its consumers' (as an input); a rule may run for every input
+    the op differentiates (some will not: the pass may keep a value longer)."""
     read = set()
     for t in order:
         if t.op is None or (not free.intersection(map(id, t.parents)) and id(t) not in free):
             continue
-        for i in active(t):
+        for i, d in enumerate(t.op.differentiable(len(t.parents))):
+            if not d:
+                continue
             loads = reads(t.op.rule(i), len(t.parents))
             if loads[0]:
                 read.add(id(t))
