@@ -44,7 +44,7 @@ def _compiled(between, tokens, statement):
         code = _Kernel(between, tokens).function(statement)
     except Irregular:
         return None
-    scope = {"Span": Span, "new": object.__new__, "constant": Tensor.constant, "OPERATORS": OPERATORS,
+    scope = {"Span": Span, "new": object.__new__, "OPERATORS": OPERATORS,
              "NEG": TABLE["neg"]}
     exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
     return scope["run"]
@@ -82,7 +82,7 @@ class _Kernel(Generator):
         # and F.neg(a) are these for Tensors; a builtin of arrays alone, the same).
         if kind is ast.Number:
             self.body += [f"ctx.span, ctx.op = {self.span(node.span)}, None",
-                          f"{out} = constant({self.value(node.value)}, k.bk)"]
+                          f"{out} = k.number({self.value(node.value)})"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
             self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = run_op(OPERATORS[{node.op!r}], {a}, {b})"]
@@ -108,6 +108,8 @@ class Run:
     def __init__(self, session):
         self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
         self.builtins: dict[tuple, object] = {}     # (name, arity) -> op: a builtin's name cannot be rebound
+        self.numbers: dict[float, object] = {}      # a number -> its float64 constant's array (a number
+                                                    # token is never -0.0, which would share 0.0's)
         # An op on Tensors, as dispatch() runs it: apply() itself, but in a batched run (a sweep).
         self.run_op = self._dispatched if batch_level() else apply
 
@@ -131,6 +133,16 @@ class Run:
                 raise Miss
             self.builtins[name, n] = op
         return op
+
+    def number(self, value: float) -> Tensor:
+        """A number's constant, as Tensor.constant makes it; in float64 (exact:
+        no overflow to report each time) its array made once per value."""
+        data = self.numbers.get(value)
+        if data is None:
+            data = Tensor.constant(value, self.bk).data
+            if self.bk.dtype_name == "float64":
+                self.numbers[value] = data
+        return Tensor(data, self.bk, const=True)
 
     def bindable(self, name: str) -> None:
         if name in self.session.fixed or is_reserved(name):
