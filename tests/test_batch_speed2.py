@@ -161,3 +161,22 @@ def test_the_progress_bar_is_asked_for_once_not_per_file(monkeypatch, tmp_path):
         gc.unfreeze()                        # what the command froze (warm) is this test process's
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 5
     assert len(asked) == 1
+
+
+def test_a_jsonl_only_batch_sends_counts_back_not_records():
+    """With JSON Lines as the only output, a worker returns the encoded lines
+    and the counts the tally needs: the parent unpickles no record."""
+    from gradcli.batch.records import Tally
+    from gradcli.batch.worker import evaluate_chunk
+    files = [("a.grad", "x = [1, 2]\nsum(x^2)\nlog(-x)\nnope(x)\n"), ("b.grad", "1 +\n")]
+    kept = evaluate_chunk(files, {"jsonl": True})
+    lean = evaluate_chunk(files, {"jsonl": True, "records": False})
+    assert [r["jsonl"] for r in lean] == [r["jsonl"] for r in kept]
+    assert all("records" not in r for r in lean)
+    tallies = []
+    for results in (kept, lean):
+        tally = Tally()
+        for r in results:
+            tally.add(r)
+        tallies.append((tally.files, tally.results, tally.failures))
+    assert tallies[0] == tallies[1] == (2, 2, 2)

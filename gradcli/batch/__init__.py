@@ -89,6 +89,7 @@ def command(files, jsonl, output, jobs, scheduler, compare, rtol, atol, **kw):
         else:
             sinks = _sinks(opts, jsonl, output)
         settings["jsonl"] = any(isinstance(s, JsonlSink) for s in sinks)      # the workers encode the records
+        settings["records"] = not all(isinstance(s, JsonlSink) for s in sinks)  # ...and keep them, if that is all
         tally = Tally()
         try:
             execute(items, settings, jobs or default_jobs(), scheduler, sinks, tally, opts)

@@ -66,11 +66,17 @@ class Tally:
     names: set = field(default_factory=set)
 
     def add(self, result: dict) -> None:
+        """A file's result: its records, or only their counts (worker.evaluate_chunk)."""
         self.files += 1
         self.names.add(result["file"])
-        for r in result["records"]:
-            self.results += "value" in r
-            self.failures += "error" in r
+        results, failures = result.get("counts") or counts(result["records"])
+        self.results += results
+        self.failures += failures
+
+
+def counts(records: list[dict]) -> tuple[int, int]:
+    """(results, failures) among records."""
+    return sum("value" in r for r in records), sum("error" in r for r in records)
 
 
 def summary_doc(tally: Tally) -> dict:
