@@ -241,12 +241,14 @@ def row_perop(size, repeats, slice_s, notes):
 
 
 def phases(text, v, n):
-    """gradcli's parse, forward and backward per op, by its internal API (best of 3)."""
+    """gradcli's parse, forward and backward per op, by its internal API (best
+    of 3), with the cycle collector paused as gradcli.grad pauses it."""
     try:
         from gradcli import api
         from gradcli.parse import parse
         best = [float("inf")] * 3
         for _ in range(3):
+            gc.disable()
             t0 = time.perf_counter()
             program = parse(text, lazy=True)      # as the API's run: statements built (or kernels run) as they run
             t1 = time.perf_counter()
@@ -259,6 +261,8 @@ def phases(text, v, n):
         return "gradcli parse {:.1f} µs, forward {:.1f}, backward {:.1f}".format(*(b / n * 1e6 for b in best))
     except Exception as e:              # the internal API moves; the row does not need it
         return f"gradcli's phases not measured ({type(e).__name__}: {e})"
+    finally:
+        gc.enable()
 
 
 # ---- row 3: sum(tanh(A @ B)) -----------------------------------------------------------------------
