@@ -41,6 +41,7 @@ class StrictArray:
     size = property(lambda self: self._a.size)
     dtype = property(lambda self: self._a.dtype)
     T = property(lambda self: _wrap(self._a.T))
+    base = property(lambda self: None if self._a.base is None else _wrap(self._a.base))     # a view's array
 
     def __repr__(self):
         return f"StrictArray({self._a.tolist()!r}, dtype={self._a.dtype})"

@@ -69,3 +69,11 @@ def test_a_graph_differentiated_again_keeps_its_values():
     y = api.run_program("sum(sin(A * 2))", session)
     api.differentiate(y, session)
     assert isinstance(y.parents[0].data, np.ndarray)
+
+
+def test_a_view_is_kept_its_release_would_free_nothing():
+    r = gradcli.grad("sum(sin(A.T) * 2)", A=BIG)
+    sin = r.tensor.parents[0].parents[0]
+    view = sin.parents[0]
+    assert isinstance(sin.data, Released) and isinstance(view.data, np.ndarray)
+    assert view.op.name == "transpose" and "transpose  (400, 400)  released" not in str(r)

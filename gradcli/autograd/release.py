@@ -3,7 +3,8 @@ what autograd did not save (issue 17).
 
 The graph holds every node's value, for the tree. A caller that will not
 differentiate the graph again may let a first-order pass release the large
-values of anonymous nodes (no binding's name, not an input, not the result):
+values of anonymous nodes (no binding's name, not an input, not the result,
+not a view of another array, whose release would free nothing):
 at once those that no rule of the pass reads (A @ B in tanh(A @ B): tanh's
 rule reads its output, matmul's its operands), the others once their own
 node's rules have run, after which nothing reads them. The tree then shows
@@ -33,7 +34,7 @@ def candidates(order: list, y, wanted: set[int]) -> set[int]:
     """Ids of the nodes in order whose values may be released."""
     return {id(t) for t in order
             if t.op is not None and t.name is None and t.data.size >= RELEASE_FROM and t is not y
-            and id(t) not in wanted}
+            and id(t) not in wanted and t.data.base is None}       # (a view, x.T, would free nothing)
 
 
 def unread(order: list, free: set[int]) -> set[int]:
