@@ -33,8 +33,8 @@ BLAS thread everywhere, set before NumPy or PyTorch is imported.
   deep    x0 = 0.5; x{i} = sin(x{i-1})*1.0001, 100,000 statements, through
           `gradcli grad - --wrt x0 --json` as a whole process (program on stdin; its
           peak RSS by os.wait4 in a small launcher), against the floor's, PyTorch's and
-          HIPS's Python loops in this process, the cycle collector paused as gradcli's
-          command line pauses it (no imports counted). At most 3 repeats.
+          HIPS's Python loops, each in a fresh process too, timed after its imports, the
+          cycle collector paused as gradcli's command line pauses it. At most 3 repeats.
   batch   bench_batch.py's result lines, 10,000 in one file through `gradcli run FILE
           --jsonl` (results/s), and the same lines in 20 files, --jobs 1 against 2.
 
@@ -303,10 +303,15 @@ def memory_child(which, n):
     """In a fresh process (--child ROW:ENGINE): the peak RSS growth over one call, in MiB.
     matmul: after a warm call (its big arrays go back to the system when freed); deep:
     the first call, after the imports (a warm call would leave its small blocks in
-    malloc's free lists, and the second graph would reuse them unseen)."""
+    malloc's free lists, and the second graph would reuse them unseen). deep-time:
+    the seconds of that first call instead."""
     row, engine = which.split(":")
-    fn = {"matmul": matmul_engines, "deep": deep_engines}[row](n)[engine]
+    fn = {"matmul": matmul_engines, "deep": deep_engines, "deep-time": deep_engines}[row](n)[engine]
     importlib.import_module({"hips": "autograd.numpy"}.get(engine, ENGINES[engine]))
+    if row == "deep-time":
+        t0 = time.perf_counter()
+        fn()
+        return print(time.perf_counter() - t0)
     if row == "matmul":
         fn()
     gc.collect()
@@ -442,10 +447,24 @@ def row_deep(size, repeats, slice_s, notes):
                                  + [f"x{size}"]) + "\n")
     fns = deep_engines(size, program)
     checked(fns, notes)
-    t = timed(fns, min(repeats, 3), 0.0)
+    # Each engine in a process of its own, as gradcli's is: a loop that makes 200,000
+    # objects runs slower in this process, large after the other rows (PyTorch's by a
+    # third). The Python engines time their loop after their imports.
+    fresh = {k: functools.partial(lambda k: float(child([sys.executable, __file__, "--child", f"deep-time:{k}",
+                                                         "--size", str(size)])), k) for k in fns if k != "gradcli"}
+    times = {k: [] for k in fns}
+    for _ in range(min(repeats, 3)):
+        for k, fn in fns.items():
+            if k == "gradcli":
+                t0 = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t0)
+            else:
+                times[k].append(fresh[k]())
+    t = {k: statistics.median(v) for k, v in times.items()}
     if "gradcli" in fns:
         notes.append(f"gradcli's whole process: peak RSS {statistics.median(fns['gradcli'].peak):.0f} MiB "
-                     "(os.wait4; timed with its small launcher); the others run in this process, "
+                     "(os.wait4; timed with its small launcher); the others each in a fresh process, "
                      "imports not counted")
     notes.append(memory("deep", [k for k in fns if k != "gradcli"], size))
     shutil.rmtree(program.parent)
