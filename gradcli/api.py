@@ -167,9 +167,15 @@ def evaluate(program: str, at: dict | None = None, *, device="cpu", dtype="float
 def grad(program: str, at: dict | None = None, *, wrt=None, device="cpu", dtype="float64", seed=0,
          **inputs) -> Result:
     """Value and gradients of a program's scalar last result."""
-    session = setup(merged(at, inputs), device=device, dtype=dtype, seed=seed)
+    return graded(program, merged(at, inputs), wrt, device, dtype, seed, release=True)
+
+
+def graded(program: str, at: dict, wrt, device: str, dtype: str, seed: int, release: bool) -> Result:
+    """grad's work. release=False keeps every value of the graph, for a
+    caller that differentiates it again (the Hessian's story)."""
+    session = setup(at, device=device, dtype=dtype, seed=seed)
     session.unbound = API_UNBOUND
     y = run_program(program, session)
-    grads = differentiate(y, session, wrt, release=True)
+    grads = differentiate(y, session, wrt, release=release)
     return _result(program, session, y, grads)
 

@@ -160,7 +160,7 @@ def hessian(program: str, at: dict | None = None, *, wrt=None, device="cpu", dty
     """The program's scalar result: value, gradients and the Hessian's story
     (gradcli grad --hessian)."""
     from gradcli.curvature import story
-    r = api.grad(program, at, wrt=wrt, device=device, dtype=dtype, seed=seed, **inputs)
+    r = api.graded(program, api.merged(at, inputs), wrt, device, dtype, seed, release=False)    # story walks it again
     return Hessian(r, story(r.tensor, r.session, wrt))
 
 

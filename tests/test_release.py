@@ -77,3 +77,11 @@ def test_a_view_is_kept_its_release_would_free_nothing():
     view = sin.parents[0]
     assert isinstance(sin.data, Released) and isinstance(view.data, np.ndarray)
     assert view.op.name == "transpose" and "transpose  (400, 400)  released" not in str(r)
+
+
+def test_the_notebooks_hessian_walks_a_graph_nothing_released():
+    """gradcli.notebook.hessian differentiates the graph of its grad again."""
+    from gradcli import notebook
+    h = notebook.hessian("sum(sin(ones(50000, 3) * x))", x=np.array([0.1, 0.2, 0.3]))
+    s = -np.sin([0.1, 0.2, 0.3]) * 50000
+    assert np.allclose(h.story.matrix, np.diag(s))
