@@ -185,8 +185,7 @@ def call(op, *inputs, **params):
     bk = array_backend()
     if bk is not None:
         arrays = [t if hasattr(t, "dtype") else t.data if isinstance(t, Tensor) else bk.asarray(t) for t in inputs]
-        if op.options:
-            params = with_defaults(op, params, arrays[0].ndim if arrays else 0)
+        params = with_defaults(op, params, arrays[0].ndim if arrays else 0)
         return compute(op, arrays, params, params.pop("bk", None) or bk)
     for t in inputs:
         if not isinstance(t, Tensor):
