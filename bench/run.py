@@ -299,7 +299,7 @@ def status(key):
     return int(re.search(key + r":\s+(\d+)", Path("/proc/self/status").read_text())[1]) / 1024
 
 
-def memory_child(which, n):
+def fresh_child(which, n):
     """In a fresh process (--child ROW:ENGINE): the peak RSS growth over one call, in MiB.
     matmul: after a warm call (its big arrays go back to the system when freed); deep:
     the first call, after the imports (a warm call would leave its small blocks in
@@ -514,7 +514,7 @@ def main():
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        return memory_child(args.child, args.size)
+        return fresh_child(args.child, args.size)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     if unknown := set(rows) - set(ROWS):
         ap.error(f"unknown rows: {', '.join(sorted(unknown))} (rows: {', '.join(ROWS)})")

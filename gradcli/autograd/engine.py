@@ -12,7 +12,7 @@ from operator import attrgetter
 from gradcli.autograd import context
 from gradcli.autograd import release
 from gradcli.autograd import tensor as tensor_module
-from gradcli.autograd.release import Released
+from gradcli.autograd.release import Released   # (gradients' parameter release hides the module)
 from gradcli.autograd.tensor import Tensor, table
 from gradcli.errors import GradcliError, NotScalarError
 
