@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.autograd.engine import apply
+from gradcli.autograd.engine import apply, grad_enabled
 from gradcli.autograd.tensor import batch_level
 from gradcli.errors import Span
 from gradcli.evaluator import BINARY, is_reserved, resolve_builtin
@@ -67,7 +67,7 @@ class _Kernel(Generator):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
             raise Irregular
-        body = [*self.prologue(), "ctx, run_op = k.ctx, k.run_op", *self.lookups, *self.body]
+        body = [*self.prologue(), "ctx, run_op, unary, binary = k.ctx, k.run_op, k.unary, k.binary", *self.lookups, *self.body]
         return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
 
     def expression(self, node: ast.Node) -> str:
@@ -85,16 +85,17 @@ class _Kernel(Generator):
                           f"{out} = k.number({self.value(node.value)})"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
-            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = run_op(OPERATORS[{node.op!r}], {a}, {b})"]
+            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = binary(OPERATORS[{node.op!r}], {a}, {b})"]
         elif kind is ast.UnaryOp:
             a = self.expression(node.operand)
             self.body += [f"ctx.span = {self.span(node.span)}",
-                          f"{out} = run_op(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
+                          f"{out} = unary(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
         elif kind is ast.Call and node.receiver is None and not node.keywords:
             op = f"f{self.values}"
             self.lookups.append(f"{op} = k.builtin({self.value(node.func)}, {len(node.args)})")
             args = "".join(f", {self.expression(a)}" for a in node.args)
-            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = run_op({op}{args})"]
+            run = {1: "unary", 2: "binary"}.get(len(node.args), "run_op")
+            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = {run}({op}{args})"]
         else:
             raise Irregular
         return out
@@ -110,12 +111,43 @@ class Run:
         self.builtins: dict[tuple, object] = {}     # (name, arity) -> op: a builtin's name cannot be rebound
         self.numbers: dict[float, object] = {}      # a number -> its float64 constant's array (a number
                                                     # token is never -0.0, which would share 0.0's)
-        # An op on Tensors, as dispatch() runs it: apply() itself, but in a batched run (a sweep).
-        self.run_op = self._dispatched if batch_level() else apply
+        # An op on Tensors, as dispatch() runs it: apply(), or for one or two inputs the same
+        # node made by a shorter way; but in a batched run (a sweep) dispatch() itself.
+        if batch_level():
+            self.run_op = self.unary = self.binary = self._dispatched
+        else:
+            self.run_op = apply
 
     @staticmethod
     def _dispatched(op, *inputs: Tensor) -> Tensor:
         return dispatch(op, inputs, {})
+
+    # apply()'s node for an op of one or two arrays, made with what a kernel knows: the
+    # session's context is current, outside any rule and grad() call (a top-level
+    # statement), and the op takes no parameters. The error of a forward is not
+    # translated: the general path runs the statement again and raises it so.
+    def unary(self, op, a: Tensor) -> Tensor:
+        ctx, bk = self.ctx, self.bk
+        ctx.op = op.name
+        data = op.forward(bk, a.data)
+        if getattr(data, "dtype", None) is None or data.dtype.type is not bk.dtype:
+            data = bk.asarray(data)
+        out = Tensor(data, bk, op, (a,), None, op.differentiable(1)[0] and a.requires_grad and grad_enabled(),
+                     a.const)
+        out.span = ctx.span
+        return out
+
+    def binary(self, op, a: Tensor, b: Tensor) -> Tensor:
+        ctx, bk = self.ctx, self.bk
+        ctx.op = op.name
+        data = op.forward(bk, a.data, b.data)
+        if getattr(data, "dtype", None) is None or data.dtype.type is not bk.dtype:
+            data = bk.asarray(data)
+        da, db = op.differentiable(2)
+        out = Tensor(data, bk, op, (a, b), None,
+                     ((da and a.requires_grad) or (db and b.requires_grad)) and grad_enabled(), a.const and b.const)
+        out.span = ctx.span
+        return out
 
     def name(self, name: str) -> Tensor:
         value = self.env.get(name)

@@ -132,8 +132,9 @@ def test_the_random_programs_reach_both_paths_and_both_outcomes():
 # ---- statement kernels (gradcli/kernels.py): a long program's lines run from their tokens
 SHAPES = ["{a} = sin({b})*{n}", "{a} = {b} + {c} / {n}", "{a} = -{b} ** 2", "{a} = atan2({b}, {c})",
           "{a} = exp({b}) - {n}", "{a} = {n}", "{a} = sum({b})", "{a} = where({b} > 0, {b}, {c})",
-          "{a} = {f}({b})", "{a} = {b} * {c}", "{a} = {b}"]
-FUNCTIONS = ["tanh", "sin", "sigmoid", "log", "sqrt", "mean", "msort"]     # mean: defaults; msort: a composite
+          "{a} = {f}({b})", "{a} = {b} * {c}", "{a} = {b}", "{a} = {n} - {b}"]
+# mean: defaults; msort: a composite; round: a node without a gradient
+FUNCTIONS = ["tanh", "sin", "sigmoid", "log", "sqrt", "mean", "msort", "round"]
 NOT_FUNCTIONS = ["sni", "f", "x"]
 
 
@@ -152,10 +153,11 @@ def long_program(seed: int) -> str:
 
 
 def graph(y) -> list:
-    """Every node of the graph: its operation, name, shape, span and the
-    builtin call it is drawn inside (a composite's scope)."""
+    """Every node of the graph: its operation, name, shape, span, whether it
+    needs a gradient and the builtin call it is drawn inside (a composite's scope)."""
     from gradcli.autograd import toposort
-    return [(t.op and t.op.name, t.name, t.shape, place(t.span), t.const, t.scope and (t.scope.func, t.scope.text))
+    return [(t.op and t.op.name, t.name, t.shape, place(t.span), t.const, t.requires_grad,
+             t.scope and (t.scope.func, t.scope.text))
             for t in toposort(y, lambda t: t.parents)]
 
 
