@@ -10,9 +10,8 @@ import threading
 from operator import attrgetter
 
 from gradcli.autograd import context
-from gradcli.autograd import release
 from gradcli.autograd import tensor as tensor_module
-from gradcli.autograd.release import Released   # (gradients' parameter release hides the module)
+from gradcli.autograd.release import Released, releasable   # (by name: gradients' parameter release hides the module)
 from gradcli.autograd.tensor import Tensor, table
 from gradcli.errors import GradcliError, NotScalarError
 
@@ -85,7 +84,7 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
 def compute(op, arrays: list, params: dict, bk):
     """op's forward on arrays, as an array of the backend's dtype."""
     try:
-        data = op.forward(bk, *arrays, **params)
+        data = op.forward(bk, *arrays, **params) if params else op.forward(bk, *arrays)
     except GradcliError:
         raise
     except Exception as e:          # the array library's, MemoryError and the like
@@ -141,37 +140,60 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     # table's ops take and give them then), so no Tensor is made on the way.
     arrays = not (create_graph or keep_all or record is not None or seed.batch)
     grads: dict = {id(y): seed.data if arrays else seed}
-    free = _releasable(order, y, wanted) if release and arrays else ()
+    free = releasable(order, y, wanted) if release and arrays else ()
     # While a node's rules run, the context points at that node: an event is
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
     with ctx, _Pass(ctx, create_graph, seed.batch, y.bk if arrays else None), ctx.watching(y.bk):
+        if arrays:
+            _on_arrays(order, grads, wanted, leads, constants, free, ctx)
+            return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
         for t in order:
             op, parents, tid = t.op, t.parents, id(t)
             g = grads.get(tid) if (keep_all or tid in wanted) else grads.pop(tid, None)
             if g is None or op is None:
                 continue
             ctx.rule = t
-            # On arrays, rules read their inputs' arrays too (unless tensor_rules); no ** of empty params (0.3 us)
-            out, ins = (t.data, [p.data for p in parents]) if arrays and not op.tensor_rules else (t, parents)
             for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
                 if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
                     continue
-                c = op.rule(i)(g, out, *ins, **t.params) if t.params else op.rule(i)(g, out, *ins)
+                c = op.rule(i)(g, t, *parents, **t.params)
                 if c is None:
                     continue
-                if arrays and isinstance(c, Tensor):      # a rule that gives back an input
-                    c = c.data
-                summed = unbroadcast(c, p.data.shape if arrays else p.shape)     # (no batch on arrays)
+                summed = unbroadcast(c, p.shape)
                 if record is not None:
                     record(t, i, p, c, summed)
                 prev = grads.get(id(p))
                 grads[id(p)] = summed if prev is None else prev + summed
-            if tid in free:         # read by no rule from now on
-                t.data = Released(t.data)
-    if arrays:
-        return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
     return grads
+
+
+def _on_arrays(order, grads: dict, wanted: set[int], leads, constants: bool, free, ctx) -> None:
+    """gradients' loop for a first-order pass: rules run on the nodes'
+    arrays (unless tensor_rules), each cotangent an array, and the values in
+    free released once their node's rules have run."""
+    for t in order:
+        tid = id(t)
+        g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
+        op = t.op
+        if g is None or op is None:
+            continue
+        ctx.rule = t
+        parents, params = t.parents, t.params
+        out, ins = (t, parents) if op.tensor_rules else (t.data, [p.data for p in parents])
+        for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
+            if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
+                continue
+            c = op.rule(i)(g, out, *ins, **params) if params else op.rule(i)(g, out, *ins)
+            if c is None:
+                continue
+            if isinstance(c, Tensor):      # a rule that gives back an input
+                c = c.data
+            c = unbroadcast(c, p.data.shape)
+            prev = grads.get(id(p))
+            grads[id(p)] = c if prev is None else prev + c
+        if tid in free:         # read by no rule from now on
+            t.data = Released(t.data)
 
 
 def _unit_seed(y: Tensor) -> Tensor:
@@ -197,18 +219,6 @@ class _Pass:
 
     def __exit__(self, *exc):
         _state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule = self.saved
-
-
-def _releasable(order: list[Tensor], y: Tensor, wanted: set[int]) -> set[int]:
-    """The ids of the nodes whose values a pass may release once their rules
-    have run; those that no rule reads are released now."""
-    free = release.candidates(order, y, wanted)
-    if free:
-        unread = release.unread(order, free)
-        for t in order:
-            if id(t) in unread:
-                t.data = Released(t.data)
-    return free
 
 
 def _reachable(root: Tensor, parents_of) -> list[Tensor]:

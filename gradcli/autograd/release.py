@@ -30,6 +30,18 @@ class Released:
         self.shape, self.dtype, self.ndim, self.size = array.shape, array.dtype, array.ndim, array.size
 
 
+def releasable(order: list, y, wanted: set[int]) -> set[int]:
+    """The ids of the nodes of a pass (order) whose values it may release
+    once their rules have run; those that no rule reads are released now."""
+    free = candidates(order, y, wanted)
+    if free:
+        unread_now = unread(order, free)
+        for t in order:
+            if id(t) in unread_now:
+                t.data = Released(t.data)
+    return free
+
+
 def candidates(order: list, y, wanted: set[int]) -> set[int]:
     """Ids of the nodes in order whose values may be released."""
     return {id(t) for t in order
