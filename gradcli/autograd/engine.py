@@ -154,10 +154,11 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
             if g is None or op is None:
                 continue
             ctx.rule = t
-            for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
-                if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
+            for i, rule in op.rules(len(parents)):
+                p = parents[i]
+                if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
                     continue
-                c = op.rule(i)(g, t, *parents, **t.params)
+                c = rule(g, t, *parents, **t.params)
                 if c is None:
                     continue
                 summed = unbroadcast(c, p.shape)
@@ -181,10 +182,11 @@ def _on_arrays(order, grads: dict, wanted: set[int], leads, constants: bool, fre
         ctx.rule = t
         parents, params = t.parents, t.params
         out, ins = (t, parents) if op.tensor_rules else (t.data, [p.data for p in parents])
-        for i, (p, d) in enumerate(zip(parents, op.differentiable(len(parents)))):
-            if not (d and (leads is None or id(p) in leads) and (constants or p.requires_grad)):
+        for i, rule in op.rules(len(parents)):
+            p = parents[i]
+            if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
                 continue
-            c = op.rule(i)(g, out, *ins, **params) if params else op.rule(i)(g, out, *ins)
+            c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
             if c is None:
                 continue
             if isinstance(c, Tensor):      # a rule that gives back an input

@@ -100,6 +100,7 @@ class Op:
     options: tuple = field(default=(), init=False)          # the parameters that are not arrays (axis, shape...)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)
+    _rules: dict = field(default_factory=dict, init=False, repr=False)   # n inputs -> rules(n)
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
@@ -134,6 +135,15 @@ class Op:
 
     def rule(self, i: int) -> Callable:
         return partial(self.grads, index=i) if callable(self.grads) else self.grads[i]
+
+    def rules(self, n_inputs: int) -> tuple[tuple[int, Callable], ...]:
+        """(i, rule(i)) of each input the op passes a gradient to, of n_inputs:
+        what a backward pass runs at its node (found once per arity)."""
+        found = self._rules.get(n_inputs)
+        if found is None:
+            found = self._rules[n_inputs] = tuple((i, self.rule(i))
+                                                  for i, d in enumerate(self.differentiable(n_inputs)) if d)
+        return found
 
     def signature(self) -> str:
         return f"{self.name}({', '.join(str(p) for p in self.params)})"
