@@ -244,14 +244,18 @@ def _graded(root: Tensor, constants: bool = False) -> list[Tensor]:
     every pass starts with, where a call per node was a fifth of its time."""
     seen = {id(root): root}
     stack = [root]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if node.op is None:
+        node = pop()
+        op = node.op
+        if op is None:
             continue
-        for p, d in zip(node.parents, node.op.differentiable(len(node.parents))):
-            if d and (constants or p.requires_grad) and id(p) not in seen:
+        parents = node.parents
+        for i, _ in op.rules(len(parents)):
+            p = parents[i]
+            if (constants or p.requires_grad) and id(p) not in seen:
                 seen[id(p)] = p
-                stack.append(p)
+                push(p)
     return sorted(seen.values(), key=_MADE, reverse=True)
 
 
