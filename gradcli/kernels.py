@@ -81,8 +81,10 @@ class _Kernel(Generator):
         # number is the number's own: no op), then the operation, by its row (F.mul(a, b)
         # and F.neg(a) are these for Tensors; a builtin of arrays alone, the same).
         if kind is ast.Number:
+            if node.value not in self.numbers:
+                raise Irregular
             self.body += [f"ctx.span, ctx.op = {self.span(node.span)}, None",
-                          f"{out} = k.number({self.value(node.value)})"]
+                          f"{out} = k.number(t{self.numbers[node.value]})"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
             self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = binary(OPERATORS[{node.op!r}], {a}, {b})"]
@@ -109,8 +111,7 @@ class Run:
     def __init__(self, session):
         self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
         self.builtins: dict[tuple, object] = {}     # (name, arity) -> op: a builtin's name cannot be rebound
-        self.numbers: dict[float, object] = {}      # a number -> its float64 constant's array (a number
-                                                    # token is never -0.0, which would share 0.0's)
+        self.numbers: dict[str, object] = {}        # a number token -> its float64 constant's array
         # An op on Tensors, as dispatch() runs it: apply(), or for one or two inputs the same
         # node made by a shorter way; but in a batched run (a sweep) dispatch() itself.
         if batch_level():
@@ -166,14 +167,14 @@ class Run:
             self.builtins[name, n] = op
         return op
 
-    def number(self, value: float) -> Tensor:
-        """A number's constant, as Tensor.constant makes it; in float64 (exact:
-        no overflow to report each time) its array made once per value."""
-        data = self.numbers.get(value)
+    def number(self, token: str) -> Tensor:
+        """A number token's constant, as Tensor.constant makes it; in float64
+        (exact: no overflow to report each time) its array made once per token."""
+        data = self.numbers.get(token)
         if data is None:
-            data = Tensor.constant(value, self.bk).data
+            data = Tensor.constant(float(token), self.bk).data
             if self.bk.dtype_name == "float64":
-                self.numbers[value] = data
+                self.numbers[token] = data
         return Tensor(data, self.bk, const=True)
 
     def bindable(self, name: str) -> None:
