@@ -111,7 +111,7 @@ def toposort(root: Tensor, parents_of=None) -> list[Tensor]:
 def reaches(y: Tensor, xs) -> list[Tensor]:
     """Those of xs that y reads as values, in their order: each has a
     gradient, 0 where the path to it is not differentiable (floor(x))."""
-    reached = {id(t) for t in toposort(y, _value_parents)}
+    reached = _walked(y, _value_parents)
     return [x for x in xs if id(x) in reached]
 
 
@@ -226,6 +226,11 @@ class _Pass:
 def _reachable(root: Tensor, parents_of) -> list[Tensor]:
     """root and the tensors parents_of walks to from it, latest made first:
     a node is made after its inputs, so each comes before its inputs."""
+    return sorted(_walked(root, parents_of).values(), key=_MADE, reverse=True)
+
+
+def _walked(root: Tensor, parents_of) -> dict[int, Tensor]:
+    """root and the tensors parents_of walks to from it, by id, in no order."""
     seen = {id(root): root}
     stack = [root]
     while stack:
@@ -233,7 +238,7 @@ def _reachable(root: Tensor, parents_of) -> list[Tensor]:
             if id(p) not in seen:
                 seen[id(p)] = p
                 stack.append(p)
-    return sorted(seen.values(), key=_MADE, reverse=True)
+    return seen
 
 
 def _graded(root: Tensor, constants: bool = False) -> list[Tensor]:
