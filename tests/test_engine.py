@@ -141,3 +141,12 @@ def test_numerically_stable_functions_at_extremes():
 def test_jacobian_of_an_empty_result_is_empty():
     j = gradcli.evaluate("jacobian(x[0:0], x)", x=[1.0, 2.0]).value
     assert j.shape == (0, 2)
+
+
+def test_a_gradient_of_an_intermediate_runs_no_rule_below_it():
+    """--wrt h: the pass stops at h, as PyTorch's does, so log's rule at 0
+    (a division by zero) never runs; with --wrt x it does. (The API's pass
+    by the heap, which runs every rule on the way, is for when every input is wanted.)"""
+    program, x = "h = log(x)\nsum(h)", np.zeros(2)
+    assert [e.gradient for e in gradcli.grad(program, x=x, wrt=["h"]).warnings] == [False]
+    assert [e.gradient for e in gradcli.grad(program, x=x, wrt=["x"]).warnings] == [False, True]

@@ -1,8 +1,8 @@
 """Issue 17: each fast path gives exactly what the general one gives, on
 random programs: the evaluator's recursion (Evaluator._quick) against its
 task stack, and a first-order backward pass on plain arrays, releasing every
-value it is done with, against one on Tensors (the pass that records, for
-higher derivatives, and releases nothing). Values, gradients
+value it is done with, after a walk or by a heap, against one on Tensors (the
+pass that records, for higher derivatives, and releases nothing). Values, gradients
 and errors (message and span) must be equal, nan for nan. The parser's
 templates are held to Lark's parse in tests/test_parse_templates.py."""
 from __future__ import annotations
@@ -100,23 +100,28 @@ def test_the_recursive_evaluator_equals_the_task_stack(seed, monkeypatch):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_first_order_pass_on_arrays_equals_one_on_tensors(seed, monkeypatch):
     text = program(seed)
-    session = api.setup(INPUTS, dtype=("float64", "float32")[seed % 2])
+    dtype = ("float64", "float32")[seed % 2]
     try:
-        y = api.run_program(text, session)
+        api.run_program(text, api.setup(INPUTS, dtype=dtype))
     except GradcliError:
         return                          # the forward's errors are the evaluator's test's
-    xs = session.inputs
 
-    def backward(create_graph):
-        before = len(session.ctx.events)
+    def backward(create_graph, all_leaves=False):
+        session = api.setup(INPUTS, dtype=dtype)        # a graph of its own: a pass may release its values
+        y, xs = api.run_program(text, session), session.inputs
         with session.evaluating():
-            # On arrays, releasing every value the pass is done with (autograd/release.py): last, as it does so
-            found = gradients(y, xs, create_graph=create_graph, release=True)
+            before = len(session.ctx.events)
+            found = gradients(y, xs, create_graph=create_graph, release=True, all_leaves=all_leaves)
+        assert set(found) <= {id(x) for x in xs}       # the others' cotangents let go on the way
         return [found[id(x)].data if id(x) in found else np.zeros(0) for x in xs], session.ctx.events[before:]
 
     on_tensors = outcome(lambda: backward(True))
-    monkeypatch.setattr(release, "RELEASE_FROM", 0)
-    assert same(outcome(lambda: backward(False)), on_tensors), text
+    # On arrays, releasing every value the pass is done with (autograd/release.py): after a
+    # walk; by the heap (xs are all the leaves), which hands the rest of the pass to a walk at
+    # its first value of 2 elements or more; and by the heap alone.
+    for threshold, all_leaves in ((0, False), (2, True), (10 ** 9, True)):
+        monkeypatch.setattr(release, "RELEASE_FROM", threshold)
+        assert same(outcome(lambda: backward(False, all_leaves)), on_tensors), (text, threshold, all_leaves)
 
 
 def test_the_random_programs_reach_both_paths_and_both_outcomes():

@@ -85,3 +85,20 @@ def test_the_notebooks_hessian_walks_a_graph_nothing_released():
     h = notebook.hessian("sum(sin(ones(50000, 3) * x))", x=np.array([0.1, 0.2, 0.3]))
     s = -np.sin([0.1, 0.2, 0.3]) * 50000
     assert np.allclose(h.story.matrix, np.diag(s))
+
+
+def test_the_heap_hands_the_walk_every_node_still_waiting(monkeypatch):
+    """A pass by the heap (engine._by_heap) meets its first large value with
+    two nodes waiting, each y's only path to an input: the walk that takes
+    over must start from both, and release both products once read."""
+    from gradcli.autograd import gradients
+    monkeypatch.setattr(release, "RELEASE_FROM", 2)
+    session = api.setup({"x": np.ones(3), "y": np.ones(3)})
+    y = api.run_program("sum(x * 2) + sum(y * 3)", session)
+    with session.evaluating():
+        found = gradients(y, session.inputs, release=True, all_leaves=True)
+    x, z = session.inputs
+    assert set(found) == {id(x), id(z)}         # the others' cotangents let go on the way
+    assert found[id(x)].data.tolist() == [2.0] * 3 and found[id(z)].data.tolist() == [3.0] * 3
+    products = [t.parents[0] for t in y.parents]
+    assert all(isinstance(p.data, Released) for p in products)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from operator import attrgetter
+from heapq import heappop, heappush
 
 from gradcli.autograd import context
 from gradcli.autograd import tensor as tensor_module
-from gradcli.autograd.release import Released, releasable   # (by name: gradients' parameter release hides the module)
+from gradcli.autograd.release import Released, large, releasable     # (by name: gradients' parameter
+from gradcli.autograd.walks import graded, leading                    # release hides the module)
 from gradcli.autograd.tensor import Tensor, table
 from gradcli.errors import GradcliError, NotScalarError
 
@@ -21,7 +22,6 @@ class _State(threading.local):
 
 
 _state = _State()
-_MADE = attrgetter("id")        # a tensor's creation order
 
 
 def grad_enabled() -> bool:
@@ -94,34 +94,16 @@ def compute(op, arrays: list, params: dict, bk):
     return data
 
 
-def _value_parents(node: Tensor) -> list[Tensor]:
-    """The inputs a node reads as values, differentiable or not (floor's x,
-    but not where's mask, nor an index or a shape)."""
-    if node.op is None:
-        return []
-    return [p for p, v in zip(node.parents, node.op.value_inputs(len(node.parents))) if v]
-
-
-def toposort(root: Tensor, parents_of=None) -> list[Tensor]:
-    """Tensors whose gradient root depends on (or those parents_of walks to),
-    each after all its parents: in the order they were made."""
-    return (_graded(root) if parents_of is None else _reachable(root, parents_of))[::-1]
-
-
-def reaches(y: Tensor, xs) -> list[Tensor]:
-    """Those of xs that y reads as values, in their order: each has a
-    gradient, 0 where the path to it is not differentiable (floor(x))."""
-    reached = _walked(y, _value_parents)
-    return [x for x in xs if id(x) in reached]
-
-
 def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = False,
-              keep_all: bool = False, record=None, release: bool = False) -> dict[int, Tensor]:
+              keep_all: bool = False, record=None, release: bool = False,
+              all_leaves: bool = False) -> dict[int, Tensor]:
     """Cotangents of y w.r.t. every tensor in xs (keyed by id). keep_all keeps
     the cotangent of every node on the way, for displays of the flow; record,
     if given, is told each step: record(node, i, parent, contribution, summed),
     summed being the contribution reduced to the parent's shape. release: a
-    first-order pass may release the values it is done with (release.py)."""
+    first-order pass may release the values it is done with (release.py).
+    all_leaves: xs holds every leaf that needs a gradient (a session's inputs
+    all do), so that no walk need find the nodes that lead to one of xs."""
     seed = _unit_seed(y) if seed is None else seed
     # A batch of seeds (the rows of the identity, for a Jacobian) flows back
     # as one: each rule runs once on the batch, by the ops' batch rules.
@@ -132,70 +114,114 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     constants = not all(x.requires_grad for x in xs)
     if not (y.requires_grad or constants):
         return {}
-    # Nodes latest first, as PyTorch's engine takes them: each before its
-    # inputs (made earlier), and only those from which some x is reachable.
-    order = _graded(y, constants)
-    leads = _leading(order, wanted, constants)
     # A first-order pass records nothing: its rules run on plain arrays (the
     # table's ops take and give them then), so no Tensor is made on the way.
     arrays = not (create_graph or keep_all or record is not None or seed.batch)
     grads: dict = {id(y): seed.data if arrays else seed}
-    free = releasable(order, y, wanted) if release and arrays else ()
     # While a node's rules run, the context points at that node: an event is
     # its gradient's, and the nodes recorded carry its span.
     ctx = context.current() or context.Context()
     with ctx, _Pass(ctx, create_graph, seed.batch, y.bk if arrays else None), ctx.watching(y.bk):
-        if arrays:
-            _on_arrays(order, grads, wanted, leads, constants, free, ctx)
-            return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
-        for t in order:
-            op, parents, tid = t.op, t.parents, id(t)
-            g = grads.get(tid) if (keep_all or tid in wanted) else grads.pop(tid, None)
-            if g is None or op is None:
-                continue
-            ctx.rule = t
-            for i, rule in op.rules(len(parents)):
-                p = parents[i]
-                if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
-                    continue
-                c = rule(g, t, *parents, **t.params)
-                if c is None:
-                    continue
-                summed = unbroadcast(c, p.shape)
-                if record is not None:
-                    record(t, i, p, c, summed)
-                prev = grads.get(id(p))
-                grads[id(p)] = summed if prev is None else prev + summed
+        if arrays and all_leaves and not constants:
+            _by_heap(y, grads, wanted, release, ctx)
+        else:
+            # Nodes latest first, as PyTorch's engine takes them: each before its
+            # inputs (made earlier), and only those from which some x is reachable.
+            order = graded([y], constants)
+            leads = leading(order, wanted, constants)
+            if arrays:
+                _on_arrays(order, grads, wanted, leads, constants, releasable(order, y, wanted) if release else (), ctx)
+            else:
+                _recorded(order, grads, wanted, leads, constants, keep_all, record, ctx)
+    if arrays:
+        return {k: Tensor(g, y.bk, const=True) for k, g in grads.items()}
     return grads
 
 
-def _on_arrays(order, grads: dict, wanted: set[int], leads, constants: bool, free, ctx) -> None:
-    """gradients' loop for a first-order pass: rules run on the nodes'
-    arrays (unless tensor_rules), each cotangent an array, and the values in
-    free released once their node's rules have run."""
+def _recorded(order, grads: dict, wanted: set[int], leads, constants: bool, keep_all: bool, record, ctx) -> None:
+    """gradients' loop when rules record (create_graph, a batch of seeds) or
+    their steps are kept: on Tensors, each cotangent a Tensor."""
     for t in order:
-        tid = id(t)
-        g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
-        op = t.op
+        op, parents, tid = t.op, t.parents, id(t)
+        g = grads.get(tid) if (keep_all or tid in wanted) else grads.pop(tid, None)
         if g is None or op is None:
             continue
         ctx.rule = t
-        parents, params = t.parents, t.params
-        out, ins = (t, parents) if op.tensor_rules else (t.data, [p.data for p in parents])
         for i, rule in op.rules(len(parents)):
             p = parents[i]
             if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
                 continue
-            c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
+            c = rule(g, t, *parents, **t.params)
             if c is None:
                 continue
-            if isinstance(c, Tensor):      # a rule that gives back an input
-                c = c.data
-            c = unbroadcast(c, p.data.shape)
+            summed = unbroadcast(c, p.shape)
+            if record is not None:
+                record(t, i, p, c, summed)
             prev = grads.get(id(p))
-            grads[id(p)] = c if prev is None else prev + c
+            grads[id(p)] = summed if prev is None else prev + summed
+
+
+def _on_arrays(order, grads: dict, wanted: set[int], leads, constants: bool, free, ctx) -> None:
+    """gradients' loop for a first-order pass: rules run on the nodes'
+    arrays, and the values in free are released once their node's rules have run."""
+    for t in order:
+        tid = id(t)
+        g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
+        if g is None or t.op is None:
+            continue
+        _array_rules(t, g, grads, leads, constants, ctx)
         if tid in free:         # read by no rule from now on
             t.data = Released(t.data)
+
+
+def _by_heap(y: Tensor, grads: dict, wanted: set[int], release: bool, ctx) -> None:
+    """A first-order pass with no walk before it, when every leaf that needs
+    a gradient is wanted (no node need be skipped): the nodes that have a
+    cotangent wait in a heap, and the latest made runs its rules next, as
+    PyTorch's engine takes nodes from its ready queue; a parent given its
+    first cotangent joins the heap. The order is the walk's, so the sums are
+    too. A pass that may release hands the rest to _on_arrays at its first
+    large value: their walk finds what it may release, before those values' rules run."""
+    heap = [(-y.id, y)]
+
+    def arrived(p):             # p's first cotangent
+        heappush(heap, (-p.id, p))
+    while heap:
+        t = heap[0][1]
+        if release and large(t):
+            rest = graded([node for _, node in heap])
+            _on_arrays(rest, grads, wanted, None, False, releasable(rest, y, wanted), ctx)
+            return
+        heappop(heap)
+        tid = id(t)
+        g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
+        if g is not None and t.op is not None:
+            _array_rules(t, g, grads, None, False, ctx, arrived)
+
+
+def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, arrived=None) -> None:
+    """Node t's rules on arrays (on Tensors for tensor_rules), their
+    contributions added into grads; arrived(p) told of a parent's first."""
+    ctx.rule = t
+    op, parents, params = t.op, t.parents, t.params
+    out, ins = (t, parents) if op.tensor_rules else (t.data, [p.data for p in parents])
+    for i, rule in op.rules(len(parents)):
+        p = parents[i]
+        if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
+            continue
+        c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
+        if c is None:
+            continue
+        if isinstance(c, Tensor):      # a rule that gives back an input
+            c = c.data
+        c = unbroadcast(c, p.data.shape)
+        prev = grads.get(id(p))
+        if prev is not None:
+            grads[id(p)] = prev + c
+        else:
+            grads[id(p)] = c
+            if arrived is not None:
+                arrived(p)
 
 
 def _unit_seed(y: Tensor) -> Tensor:
@@ -223,63 +249,6 @@ class _Pass:
         _state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule = self.saved
 
 
-def _reachable(root: Tensor, parents_of) -> list[Tensor]:
-    """root and the tensors parents_of walks to from it, latest made first:
-    a node is made after its inputs, so each comes before its inputs."""
-    return sorted(_walked(root, parents_of).values(), key=_MADE, reverse=True)
-
-
-def _walked(root: Tensor, parents_of) -> dict[int, Tensor]:
-    """root and the tensors parents_of walks to from it, by id, in no order."""
-    seen = {id(root): root}
-    stack = [root]
-    while stack:
-        for p in parents_of(stack.pop()):
-            if id(p) not in seen:
-                seen[id(p)] = p
-                stack.append(p)
-    return seen
-
-
-def _graded(root: Tensor, constants: bool = False) -> list[Tensor]:
-    """root and the tensors it passes gradients to, transitively, latest made
-    first: the inputs each op differentiates (not a where's mask, say), of
-    those only the ones that need a gradient, or with constants also those
-    made by round(x), say. _reachable's walk with the test inlined: the walk
-    every pass starts with, where a call per node was a fifth of its time."""
-    seen = {id(root): root}
-    stack = [root]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node = pop()
-        op = node.op
-        if op is None:
-            continue
-        parents = node.parents
-        for i, _ in op.rules(len(parents)):
-            p = parents[i]
-            if (constants or p.requires_grad) and id(p) not in seen:
-                seen[id(p)] = p
-                push(p)
-    return sorted(seen.values(), key=_MADE, reverse=True)
-
-
-def _leading(order: list[Tensor], wanted: set[int], constants: bool) -> set[int] | None:
-    """The ids of the nodes in order (latest first) from which a wanted one
-    is reachable; None for all of them, when every leaf on the way is wanted
-    (a node that needs a gradient has an input that needs one, down to a
-    leaf; not so when the walk passes through those that need none)."""
-    if not constants and all(id(t) in wanted for t in order if t.op is None):
-        return None
-    leads = set(wanted)
-    for t in reversed(order):
-        for p in t.parents:
-            if id(p) in leads:
-                leads.add(id(t))
-                break
-    return leads
-
-
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Undo broadcasting: the one place it is done, for every rule."""
     if g.shape == shape:
@@ -287,11 +256,12 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return table().sum_to(g, shape=shape)
 
 
-def backward(y: Tensor, inputs, keep_all: bool = False, release: bool = False) -> dict[int, Tensor]:
+def backward(y: Tensor, inputs, keep_all: bool = False, release: bool = False,
+             all_leaves: bool = False) -> dict[int, Tensor]:
     """Set .grad on each input (zeros for those y does not depend on); return
     the cotangents by tensor id (of every node on the way, with keep_all).
-    release: see gradients."""
-    grads = gradients(y, inputs, keep_all=keep_all, release=release)
+    release, all_leaves: see gradients."""
+    grads = gradients(y, inputs, keep_all=keep_all, release=release, all_leaves=all_leaves)
     for x in inputs:
         g = grads.get(id(x))
         x.grad = g.data if g is not None else y.bk.xp.zeros_like(x.data)

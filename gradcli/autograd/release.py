@@ -30,6 +30,11 @@ class Released:
         self.shape, self.dtype, self.ndim, self.size = array.shape, array.dtype, array.ndim, array.size
 
 
+def large(t) -> bool:
+    """Whether t is an operation's node whose value is large enough to release."""
+    return t.op is not None and t.data.size >= RELEASE_FROM
+
+
 def releasable(order: list, y, wanted: set[int]) -> set[int]:
     """The ids of the nodes of a pass (order) whose values it may release
     once their rules have run; those that no rule reads are released now."""
@@ -45,7 +50,7 @@ def releasable(order: list, y, wanted: set[int]) -> set[int]:
 def candidates(order: list, y, wanted: set[int]) -> set[int]:
     """Ids of the nodes in order whose values may be released."""
     return {id(t) for t in order
-            if t.op is not None and t.name is None and t.data.size >= RELEASE_FROM and t is not y
+            if large(t) and t.name is None and t is not y
             and id(t) not in wanted and t.data.base is None}       # (a view, x.T, would free nothing)
 
 
