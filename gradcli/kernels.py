@@ -6,7 +6,8 @@ shape whose statement is a binding or a result of names, numbers, the
 operators + - * / @ ** and unary minus, and calls of builtins with
 positional arguments, a kernel is compiled too: code that looks up the
 line's names and builtins, then runs its operations in the evaluator's order
-with the evaluator's spans. Each step is what the evaluator does for that
+with the evaluator's spans (a number's only when its constant is made: in
+float64, once per token, as nothing can be reported of it later). Each step is what the evaluator does for that
 node, and anything else goes to the general path: a name
 that is not an array, a call that is not of a plain builtin of that many
 arrays, a binding the session treats specially (Miss, raised before any
@@ -44,8 +45,8 @@ def _compiled(between, tokens, statement):
         code = _Kernel(between, tokens).function(statement)
     except Irregular:
         return None
-    scope = {"Span": Span, "new": object.__new__, "OPERATORS": OPERATORS,
-             "NEG": TABLE["neg"]}
+    scope = {"Span": Span, "new": object.__new__, "OPERATORS": OPERATORS, "NEG": TABLE["neg"],
+             "Tensor": Tensor, "Miss": Miss, "is_reserved": is_reserved}
     exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
     return scope["run"]
 
@@ -59,7 +60,7 @@ class _Kernel(Generator):
         self.lookups, self.values = [], 0
         if isinstance(statement, ast.Binding):
             name = self.value(statement.name)
-            self.lookups.append(f"k.bindable({name})")
+            self.lookups.append(f"if {name} in fixed or is_reserved({name}): raise Miss")
             value = self.expression(statement.value)
             start, end = self.column(statement.span.column - 1), self.column(statement.span.end_column - 1)
             self.body.append(f"return k.bind({name}, {value}, line, {start}, {end}, source)")
@@ -67,24 +68,30 @@ class _Kernel(Generator):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
             raise Irregular
-        body = [*self.prologue(), "ctx, run_op, unary, binary = k.ctx, k.run_op, k.unary, k.binary", *self.lookups, *self.body]
+        body = [*self.prologue(), "ctx, env, fixed, numbers, bk = k.ctx, k.env, k.session.fixed, k.numbers, k.bk",
+                "run_op, unary, binary = k.run_op, k.unary, k.binary", *self.lookups, *self.body]
         return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
 
     def expression(self, node: ast.Node) -> str:
         """The variable that will hold node's value (its operands' code first)."""
         kind, out = type(node), f"e{self.values}"
         self.values += 1
-        if kind is ast.Name:
-            self.lookups.append(f"{out} = k.name({self.value(node.id)})")
+        if kind is ast.Name:         # what the evaluator's lookup does when it finds an array
+            self.lookups += [f"{out} = env.get({self.value(node.id)})", f"if not isinstance({out}, Tensor): raise Miss"]
             return out
         # Each step as the evaluator takes it: the node's span current (an overflow in a
         # number is the number's own: no op), then the operation, by its row (F.mul(a, b)
         # and F.neg(a) are these for Tensors; a builtin of arrays alone, the same).
-        if kind is ast.Number:
+        if kind is ast.Number:      # (its span made only when its array is: see Run.number)
             if node.value not in self.numbers:
                 raise Irregular
-            self.body += [f"ctx.span, ctx.op = {self.span(node.span)}, None",
-                          f"{out} = k.number(t{self.numbers[node.value]})"]
+            token, span = f"t{self.numbers[node.value]}", node.span
+            start, end = self.column(span.column - 1), self.column(span.end_column - 1)
+            if span.line != 1 or span.end_line != 1:
+                raise Irregular
+            self.body += [f"{out} = numbers.get({token})",
+                          f"{out} = Tensor({out}, bk, const=True) if {out} is not None else "
+                          f"k.number({token}, line, {start}, {end}, source)"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
             self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = binary(OPERATORS[{node.op!r}], {a}, {b})"]
@@ -104,9 +111,10 @@ class _Kernel(Generator):
 
 
 class Run:
-    """What a kernel looks up and how it binds, as the evaluator and the
-    session do (gradcli/evaluator.py's _quick and NODES, interpret.py's
-    _execute); its steps between are in the code _Kernel writes."""
+    """What a kernel needs beside the code _Kernel writes (which looks its
+    names up and refuses a binding the session treats specially, as
+    gradcli/evaluator.py's _quick and interpret.py's _execute do): the
+    builtins, the numbers' constants, the ops' nodes and the binding."""
 
     def __init__(self, session):
         self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
@@ -150,12 +158,6 @@ class Run:
         out.span = ctx.span
         return out
 
-    def name(self, name: str) -> Tensor:
-        value = self.env.get(name)
-        if not isinstance(value, Tensor):
-            raise Miss
-        return value
-
     def builtin(self, name: str, n: int):
         """A builtin of n arrays, called the way the evaluator calls those (no
         defaults to fill, no scope to draw: not a composite)."""
@@ -167,19 +169,16 @@ class Run:
             self.builtins[name, n] = op
         return op
 
-    def number(self, token: str) -> Tensor:
-        """A number token's constant, as Tensor.constant makes it; in float64
-        (exact: no overflow to report each time) its array made once per token."""
-        data = self.numbers.get(token)
-        if data is None:
-            data = Tensor.constant(float(token), self.bk).data
-            if self.bk.dtype_name == "float64":
-                self.numbers[token] = data
+    def number(self, token: str, line: int, column: int, end: int, source) -> Tensor:
+        """A number token's constant, as Tensor.constant makes it, with the
+        number's span current (an overflow there is the number's own: no op);
+        in float64 (exact: nothing to report) its array kept for the token's
+        later lines, which take it with no span made."""
+        self.ctx.span, self.ctx.op = Span(line, column, line, end, source), None
+        data = Tensor.constant(float(token), self.bk).data
+        if self.bk.dtype_name == "float64":
+            self.numbers[token] = data
         return Tensor(data, self.bk, const=True)
-
-    def bindable(self, name: str) -> None:
-        if name in self.session.fixed or is_reserved(name):
-            raise Miss
 
     def bind(self, name: str, value: Tensor, line: int, column: int, end: int, source) -> None:
         """The binding's span is made only for a constant, which becomes an input that keeps it."""

@@ -182,6 +182,27 @@ def test_a_kernel_runs_a_line_as_the_evaluator_does(seed, monkeypatch):
     assert same(fast, outcome(run)) and graphs[:1] == graphs[1:], text
 
 
+# Programs long enough for their three shapes to take the fast path (fastparse.LINES_PER_NEW_SHAPE)
+CHAINED = "".join(f"h{i} = sin(x)*2\n" for i in range(40))
+SPECIAL = {"a constant binding of an --at name, which the session skips": CHAINED + "x = 0.5\n" * 20 + "sum(x * h3)",
+           "an unbound name": CHAINED + "".join(f"g{i} = h{i}\n" for i in range(20)) + "g20 = q\nsum(g20)",
+           "an unbound name as the result": CHAINED + "".join(f"h{i}\n" for i in range(20)) + "q",
+           "a builtin's name bound": CHAINED + "".join(f"g{i} = h{i}\n" for i in range(20)) + "sin = x\nsum(x)"}
+
+
+@pytest.mark.parametrize("text", SPECIAL.values(), ids=SPECIAL.keys())
+def test_a_kernel_leaves_what_the_session_treats_specially_to_the_general_path(text, monkeypatch):
+    from gradcli import interpret
+
+    def run():
+        r = api.grad(text, **INPUTS)
+        return [r.value, *(r.grads.get(k, np.zeros(0)) for k in INPUTS)], r.warnings
+
+    fast = outcome(run)
+    monkeypatch.setattr(interpret, "kernel", lambda build: None)
+    assert same(fast, outcome(run)), text
+
+
 def test_the_long_programs_reach_the_kernels_their_misses_and_their_errors(monkeypatch):
     from gradcli import interpret, kernels
     seen = {"ran": 0, "Miss": 0, "error": 0}
