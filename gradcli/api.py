@@ -127,10 +127,12 @@ def differentiate(y: Tensor, session: Session, wrt=None, release: bool = False) 
     if y.size != 1:
         raise NotScalarError.needed_by("the gradient", y.shape, y.span)
     xs = targets(y, session, wrt)
+    # The session's inputs are the only leaves that need a gradient: with no wrt,
+    # every one y reads is among xs; with a wrt, all are wanted only if each is named.
     ids = {id(x) for x in xs.values()}
-    with session.evaluating():      # (the session's inputs are the only leaves that need a gradient)
+    with session.evaluating():
         autograd.backward(y, list(xs.values()), release=release,
-                          all_leaves=all(id(x) in ids for x in session.inputs))
+                          all_leaves=not wrt or all(id(x) in ids for x in session.inputs))
     return {key: session.bk.to_host(x.grad) for key, x in xs.items()}
 
 
