@@ -1,6 +1,7 @@
 """Recording operations and reverse mode. `apply` runs one table operation and
-records it; `gradients` walks the recorded graph backwards, iteratively, in a
-stable order, adding each rule's contribution into its inputs' cotangents.
+records it; `gradients` goes through the recorded graph backwards, latest made
+first (in the order a walk finds, or, when no node need be skipped, as the
+nodes get their cotangents), adding each rule's contribution into its inputs'.
 Rules are themselves table operations, so with create_graph the backward pass
 is recorded too and can be differentiated again."""
 from __future__ import annotations
@@ -186,6 +187,7 @@ def _by_heap(y: Tensor, grads: dict, wanted: set[int], release: bool, ctx) -> No
 
     def arrived(p):             # p's first cotangent
         heappush(heap, (-p.id, p))
+
     while heap:
         t = heap[0][1]
         if release and large(t):
