@@ -129,10 +129,9 @@ def differentiate(y: Tensor, session: Session, wrt=None, release: bool = False) 
     xs = targets(y, session, wrt)
     # The session's inputs are the only leaves that need a gradient: with no wrt,
     # every one y reads is among xs; with a wrt, all are wanted only if each is named.
-    ids = {id(x) for x in xs.values()}
+    all_leaves = not wrt or {id(x) for x in xs.values()}.issuperset(map(id, session.inputs))
     with session.evaluating():
-        autograd.backward(y, list(xs.values()), release=release,
-                          all_leaves=not wrt or all(id(x) in ids for x in session.inputs))
+        autograd.backward(y, list(xs.values()), release=release, all_leaves=all_leaves)
     return {key: session.bk.to_host(x.grad) for key, x in xs.items()}
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.autograd.engine import apply, grad_enabled
-from gradcli.autograd.tensor import batch_level
+from gradcli.autograd.engine import apply, compute, grad_enabled
+from gradcli.autograd.tensor import NO_PARAMS, batch_level
 from gradcli.errors import Span
 from gradcli.evaluator import BINARY, is_reserved, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
@@ -133,14 +133,12 @@ class Run:
 
     # apply()'s node for an op of one or two arrays, made with what a kernel knows: the
     # session's context is current, outside any rule and grad() call (a top-level
-    # statement), and the op takes no parameters. The error of a forward is not
-    # translated: the general path runs the statement again and raises it so.
+    # statement), and the op takes no parameters (an error: the general path runs the
+    # statement again and raises it there).
     def unary(self, op, a: Tensor) -> Tensor:
         ctx, bk = self.ctx, self.bk
         ctx.op = op.name
-        data = op.forward(bk, a.data)
-        if getattr(data, "dtype", None) is None or data.dtype.type is not bk.dtype:
-            data = bk.asarray(data)
+        data = compute(op, (a.data,), NO_PARAMS, bk)
         out = Tensor(data, bk, op, (a,), None, op.differentiable(1)[0] and a.requires_grad and grad_enabled(),
                      a.const)
         out.span = ctx.span
@@ -149,9 +147,7 @@ class Run:
     def binary(self, op, a: Tensor, b: Tensor) -> Tensor:
         ctx, bk = self.ctx, self.bk
         ctx.op = op.name
-        data = op.forward(bk, a.data, b.data)
-        if getattr(data, "dtype", None) is None or data.dtype.type is not bk.dtype:
-            data = bk.asarray(data)
+        data = compute(op, (a.data, b.data), NO_PARAMS, bk)
         da, db = op.differentiable(2)
         out = Tensor(data, bk, op, (a, b), None,
                      ((da and a.requires_grad) or (db and b.requires_grad)) and grad_enabled(), a.const and b.const)
