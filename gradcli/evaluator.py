@@ -21,6 +21,7 @@ from gradcli.vmap import is_vmap, named_function, vmap
 
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 KEYWORDS = {"True": True, "False": False, "None": None}
+RESERVED = frozenset((*BUILTINS, *SYNONYMS, *KEYWORDS))    # names not to bind: builtins' (a synonym names one), keywords'
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow"}
 COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 QUICK_DEPTH = 64                   # Evaluator._quick's recursion, at most
@@ -39,9 +40,8 @@ def resolve_builtin(name: str):
     return BUILTINS.get(SYNONYMS.get(name, name))
 
 
-def is_reserved(name: str) -> bool:
-    """A builtin's name or a keyword's (True, None): not a name to bind."""
-    return resolve_builtin(name) is not None or name in KEYWORDS
+def is_reserved(name: str) -> bool:      # a builtin's name or a keyword's (True, None): not a name to bind
+    return name in RESERVED
 
 
 def called_builtin(node: ast.Call):

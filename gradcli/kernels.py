@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.autograd.engine import apply, compute, grad_enabled
+from gradcli.autograd.engine import apply, compute, state
 from gradcli.autograd.tensor import NO_PARAMS, batch_level
 from gradcli.errors import Span
-from gradcli.evaluator import BINARY, is_reserved, resolve_builtin
+from gradcli.evaluator import BINARY, RESERVED, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
 from gradcli.ops.core import TABLE, dispatch
 
@@ -46,7 +46,7 @@ def _compiled(between, tokens, statement):
     except Irregular:
         return None
     scope = {"Span": Span, "new": object.__new__, "OPERATORS": OPERATORS, "NEG": TABLE["neg"],
-             "Tensor": Tensor, "Miss": Miss, "is_reserved": is_reserved}
+             "Tensor": Tensor, "Miss": Miss, "RESERVED": RESERVED}
     exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
     return scope["run"]
 
@@ -60,7 +60,7 @@ class _Kernel(Generator):
         self.lookups, self.values = [], 0
         if isinstance(statement, ast.Binding):
             name = self.value(statement.name)
-            self.lookups.append(f"if {name} in fixed or is_reserved({name}): raise Miss")
+            self.lookups.append(f"if {name} in fixed or {name} in RESERVED: raise Miss")
             value = self.expression(statement.value)
             start, end = self.column(statement.span.column - 1), self.column(statement.span.end_column - 1)
             self.body.append(f"return k.bind({name}, {value}, line, {start}, {end}, source)")
@@ -68,7 +68,7 @@ class _Kernel(Generator):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
             raise Irregular
-        body = [*self.prologue(), "ctx, env, fixed, numbers, bk = k.ctx, k.env, k.session.fixed, k.numbers, k.bk",
+        body = [*self.prologue(), "ctx, env, fixed, numbers, builtins, bk = k.ctx, k.env, k.session.fixed, k.numbers, k.builtins, k.bk",
                 "run_op, unary, binary = k.run_op, k.unary, k.binary", *self.lookups, *self.body]
         return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
 
@@ -101,7 +101,8 @@ class _Kernel(Generator):
                           f"{out} = unary(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
         elif kind is ast.Call and node.receiver is None and not node.keywords:
             op = f"f{self.values}"
-            self.lookups.append(f"{op} = k.builtin({self.value(node.func)}, {len(node.args)})")
+            key = f"({self.value(node.func)}, {len(node.args)})"
+            self.lookups += [f"{op} = builtins.get({key})", f"if {op} is None: {op} = k.builtin(*{key})"]
             args = "".join(f", {self.expression(a)}" for a in node.args)
             run = {1: "unary", 2: "binary"}.get(len(node.args), "run_op")
             self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = {run}({op}{args})"]
@@ -139,7 +140,7 @@ class Run:
         ctx, bk = self.ctx, self.bk
         ctx.op = op.name
         data = compute(op, (a.data,), NO_PARAMS, bk)
-        out = Tensor(data, bk, op, (a,), None, op.differentiable(1)[0] and a.requires_grad and grad_enabled(),
+        out = Tensor(data, bk, op, (a,), None, a.requires_grad and state.enabled and op.differentiable(1)[0],
                      a.const)
         out.span = ctx.span
         return out
@@ -150,7 +151,7 @@ class Run:
         data = compute(op, (a.data, b.data), NO_PARAMS, bk)
         da, db = op.differentiable(2)
         out = Tensor(data, bk, op, (a, b), None,
-                     ((da and a.requires_grad) or (db and b.requires_grad)) and grad_enabled(), a.const and b.const)
+                     ((da and a.requires_grad) or (db and b.requires_grad)) and state.enabled, a.const and b.const)
         out.span = ctx.span
         return out
 

@@ -187,7 +187,8 @@ CHAINED = "".join(f"h{i} = sin(x)*2\n" for i in range(40))
 SPECIAL = {"a constant binding of an --at name, which the session skips": CHAINED + "x = 0.5\n" * 20 + "sum(x * h3)",
            "an unbound name": CHAINED + "".join(f"g{i} = h{i}\n" for i in range(20)) + "g20 = q\nsum(g20)",
            "an unbound name as the result": CHAINED + "".join(f"h{i}\n" for i in range(20)) + "q",
-           "a builtin's name bound": CHAINED + "".join(f"g{i} = h{i}\n" for i in range(20)) + "sin = x\nsum(x)"}
+           "a builtin's name bound": CHAINED + "".join(f"g{i} = h{i}\n" for i in range(20)) + "sin = x\nsum(x)",
+           "a synonym's name bound": CHAINED + "".join(f"g{i} = h{i}\n" for i in range(20)) + "ln = x\nsum(x)"}
 
 
 @pytest.mark.parametrize("text", SPECIAL.values(), ids=SPECIAL.keys())

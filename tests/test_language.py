@@ -190,10 +190,12 @@ def test_unknown_function_and_method_suggest_builtins():
     assert "method 'summ'" in e.value.message
 
 
-def test_builtins_cannot_be_shadowed():
+@pytest.mark.parametrize("name, kind", [("sin", "function"), ("ln", "function"), ("None", "constant")])
+def test_builtins_cannot_be_shadowed(name, kind):
+    """A builtin's name, a synonym's (ln names log) and a keyword's."""
     with pytest.raises(UsageError) as e:
-        gradcli.evaluate("sin = 3; sin")
-    assert e.value.exit_code == 2
+        gradcli.evaluate(f"{name} = 3; {name}")
+    assert e.value.exit_code == 2 and f"cannot bind '{name}': it is a builtin {kind}" in e.value.message
 
 
 # ---- user functions

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from heapq import heappop, heappush
+from operator import attrgetter
 
 from gradcli.autograd import context
 from gradcli.autograd import tensor as tensor_module
@@ -22,27 +23,28 @@ class _State(threading.local):
     arrays = None       # a Backend while a first-order pass runs its rules on plain arrays
 
 
-_state = _State()
+state = _State()
+_data = attrgetter("data")
 
 
 def grad_enabled() -> bool:
-    return _state.enabled
+    return state.enabled
 
 
 def array_backend():
     """The backend whose plain arrays the table's ops take and give now (a
     first-order backward pass: nothing is recorded, so no Tensor is made), or None."""
-    return _state.arrays
+    return state.arrays
 
 
 @contextlib.contextmanager
 def grad_mode(enabled: bool):
     old = grad_enabled()
-    _state.enabled = enabled
+    state.enabled = enabled
     try:
         yield
     finally:
-        _state.enabled = old
+        state.enabled = old
 
 
 @contextlib.contextmanager
@@ -60,7 +62,7 @@ def batching_mode(level: int):
 
 def backend_of(value):
     """The backend of a tensor, or of a plain array in a first-order pass."""
-    return value.bk if isinstance(value, Tensor) else _state.arrays
+    return value.bk if isinstance(value, Tensor) else state.arrays
 
 
 def apply(op, *inputs: Tensor, **params) -> Tensor:
@@ -76,7 +78,7 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
             requires = True
         if not t.const:
             const = False
-    out = Tensor(data, bk, op, inputs, params, requires and _state.enabled, const)
+    out = Tensor(data, bk, op, inputs, params, requires and state.enabled, const)
     if ctx is not None:
         out.span, out.scope = ctx.node_span, ctx.scope
     return out
@@ -184,10 +186,6 @@ def _by_heap(y: Tensor, grads: dict, wanted: set[int], release: bool, ctx) -> No
     too. A pass that may release hands the rest to _on_arrays at its first
     large value: their walk finds what it may release, before those values' rules run."""
     heap = [(-y.id, y)]
-
-    def arrived(p):             # p's first cotangent
-        heappush(heap, (-p.id, p))
-
     while heap:
         t = heap[0][1]
         if release and large(t):
@@ -198,15 +196,15 @@ def _by_heap(y: Tensor, grads: dict, wanted: set[int], release: bool, ctx) -> No
         tid = id(t)
         g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
         if g is not None and t.op is not None:
-            _array_rules(t, g, grads, None, False, ctx, arrived)
+            _array_rules(t, g, grads, None, False, ctx, heap)
 
 
-def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, arrived=None) -> None:
+def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, heap=None) -> None:
     """Node t's rules on arrays (on Tensors for tensor_rules), their
-    contributions added into grads; arrived(p) told of a parent's first."""
+    contributions added into grads; a parent given its first joins heap."""
     ctx.rule = t
     op, parents, params = t.op, t.parents, t.params
-    out, ins = (t, parents) if op.tensor_rules else (t.data, [p.data for p in parents])
+    out, ins = (t, parents) if op.tensor_rules else (t.data, tuple(map(_data, parents)))
     for i, rule in op.rules(len(parents)):
         p = parents[i]
         if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
@@ -216,14 +214,15 @@ def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, arrived
             continue
         if isinstance(c, Tensor):      # a rule that gives back an input
             c = c.data
-        c = unbroadcast(c, p.data.shape)
+        if c.shape != p.data.shape:      # (unbroadcast's own test, without its call)
+            c = unbroadcast(c, p.data.shape)
         prev = grads.get(id(p))
         if prev is not None:
             grads[id(p)] = prev + c
         else:
             grads[id(p)] = c
-            if arrived is not None:
-                arrived(p)
+            if heap is not None:
+                heappush(heap, (-p.id, p))
 
 
 def _unit_seed(y: Tensor) -> Tensor:
@@ -244,11 +243,11 @@ class _Pass:
         self.ctx, self.state = ctx, (enabled, level, arrays)
 
     def __enter__(self):
-        self.saved = (_state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule)
-        _state.enabled, tensor_module._batching.level, _state.arrays = self.state
+        self.saved = (state.enabled, tensor_module._batching.level, state.arrays, self.ctx.rule)
+        state.enabled, tensor_module._batching.level, state.arrays = self.state
 
     def __exit__(self, *exc):
-        _state.enabled, tensor_module._batching.level, _state.arrays, self.ctx.rule = self.saved
+        state.enabled, tensor_module._batching.level, state.arrays, self.ctx.rule = self.saved
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
