@@ -8,9 +8,8 @@ machine instructions a run executes can: this runs `gradcli grad - --wrt x0
 --json` on the chain x{i} = sin(x{i-1})*1.0001 (bench/run.py's deep row)
 under callgrind, at 1 and at N statements, and prints the difference per
 statement: start-up cancels out, and what is left is each statement's parse,
-forward and backward (string hashing is pinned, PYTHONHASHSEED=0, so that
-each count is the least of three runs, and two such measurements of the
-same code agree within about 1%). With
+forward and backward. String hashing is pinned (PYTHONHASHSEED=0) and BLAS
+runs one thread, so that a count is the same from run to run. With
 --base, the same for the gradcli found at PATH (a `git worktree add PATH REV`
 of the revision to compare with), measured in the same run.
 
@@ -37,7 +36,8 @@ HERE = str(Path(__file__).resolve().parent.parent)      # this checkout
 def counted(program: Path, path: str) -> int:
     """Instructions of one whole `gradcli grad` process on program, gradcli imported from path."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONHASHSEED="0", PYTHONPATH=path)
+    # One BLAS thread: OpenBLAS's idle threads spin, a count that moved by 2% from run to run.
+    env.update(PYTHONHASHSEED="0", PYTHONPATH=path, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
             sys.executable, "-m", "gradcli", "grad", "-", "--wrt", "x0", "--json"]
     with open(program) as inp:
@@ -50,11 +50,8 @@ def counted(program: Path, path: str) -> int:
 
 
 def per_statement(n: int, folder: Path, path: str) -> float:
-    """Each count the least of three runs: the same run executes up to 2%
-    more instructions now and then (most of it in start-up)."""
     counted(folder / "1.grad", path)                # its bytecode written, as after an install
-    least = lambda name: min(counted(folder / name, path) for _ in range(3))     # noqa: E731
-    return (least("n.grad") - least("1.grad")) / (n - 1)
+    return (counted(folder / "n.grad", path) - counted(folder / "1.grad", path)) / (n - 1)
 
 
 def main() -> None:
