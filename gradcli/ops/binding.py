@@ -53,7 +53,7 @@ def bind(op, args: list, kwargs: dict, bk):
     values = _match(op, args, kwargs)
     tensors, out = [], {}
     for p in op.params:
-        call = _Call(op, p, f"{op.name}()'s {p.name}", tensors[0] if tensors else None, bk)
+        call = _Call(op, p, tensors[0] if tensors else None, bk)
         if values[p.name] is None and p.kind not in TENSOR_KINDS and (p.required or p.default is not None):
             raise ArgumentError(f"{call.what} cannot be None", hint=call.usage())
         v = _CONVERT[p.kind](call, values[p.name])
@@ -76,7 +76,6 @@ def given(op, tensors: list, n_positional: int, kwargs: dict) -> tuple:
 def _match(op, args: list, kwargs: dict) -> dict[str, Any]:
     """Each parameter's value: positional, then keywords, then defaults."""
     params, values, positional = op.params, {}, list(args)
-    usage = f"usage: {op.signature()}"
     for p in params:
         if p.variadic:
             values[p.name], positional = tuple(positional), []
@@ -84,7 +83,7 @@ def _match(op, args: list, kwargs: dict) -> dict[str, Any]:
             values[p.name] = positional.pop(0)
     if positional:
         raise ArgumentError(f"{op.name}() takes at most {len(params)} argument{'s' * (len(params) != 1)}, "
-                            f"but {len(args)} were given", hint=usage)
+                            f"but {len(args)} were given", hint=_usage(op))
     for key, v in kwargs.items():
         name = ALIASES.get(key, key)
         p = next((p for p in params if p.name == name and not p.variadic), None)
@@ -94,28 +93,36 @@ def _match(op, args: list, kwargs: dict) -> dict[str, Any]:
                                     hint="every input gets a gradient in gradcli: drop requires_grad=True")
             known = [q.name for q in params if q.kind not in TENSOR_KINDS or not q.required]
             raise ArgumentError(f"{op.name}() has no keyword '{key}'",
-                                hint=usage + (f"; keywords: {', '.join(known)}" if known else ""))
+                                hint=_usage(op) + (f"; keywords: {', '.join(known)}" if known else ""))
         if name in values:
-            raise ArgumentError(f"{op.name}() got '{name}' twice", hint=usage)
+            raise ArgumentError(f"{op.name}() got '{name}' twice", hint=_usage(op))
         values[name] = v
     for p in params:
         if p.name not in values:
             if p.required:
-                raise ArgumentError(f"{op.name}() is missing its argument '{p.name}'", hint=usage)
+                raise ArgumentError(f"{op.name}() is missing its argument '{p.name}'", hint=_usage(op))
             values[p.name] = p.default
     return values
+
+
+def _usage(op) -> str:
+    return f"usage: {op.signature()}"
 
 
 class _Call:
     """What a converter knows: the op, the parameter, how to name it in an
     error, the first tensor input (axes are counted against it), the backend."""
-    __slots__ = ("op", "param", "what", "first", "bk")
+    __slots__ = ("op", "param", "first", "bk")
 
-    def __init__(self, op, param, what, first, bk):
-        self.op, self.param, self.what, self.first, self.bk = op, param, what, first, bk
+    def __init__(self, op, param, first, bk):
+        self.op, self.param, self.first, self.bk = op, param, first, bk
+
+    @property
+    def what(self) -> str:
+        return f"{self.op.name}()'s {self.param.name}"
 
     def usage(self) -> str:
-        return f"usage: {self.op.signature()}"
+        return _usage(self.op)
 
 
 def _tensor_value(c: _Call, v):
