@@ -126,6 +126,19 @@ for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
     setattr(StrictArray, f"__{_name}__", _binary(getattr(operator, _name)))
 
 
+def _method(name):
+    def method(self, *args, **kwargs):
+        with numpy.errstate(all="ignore"):
+            return _wrap(getattr(self._a, name)(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+    return method
+
+
+# The methods of CuPy's arrays that gradcli calls (cheaper than NumPy's functions of
+# the same names on a small array). Another one: check that cupy.ndarray has it first.
+for _name in ("sum", "mean", "prod", "max", "min", "reshape", "squeeze", "transpose", "swapaxes", "fill"):
+    setattr(StrictArray, _name, _method(_name))
+
+
 def _wrap(x):
     """NumPy results as device arrays; NumPy scalars as 0-d arrays, as CuPy returns."""
     if isinstance(x, numpy.ndarray):

@@ -228,7 +228,9 @@ def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, heap=No
 def _unit_seed(y: Tensor) -> Tensor:
     if y.size != 1:
         raise NotScalarError.needed_by("the gradient", y.shape)
-    return Tensor(y.bk.xp.ones(y.data.shape, y.data.dtype), y.bk, const=True)
+    seed = y.bk.xp.empty(y.data.shape, y.data.dtype)      # (and fill: NumPy's ones is a Python function)
+    seed.fill(1)
+    return Tensor(seed, y.bk, const=True)
 
 
 class _Pass:

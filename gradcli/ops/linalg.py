@@ -89,7 +89,7 @@ def _transpose(bk, x, dim0, dim1):
         return bk.xp.transpose(x)
     if dim0 is None or dim1 is None:
         raise ShapeError("transpose: give both axes to swap, or none to reverse them all")
-    return bk.xp.swapaxes(x, dim0, dim1) if x.ndim else x
+    return x.swapaxes(dim0, dim1) if x.ndim else x
 
 
 def _diag(bk, x):

@@ -105,12 +105,12 @@ def _norm(bk, x, p, axis, keepdims):
         raise ArgumentError(f"norm: p must be positive (or inf), got {p:g}")
     xp, a = bk.xp, bk.xp.abs(x)
     if p == math.inf:
-        return xp.max(a, axis=axis, keepdims=keepdims)
+        return a.max(axis=axis, keepdims=keepdims)
     if p == 1:
-        return xp.sum(a, axis=axis, keepdims=keepdims)
+        return a.sum(axis=axis, keepdims=keepdims)
     if p == 2:
-        return xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
-    return xp.sum(a ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+        return xp.sqrt((x * x).sum(axis=axis, keepdims=keepdims))
+    return (a ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p)
 
 
 def _norm_grad(g, y, x, axis, p):
@@ -140,10 +140,10 @@ def _norm_explain(p, **_):
 
 def _logsumexp(bk, x, axis, keepdims):
     xp = bk.xp
-    m = xp.max(x, axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+    m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
     m = xp.where(xp.isfinite(m), m, 0)
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else xp.squeeze(out, axis=axis)
+    out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else out.squeeze(axis=axis)
 
 
 def _line(x, axis):
@@ -171,30 +171,30 @@ def reduction(name, forward, rule, doc, sig=AXIS, domain="real", smooth=True, ca
 BATCH = "axes"          # how its rows run on a batch (ops/batching.py)
 
 OPS = [
-    reduction("sum", lambda bk, x, axis, keepdims: bk.xp.sum(x, axis=axis, keepdims=keepdims),
+    reduction("sum", lambda bk, x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
               lambda g, y, x, axis: g, "sum of elements",
               ref=lambda mp, v: mp.fsum(v),
               explain=("1 for every summed element", "g copied to every summed element")),
-    reduction("mean", lambda bk, x, axis, keepdims: bk.xp.mean(x, axis=axis, keepdims=keepdims),
+    reduction("mean", lambda bk, x, axis, keepdims: x.mean(axis=axis, keepdims=keepdims),
               lambda g, y, x, axis: g / _count(x.shape, axis),
               "mean of elements",
               singular=(at([0.0, 0.0]),),
               ref=lambda mp, v: mp.fsum(v) / len(v),
               explain=("1/{n} for every averaged element", "g/{n} copied to every averaged element")),
-    reduction("prod", lambda bk, x, axis, keepdims: bk.xp.prod(x, axis=axis, keepdims=keepdims), _prod_grad,
+    reduction("prod", lambda bk, x, axis, keepdims: x.prod(axis=axis, keepdims=keepdims), _prod_grad,
               "product of elements; exact gradients at zeros too, as in PyTorch", smooth=False,
               kinks=((([2.0, 0.0, 3.0],), {}, ([0.0, 6.0, 0.0],)), (([0.0, 5.0, 0.0],), {}, ([0.0, 0.0, 0.0],))),
               singular=(at([0.0, 0.0, 1.0]), at([0.0, 2.0, 3.0]), at([0.0, 0.0, 0.0]),
                         at([[0.0, 2.0], [0.0, 0.0]], axis=(1,))),
               ref=lambda mp, v: mp.fprod(v),
               explain=("prod({x})/{x:p}", "g·prod({x})/{x:p}")),
-    reduction("max", lambda bk, x, axis, keepdims: bk.xp.max(x, axis=axis, keepdims=keepdims), extreme_grad,
+    reduction("max", lambda bk, x, axis, keepdims: x.max(axis=axis, keepdims=keepdims), extreme_grad,
               "largest element; ties share the gradient evenly (PyTorch's amax)", smooth=False,
               kinks=((([1.0, 1.0],), {}, ([0.5, 0.5],)),),
               singular=(at([1.0, 1.0, 0.0]), at([1.0, math.nan]), at([[1.0, 1.0], [2.0, 1.0]], axis=(0,))),
               ref=lambda mp, v: max(v),
               explain=("1 at the largest element (shared on a tie), else 0", "g to the largest element")),
-    reduction("min", lambda bk, x, axis, keepdims: bk.xp.min(x, axis=axis, keepdims=keepdims), extreme_grad,
+    reduction("min", lambda bk, x, axis, keepdims: x.min(axis=axis, keepdims=keepdims), extreme_grad,
               "smallest element; ties share the gradient evenly (PyTorch's amin)", smooth=False,
               singular=(at([0.0, 0.0, 1.0]),),
               ref=lambda mp, v: min(v),

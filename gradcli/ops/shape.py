@@ -12,8 +12,10 @@ def _back_to_shape(g, y, x, **_):
 
 
 def _reshape(bk, x, shape):
+    # The array's methods, not NumPy's functions of the same names (here and in the
+    # reductions): those add a Python dispatch that is most of their time on a small array.
     try:
-        return bk.xp.reshape(x, shape)
+        return x.reshape(shape)
     except ValueError:
         raise ShapeError(f"reshape: cannot reshape an array of shape {tuple(x.shape)} ({x.size} elements) "
                          f"into shape {shape}") from None
@@ -41,14 +43,19 @@ def _broadcast_to(bk, x, shape):
 def _sum_to(bk, x, shape):
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    out = bk.xp.sum(x, axis=axes, keepdims=True) if axes else x
-    return bk.xp.reshape(out, shape)
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape)
+
+
+def _unsqueeze(bk, x, axis):
+    at = axis if axis >= 0 else axis + x.ndim + 1
+    return x.reshape(x.shape[:at] + (1,) + x.shape[at:])
 
 
 def _squeeze(bk, x, axis):
     if axis is not None and any(x.shape[a] != 1 for a in axis):
         raise ShapeError(f"squeeze: axis {axis[0]} has size {x.shape[axis[0]]}, not 1")
-    return bk.xp.squeeze(x, axis=axis)
+    return x.squeeze(axis=axis)
 
 
 def _scatter(bk, g, key, shape):
@@ -100,12 +107,12 @@ OPS = [
        doc="drop axes of size 1 (all of them, or those given)", batch=batching.squeezed, family="shape",
        examples=(case((2, 1, 3)), case((2, 1, 3), axis=(1,))),
        explain=("1: the elements only move", "g reshaped back")),
-    Op("unsqueeze", "x, axis:newaxis", forward=lambda bk, x, axis: bk.xp.expand_dims(x, axis),
+    Op("unsqueeze", "x, axis:newaxis", forward=_unsqueeze,
        reference=lambda x, axis: reference.elements(x, x.shape[:axis] + (1,) + x.shape[axis:]),
        grads=(_back_to_shape,), doc="insert an axis of size 1", family="shape",
        examples=(case((2, 3), axis=1), case((3,), axis=0)),
        explain=("1: the elements only move", "g reshaped back")),
-    Op("permute", "x, *dims:dims", forward=lambda bk, x, dims: bk.xp.transpose(x, dims),
+    Op("permute", "x, *dims:dims", forward=lambda bk, x, dims: x.transpose(dims),
        reference=lambda x, dims: reference.permuted(x, list(dims)),
        grads=(lambda g, y, x, dims: F.permute(g, dims=tuple(sorted(range(x.ndim), key=dims.__getitem__))),),
        doc="the axes in a new order: permute(x, 2, 0, 1) (PyTorch's permute, NumPy's transpose)", family="shape",
