@@ -71,7 +71,7 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
     ctx = context.current()
     if ctx is not None:
         ctx.op = op.name
-    data = compute(op, [t.data for t in inputs], params, bk)
+    data = compute(op, tuple(map(_data, inputs)), params, bk)
     requires, const = False, True       # an input that needs a gradient, in a place that passes one
     for t, d in zip(inputs, op.differentiable(len(inputs))):
         if d and t.requires_grad:

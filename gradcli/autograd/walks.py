@@ -13,9 +13,12 @@ _MADE = attrgetter("id")        # a tensor's creation order
 def _value_parents(node: Tensor) -> list[Tensor]:
     """The inputs a node reads as values, differentiable or not (floor's x,
     but not where's mask, nor an index or a shape)."""
-    if node.op is None:
-        return []
-    return [p for p, v in zip(node.parents, node.op.value_inputs(len(node.parents))) if v]
+    op = node.op
+    if op is None:
+        return ()
+    if op.values_only:
+        return node.parents
+    return [p for p, v in zip(node.parents, op.value_inputs(len(node.parents))) if v]
 
 
 def toposort(root: Tensor, parents_of=None) -> list[Tensor]:

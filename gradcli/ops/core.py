@@ -98,6 +98,7 @@ class Op:
     params: tuple = field(default=(), init=False)
     arrays_only: bool = field(default=False, init=False)    # every parameter one array (sin(x), atan2(y, x))
     options: tuple = field(default=(), init=False)          # the parameters that are not arrays (axis, shape...)
+    values_only: bool = field(default=True, init=False)     # every array input read as a value (no mask, index)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)
     _rules: dict = field(default_factory=dict, init=False, repr=False)   # n inputs -> rules(n)
@@ -113,6 +114,7 @@ class Op:
         assert fixed is None or len(fixed) == len(kinds), (self.name, "one gradient rule per array input")
         object.__setattr__(self, "_fixed_diff", fixed)
         object.__setattr__(self, "_values", None if "tensors" in kinds else tuple(k == "T" for k in kinds))
+        object.__setattr__(self, "values_only", self._values is None or all(self._values))
 
     @property
     def tensor_params(self) -> tuple[Param, ...]:
