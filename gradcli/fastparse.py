@@ -119,12 +119,10 @@ class Statements(Sequence):
         for build, tokens, number in self._lines:
             yield build(tokens, number, text)
 
-    def lines(self):
-        """(builder, tokens, line number, Source) of each line: what a run
-        that need not build a statement's tree reads (gradcli/kernels.py)."""
-        text = self._text
-        for build, tokens, number in self._lines:
-            yield build, tokens, number, text
+    def lines(self) -> tuple[list[tuple], Source]:
+        """(builder, tokens, line number) of each line, and the Source: what
+        a run that need not build a statement's tree reads (gradcli/kernels.py)."""
+        return self._lines, self._text
 
 
 def _met_often(new) -> bool:

@@ -111,7 +111,8 @@ class Session:
                     value = self._execute(stmt)
                 return value
             run, events = Run(self), self.ctx.events
-            for build, tokens, number, source in statements.lines():
+            lines, source = statements.lines()
+            for build, tokens, number in lines:
                 compiled = kernel(build)
                 if compiled is not None:
                     done = len(events)
