@@ -18,6 +18,8 @@ from gradcli.kernels import Run, kernel
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
 
+_ALREADY = contextlib.nullcontext()     # (one, reused: it holds nothing)
+
 
 class Session:
     """Bindings, user functions and inputs that persist across statements."""
@@ -85,7 +87,7 @@ class Session:
         context manager, one that does nothing when that is so already (a
         statement of a batch's file, each watched once)."""
         if current() is self.ctx and self.ctx.watched:
-            return contextlib.nullcontext()
+            return _ALREADY
         return self._evaluating()
 
     @contextlib.contextmanager

@@ -24,7 +24,7 @@ class _State(threading.local):
 
 
 state = _State()
-_data = attrgetter("data")
+_data, _requires = attrgetter("data"), attrgetter("requires_grad")
 
 
 def grad_enabled() -> bool:
@@ -110,11 +110,11 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     seed = _unit_seed(y) if seed is None else seed
     # A batch of seeds (the rows of the identity, for a Jacobian) flows back
     # as one: each rule runs once on the batch, by the ops' batch rules.
-    wanted = {id(x) for x in xs}
+    wanted = set(map(id, xs))
     # A tensor that needs no gradient (h = round(x)) is still a variable to
     # differentiate with respect to, as in torch.autograd.grad: then the walk
     # also passes through nodes recorded without requires_grad.
-    constants = not all(x.requires_grad for x in xs)
+    constants = not all(map(_requires, xs))
     if not (y.requires_grad or constants):
         return {}
     # A first-order pass records nothing: its rules run on plain arrays (the

@@ -26,9 +26,11 @@ def _broadcast_to(bk, x, shape):
     lead = len(shape) - x.ndim
     if lead < 0:
         raise ShapeError(f"broadcast_to: cannot broadcast an array of shape {tuple(x.shape)} to {len(shape)} axes")
-    if any(n == -1 for n in shape[:lead]):
-        raise ShapeError(f"broadcast_to: -1 stands for a size of x, but {shape} puts one before x's axes")
-    full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    full = shape
+    if -1 in shape:
+        if -1 in shape[:lead]:
+            raise ShapeError(f"broadcast_to: -1 stands for a size of x, but {shape} puts one before x's axes")
+        full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     # The copy that broadcast_to(x, full) is, made without NumPy's broadcast_to: ten times
     # as slow on a small array (a reduction's rule broadcasts its g so at every pass).
     out = bk.xp.empty(full, dtype=x.dtype)
