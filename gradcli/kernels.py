@@ -16,6 +16,8 @@ again and raises it, where and as it would have, with the floating-point
 events of the failed attempt dropped)."""
 from __future__ import annotations
 
+import re
+
 from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.engine import apply, compute, state
@@ -25,7 +27,9 @@ from gradcli.evaluator import BINARY, RESERVED, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
 from gradcli.ops.core import TABLE, dispatch
 
-OPERATORS = {symbol: TABLE[name] for symbol, name in BINARY.items()}
+OPERATORS = {f"OP_{name}": TABLE[name] for name in BINARY.values()}     # a kernel's globals
+USED = {"ctx": "k.ctx", "env": "k.env", "fixed": "k.session.fixed", "numbers": "k.numbers",
+        "builtins": "k.builtins", "bk": "k.bk", "run_op": "k.run_op", "unary": "k.unary", "binary": "k.binary"}
 
 
 class Miss(Exception):
@@ -45,7 +49,7 @@ def _compiled(between, tokens, statement):
         code = _Kernel(between, tokens).function(statement)
     except Irregular:
         return None
-    scope = {"Span": Span, "new": object.__new__, "OPERATORS": OPERATORS, "NEG": TABLE["neg"],
+    scope = {**OPERATORS, "Span": Span, "new": object.__new__, "NEG": TABLE["neg"],
              "Tensor": Tensor, "Miss": Miss, "RESERVED": RESERVED}
     exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
     return scope["run"]
@@ -68,9 +72,17 @@ class _Kernel(Generator):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
             raise Irregular
-        body = [*self.prologue(), "ctx, env, fixed, numbers, builtins, bk = k.ctx, k.env, k.session.fixed, k.numbers, k.builtins, k.bk",
-                "run_op, unary, binary = k.run_op, k.unary, k.binary", *self.lookups, *self.body]
-        return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
+        code, reads = "\n".join(self.lookups + self.body), []
+        # What the code reads of k: in a local when read three times or more,
+        # else where it is read (a local costs a store and a load more).
+        for name, attribute in USED.items():
+            pattern = rf"(?<![.\w]){name}\b"
+            if len(re.findall(pattern, code)) >= 3:
+                reads.append(f"{name} = {attribute}")
+            else:
+                code = re.sub(pattern, attribute, code)
+        return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in
+                                                                [*self.prologue(), *reads, *code.split("\n")])
 
     def expression(self, node: ast.Node) -> str:
         """The variable that will hold node's value (its operands' code first)."""
@@ -94,15 +106,15 @@ class _Kernel(Generator):
                           f"k.number({token}, line, {start}, {end}, source)"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
-            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = binary(OPERATORS[{node.op!r}], {a}, {b})"]
+            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = binary(OP_{BINARY[node.op]}, {a}, {b})"]
         elif kind is ast.UnaryOp:
             a = self.expression(node.operand)
             self.body += [f"ctx.span = {self.span(node.span)}",
                           f"{out} = unary(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
         elif kind is ast.Call and node.receiver is None and not node.keywords:
             op = f"f{self.values}"
-            key = f"({self.value(node.func)}, {len(node.args)})"
-            self.lookups += [f"{op} = builtins.get({key})", f"if {op} is None: {op} = k.builtin(*{key})"]
+            name, n = self.value(node.func), len(node.args)
+            self.lookups += [f"{op} = builtins.get(({name}, {n}))", f"if {op} is None: {op} = k.builtin({name}, {n})"]
             args = "".join(f", {self.expression(a)}" for a in node.args)
             run = {1: "unary", 2: "binary"}.get(len(node.args), "run_op")
             self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = {run}({op}{args})"]

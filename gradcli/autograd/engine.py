@@ -187,12 +187,11 @@ def _by_heap(y: Tensor, grads: dict, wanted: set[int], release: bool, ctx) -> No
     large value: their walk finds what it may release, before those values' rules run."""
     heap = [(-y.id, y)]
     while heap:
-        t = heap[0][1]
-        if release and large(t):
+        if release and large(heap[0][1]):
             rest = graded([node for _, node in heap])
             _on_arrays(rest, grads, wanted, None, False, releasable(rest, y, wanted), ctx)
             return
-        heappop(heap)
+        t = heappop(heap)[1]
         tid = id(t)
         g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
         if g is not None and t.op is not None:
@@ -207,20 +206,22 @@ def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, heap=No
     out, ins = (t, parents) if op.tensor_rules else (t.data, tuple(map(_data, parents)))
     for i, rule in op.rules(len(parents)):
         p = parents[i]
-        if not ((leads is None or id(p) in leads) and (constants or p.requires_grad)):
+        pid = id(p)
+        if not (constants or p.requires_grad) or (leads is not None and pid not in leads):
             continue
         c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
         if c is None:
             continue
         if isinstance(c, Tensor):      # a rule that gives back an input
             c = c.data
-        if c.shape != p.data.shape:      # (unbroadcast's own test, without its call)
-            c = unbroadcast(c, p.data.shape)
-        prev = grads.get(id(p))
+        shape = p.data.shape
+        if c.shape != shape:            # (unbroadcast's own test, without its call)
+            c = unbroadcast(c, shape)
+        prev = grads.get(pid)
         if prev is not None:
-            grads[id(p)] = prev + c
+            grads[pid] = prev + c
         else:
-            grads[id(p)] = c
+            grads[pid] = c
             if heap is not None:
                 heappush(heap, (-p.id, p))
 
