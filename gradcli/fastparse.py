@@ -83,18 +83,27 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
     if len(new) * lines_per_new_shape > len(lines) and not _met_often(new):
         return None
     for key in new:
-        known[key] = _builder(shapes[key], alone)
-    # get: a parse in another thread may empty the cache meanwhile (the general path then parses this one)
-    builders = {key: known.get(key) for key in shapes}
-    if None in builders.values():
-        return None
-    lines = [(builders[key], tokens, number) for number, tokens, key in lines]
-    if lazy and not any(build.defines for build in builders.values()):
+        known[key] = _builder(shapes[key].parts, alone)
+    for key, shape in shapes.items():
+        # get: a parse in another thread may empty the cache meanwhile (the general path then parses this one)
+        shape.build = known.get(key)
+        if shape.build is None:
+            return None
+    if lazy and not any(shape.build.defines for shape in shapes.values()):
         return Statements(lines, text)
     try:
-        return [build(tokens, number, text) for build, tokens, number in lines]
+        return [shape.build(tokens, number, text) for shape, tokens, number in lines]
     except Irregular:                          # a parameter named twice
         return None
+
+
+class _Shape:
+    """The lines of one shape share it: the parts of the first (the texts
+    between its tokens and the tokens), then the shape's builder."""
+    __slots__ = ("parts", "build")
+
+    def __init__(self, parts: list[str]):
+        self.parts, self.build = parts, None
 
 
 class Statements(Sequence):
@@ -103,7 +112,7 @@ class Statements(Sequence):
     statement once). Each read builds new nodes."""
 
     def __init__(self, lines: list[tuple], text: Source):
-        self._lines, self._text = lines, text       # (builder, the line's tokens, its number) a line
+        self._lines, self._text = lines, text       # (its _Shape, the line's tokens, its number) a line
 
     def __len__(self) -> int:
         return len(self._lines)
@@ -111,17 +120,18 @@ class Statements(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
-        build, tokens, number = self._lines[i]
-        return build(tokens, number, self._text)
+        shape, tokens, number = self._lines[i]
+        return shape.build(tokens, number, self._text)
 
     def __iter__(self):
         text = self._text
-        for build, tokens, number in self._lines:
-            yield build(tokens, number, text)
+        for shape, tokens, number in self._lines:
+            yield shape.build(tokens, number, text)
 
     def lines(self) -> tuple[list[tuple], Source]:
-        """(builder, tokens, line number) of each line, and the Source: what
-        a run that need not build a statement's tree reads (gradcli/kernels.py)."""
+        """(shape, tokens, line number) of each line, and the Source: what a
+        run that need not build a statement's tree reads (shape.build is the
+        line's builder; gradcli/kernels.py)."""
         return self._lines, self._text
 
 
@@ -139,12 +149,12 @@ def _met_often(new) -> bool:
     return True
 
 
-def _shapes(source: str) -> tuple[list[tuple[int, tuple, tuple]], dict[tuple, list[str]]]:
-    """(line number, its tokens, its shape key) of each line that holds a
-    statement, and the parts of a line of each shape (they alternate the
-    texts between tokens and the tokens). A key is the texts between tokens
-    and whether each token is a NAME; the lines of a shape share one."""
-    out, shapes, keys = [], {}, {}
+def _shapes(source: str) -> tuple[list[tuple[_Shape, tuple, int]], dict[tuple, _Shape]]:
+    """(its shape, its tokens, line number) of each line that holds a
+    statement, and the shapes by key, each with the parts of its first line
+    (they alternate the texts between tokens and the tokens). A key is the
+    texts between tokens and whether each token is a NAME."""
+    out, shapes = [], {}
     append, split = out.append, re.compile(_TOKENS).split
     for number, line in enumerate(source.split("\n"), 1):
         if "#" in line:                 # a comment, unless a quote is before it: then the line does not qualify
@@ -154,11 +164,10 @@ def _shapes(source: str) -> tuple[list[tuple[int, tuple, tuple]], dict[tuple, li
             parts = split(line)
             tokens = parts[1::2]
             key = (*parts[0::2], *map(str.isidentifier, tokens))
-            shared = keys.get(key)
-            if shared is None:          # the first line of its shape
-                keys[key] = shared = key
-                shapes[key] = parts
-            append((number, tuple(map(intern, tokens)), shared))    # x1 is one string, where bound and read
+            shape = shapes.get(key)
+            if shape is None:           # the first line of its shape
+                shape = shapes[key] = _Shape(parts)
+            append((shape, tuple(map(intern, tokens)), number))     # x1 is one string, where bound and read
     return out, shapes
 
 

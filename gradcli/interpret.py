@@ -114,7 +114,8 @@ class Session:
                 return value
             run, events = Run(self), self.ctx.events
             lines, source = statements.lines()
-            for build, tokens, number in lines:
+            for shape, tokens, number in lines:
+                build = shape.build
                 compiled = kernel(build)
                 if compiled is not None:
                     done = len(events)
