@@ -99,11 +99,12 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
 
 class _Shape:
     """The lines of one shape share it: the parts of the first (the texts
-    between its tokens and the tokens), then the shape's builder."""
-    __slots__ = ("parts", "build")
+    between its tokens and the tokens), then the shape's builder, and the
+    kernel a run found for it (gradcli/kernels.py; False until then)."""
+    __slots__ = ("parts", "build", "kernel")
 
     def __init__(self, parts: list[str]):
-        self.parts, self.build = parts, None
+        self.parts, self.build, self.kernel = parts, None, False
 
 
 class Statements(Sequence):

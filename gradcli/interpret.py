@@ -115,8 +115,9 @@ class Session:
             run, events = Run(self), self.ctx.events
             lines, source = statements.lines()
             for shape, tokens, number in lines:
-                build = shape.build
-                compiled = kernel(build)
+                compiled = shape.kernel
+                if compiled is False:           # the first line of its shape to run
+                    compiled = shape.kernel = kernel(shape.build)
                 if compiled is not None:
                     done = len(events)
                     try:
@@ -124,7 +125,7 @@ class Session:
                         continue
                     except Exception:       # Miss, or an error the general path raises as it would
                         del events[done:]
-                value = self._execute(build(tokens, number, source))
+                value = self._execute(shape.build(tokens, number, source))
         return value
 
     def _execute(self, stmt: ast.Node) -> Tensor | None:
