@@ -92,9 +92,12 @@ def compute(op, arrays: list, params: dict, bk):
         raise
     except Exception as e:          # the array library's, MemoryError and the like
         raise bk.translate(e, op.name, arrays) from None
-    if getattr(data, "dtype", None) is None or data.dtype.type is not bk.dtype:   # (is: a dtype != a type is slow)
-        data = bk.asarray(data)
-    return data
+    try:
+        if data.dtype.type is bk.dtype:     # (is: a dtype != a type is slow)
+            return data
+    except AttributeError:                  # a Python number, a list
+        pass
+    return bk.asarray(data)
 
 
 def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = False,
