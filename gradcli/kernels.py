@@ -16,8 +16,6 @@ again and raises it, where and as it would have, with the floating-point
 events of the failed attempt dropped)."""
 from __future__ import annotations
 
-import re
-
 from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.engine import apply, compute, state
@@ -28,8 +26,6 @@ from gradcli.fastparse import Generator, Irregular
 from gradcli.ops.core import TABLE, dispatch
 
 OPERATORS = {f"OP_{name}": TABLE[name] for name in BINARY.values()}     # a kernel's globals
-USED = {"ctx": "k.ctx", "env": "k.env", "fixed": "k.session.fixed", "numbers": "k.numbers",
-        "builtins": "k.builtins", "bk": "k.bk", "run_op": "k.run_op", "unary": "k.unary", "binary": "k.binary"}
 
 
 class Miss(Exception):
@@ -64,7 +60,7 @@ class _Kernel(Generator):
         self.lookups, self.values = [], 0
         if isinstance(statement, ast.Binding):
             name = self.value(statement.name)
-            self.lookups.append(f"if {name} in fixed or {name} in RESERVED: raise Miss")
+            self.lookups.append(f"if {name} in k.session.fixed or {name} in RESERVED: raise Miss")
             value = self.expression(statement.value)
             start, end = self.column(statement.span.column - 1), self.column(statement.span.end_column - 1)
             self.body.append(f"return k.bind({name}, {value}, line, {start}, {end}, source)")
@@ -72,24 +68,17 @@ class _Kernel(Generator):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
             raise Irregular
-        code, reads = "\n".join(self.lookups + self.body), []
-        # What the code reads of k: in a local when read three times or more,
-        # else where it is read (a local costs a store and a load more).
-        for name, attribute in USED.items():
-            pattern = rf"(?<![.\w]){name}\b"
-            if len(re.findall(pattern, code)) >= 3:
-                reads.append(f"{name} = {attribute}")
-            else:
-                code = re.sub(pattern, attribute, code)
-        return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in
-                                                                [*self.prologue(), *reads, *code.split("\n")])
+        # k's attributes are read where used: k.unary(...) makes no bound method, as a
+        # local read of k.unary would at every line.
+        body = [*self.prologue(), *self.lookups, *self.body]
+        return "def run(tokens, line, source, k):\n" + "".join(f"    {s}\n" for s in body)
 
     def expression(self, node: ast.Node) -> str:
         """The variable that will hold node's value (its operands' code first)."""
         kind, out = type(node), f"e{self.values}"
         self.values += 1
         if kind is ast.Name:         # what the evaluator's lookup does when it finds an array
-            self.lookups += [f"{out} = env.get({self.value(node.id)})", f"if not isinstance({out}, Tensor): raise Miss"]
+            self.lookups += [f"{out} = k.env.get({self.value(node.id)})", f"if not isinstance({out}, Tensor): raise Miss"]
             return out
         # Each step as the evaluator takes it: the node's span current (an overflow in a
         # number is the number's own: no op), then the operation, by its row (F.mul(a, b)
@@ -101,23 +90,23 @@ class _Kernel(Generator):
             start, end = self.column(span.column - 1), self.column(span.end_column - 1)
             if span.line != 1 or span.end_line != 1:
                 raise Irregular
-            self.body += [f"{out} = numbers.get({token})",
-                          f"{out} = Tensor({out}, bk, const=True) if {out} is not None else "
+            self.body += [f"{out} = k.numbers.get({token})",
+                          f"{out} = Tensor({out}, k.bk, const=True) if {out} is not None else "
                           f"k.number({token}, line, {start}, {end}, source)"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
-            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = binary(OP_{BINARY[node.op]}, {a}, {b})"]
+            self.body += [f"k.ctx.span = {self.span(node.span)}", f"{out} = k.binary(OP_{BINARY[node.op]}, {a}, {b})"]
         elif kind is ast.UnaryOp:
             a = self.expression(node.operand)
-            self.body += [f"ctx.span = {self.span(node.span)}",
-                          f"{out} = unary(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
+            self.body += [f"k.ctx.span = {self.span(node.span)}",
+                          f"{out} = k.unary(NEG, {a})" if node.op == "-" else f"{out} = {a}"]
         elif kind is ast.Call and node.receiver is None and not node.keywords:
             op = f"f{self.values}"
             name, n = self.value(node.func), len(node.args)
-            self.lookups += [f"{op} = builtins.get(({name}, {n}))", f"if {op} is None: {op} = k.builtin({name}, {n})"]
+            self.lookups += [f"{op} = k.builtins.get(({name}, {n}))", f"if {op} is None: {op} = k.builtin({name}, {n})"]
             args = "".join(f", {self.expression(a)}" for a in node.args)
             run = {1: "unary", 2: "binary"}.get(len(node.args), "run_op")
-            self.body += [f"ctx.span = {self.span(node.span)}", f"{out} = {run}({op}{args})"]
+            self.body += [f"k.ctx.span = {self.span(node.span)}", f"{out} = k.{run}({op}{args})"]
         else:
             raise Irregular
         return out
