@@ -127,9 +127,8 @@ for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
 
 
 def _method(name):
-    def method(self, *args, **kwargs):
-        with numpy.errstate(all="ignore"):
-            return _wrap(getattr(self._a, name)(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+    def method(self, *args, **kwargs):          # as xp.NAME is called: Function's unwrapping and wrapping
+        return Function(f".{name}", getattr(self._a, name))(*args, **kwargs)
     return method
 
 
