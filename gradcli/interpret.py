@@ -10,15 +10,13 @@ import contextlib
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.autograd.context import Context, current
+from gradcli.autograd.context import NOTHING, Context, current
 from gradcli.errors import UsageError
 from gradcli.evaluator import KEYWORDS, Evaluator, children, is_reserved
 from gradcli.fastparse import Statements
 from gradcli.kernels import Run, kernel
 from gradcli.ops.core import Results
 from gradcli.values import Function, describe, not_an_array
-
-_ALREADY = contextlib.nullcontext()     # (one, reused: it holds nothing)
 
 
 class Session:
@@ -87,7 +85,7 @@ class Session:
         context manager, one that does nothing when that is so already (a
         statement of a batch's file, each watched once)."""
         if current() is self.ctx and self.ctx.watched:
-            return _ALREADY
+            return NOTHING
         return self._evaluating()
 
     @contextlib.contextmanager

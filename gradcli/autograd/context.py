@@ -20,7 +20,7 @@ class _Contexts(threading.local):
 
 
 _local = _Contexts()
-_WATCHED = contextlib.nullcontext()
+NOTHING = contextlib.nullcontext()     # a context that does nothing: one, reused (it holds nothing)
 
 
 _WHAT = {
@@ -91,7 +91,7 @@ class Context:
         run is watched once, however deeply this is nested (inside, this is a
         context that does nothing, and costs nearly nothing: a backward pass
         per result of a batch enters it)."""
-        return _WATCHED if self._watching else self._watch(bk)
+        return NOTHING if self._watching else self._watch(bk)
 
     @contextlib.contextmanager
     def _watch(self, bk):
