@@ -4,7 +4,7 @@ Lark lexes at a few microseconds a token and its tree is then transformed
 node by node: 40 to 80 µs a statement. But a long program repeats a few
 statement shapes: `x2 = sin(x1)*1.0001` and `x3 = sin(x2)*1.0001` differ only
 in the texts of their NAME and NUMBER tokens. A line's shape key is its text
-between those tokens and their kinds. The first line of a shape is parsed by
+with each token made a mark of its kind. The first line of a shape is parsed by
 Lark alone, as a probe line of the same key whose tokens all differ, so that
 the AST says which token each name, number and span end came from; that AST
 is compiled into a builder, a function that makes the same AST for any line
@@ -21,6 +21,7 @@ Lark's parse of a few lines."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from sys import intern
 from collections.abc import Callable, Sequence
@@ -32,9 +33,14 @@ from gradcli.errors import Source, Span
 # alternates the text between tokens (even items) and the tokens (odd items).
 # NAME first: they start with different characters, so the order changes no
 # match, and names are the more common (the split is a quarter faster so).
-# Patterns are compiled on first use, not at start-up (a program shorter
-# than LINES_PER_NEW_SHAPE never needs them).
 _TOKENS = r"([A-Za-z_][A-Za-z0-9_]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+# The same tokens one kind at a time, for the lines' keys: the NUMBERs first,
+# those the tokenizer finds (a digit after a name's character is the name's,
+# and a number cannot end in one); then every name left is a NAME.
+_NUMBERS = r"(?<![A-Za-z0-9_])[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+_NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
+NUMBER_MARK, NAME_MARK = "\x01", "\x02"       # a source that holds either goes the general way
+_COMMENT = r"#[^\n]*"      # to the line's end, unless a quote is before it: then the line does not qualify
 # The grammar's blanks: str.strip's own would also take characters the
 # grammar rejects (a vertical tab), so a line with one would qualify.
 _BLANKS = " \t\f\r"
@@ -44,7 +50,7 @@ _BLANKS = " \t\f\r"
 # continuation, an open bracket) fails when it is parsed alone.
 _IRREGULAR = r"['\".]"
 
-_BUILDERS: dict[tuple, object] = {}     # shape key -> builder (see _builder), None for a shape that does not qualify
+_BUILDERS: dict[str, object] = {}     # shape key -> builder (see _builder), None for a shape that does not qualify
 _BUILDERS_MAX = 1024                    # a builder takes about 250 bytes a character of its line
 # Making a shape's builder costs what Lark takes for 6 to 15 lines (bench/bench_parse.py):
 # a program with fewer lines than this a new shape is left to the general path.
@@ -53,7 +59,7 @@ LINES_PER_NEW_SHAPE = 16
 # learns a shape once it has met it in that many of them; it starts counting after that
 # many programs, so that a command's one-liner is not even split.
 LEARN_AFTER = 8
-_MET: dict[tuple, int] = {}             # shape key -> the short programs it was met in, not learned yet
+_MET: dict[str, int] = {}             # shape key -> the short programs it was met in, not learned yet
 _short = 0                              # the short programs parsed before counting starts
 _CLASSES = {cls.__name__: cls for cls in vars(ast).values()
             if isinstance(cls, type) and issubclass(cls, ast.Node)}
@@ -78,7 +84,11 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
     if not known and source.count("\n") < lines_per_new_shape - 1 and _short < LEARN_AFTER:
         _short += 1
         return None                             # the rule below, before splitting: every line would be new
+    if NUMBER_MARK in source or NAME_MARK in source:
+        return None
     lines, shapes = _shapes(source)
+    if lines is None:
+        return None
     new = shapes.keys() - known.keys()
     if len(new) * lines_per_new_shape > len(lines) and not _met_often(new):
         return None
@@ -101,10 +111,10 @@ class _Shape:
     """The lines of one shape share it: the parts of the first (the texts
     between its tokens and the tokens), then the shape's builder, and the
     kernel a run found for it (gradcli/kernels.py; False until then)."""
-    __slots__ = ("parts", "build", "kernel")
+    __slots__ = ("parts", "width", "build", "kernel")
 
     def __init__(self, parts: list[str]):
-        self.parts, self.build, self.kernel = parts, None, False
+        self.parts, self.width, self.build, self.kernel = parts, len(parts) // 2, None, False
 
 
 class Statements(Sequence):
@@ -150,26 +160,42 @@ def _met_often(new) -> bool:
     return True
 
 
-def _shapes(source: str) -> tuple[list[tuple[_Shape, tuple, int]], dict[tuple, _Shape]]:
+def _shapes(source: str) -> tuple[list[tuple[_Shape, list, int]], dict[str, _Shape]]:
     """(its shape, its tokens, line number) of each line that holds a
     statement, and the shapes by key, each with the parts of its first line
-    (they alternate the texts between tokens and the tokens). A key is the
-    texts between tokens and whether each token is a NAME."""
-    out, shapes = [], {}
-    append, split = out.append, re.compile(_TOKENS).split
-    for number, line in enumerate(source.split("\n"), 1):
-        if "#" in line:                 # a comment, unless a quote is before it: then the line does not qualify
-            line = line[:line.index("#")]
-        line = line.rstrip(_BLANKS)
-        if line:
-            parts = split(line)
-            tokens = parts[1::2]
-            key = (*parts[0::2], *map(str.isidentifier, tokens))
+    (they alternate the texts between tokens and the tokens). A line's key is
+    its text with each NUMBER token made NUMBER_MARK and each NAME NAME_MARK:
+    made for the whole source by two substitutions in C, as the tokens are
+    found by one findall; a Python step a line is left (a split each line
+    cost twice the time)."""
+    tokens, numbers, names, comment = _patterns()
+    if "#" in source:
+        source = comment.sub("", source)
+    keys = names.sub(NAME_MARK, numbers.sub(NUMBER_MARK, source)).split("\n")
+    # x1 is one string where bound and read: a long program's names are held once.
+    flat, start = list(map(intern, tokens.findall(source))), 0
+    out, shapes, lines = [], {}, None
+    append = out.append
+    for number, key in enumerate(keys, 1):
+        key = key.rstrip(_BLANKS)
+        if key:
             shape = shapes.get(key)
             if shape is None:           # the first line of its shape
-                shape = shapes[key] = _Shape(parts)
-            append((shape, tuple(map(intern, tokens)), number))     # x1 is one string, where bound and read
+                lines = lines or source.split("\n")
+                shape = shapes[key] = _Shape(tokens.split(lines[number - 1].rstrip(_BLANKS)))
+            end = start + shape.width
+            append((shape, flat[start:end], number))
+            start = end
+    if start != len(flat):              # a line whose key and tokens disagree (none should): the general path
+        return None, shapes
     return out, shapes
+
+
+@functools.cache
+def _patterns():
+    """Compiled on first use, not at start-up: a program shorter than
+    LINES_PER_NEW_SHAPE never needs them."""
+    return re.compile(_TOKENS), re.compile(_NUMBERS), re.compile(_NAMES), re.compile(_COMMENT)
 
 
 def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):

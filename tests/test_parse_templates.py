@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradcli import ast, fastparse
 from gradcli import parse as parsing
@@ -190,6 +193,27 @@ def test_token_soup_lines_parse_as_the_general_path():
         same_as_general("\n".join(lines + lines))
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="ae1E0._x+- *(\t\r#", max_size=12), max_size=8))
+def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_kinds(lines):
+    """A line's key is made for the whole source at once (its NUMBERs marked,
+    then its NAMEs), its tokens found by one findall: each line still gets
+    its own tokens, as a split of the line alone finds them, and a shape's
+    lines have the same texts between tokens (1e5 is one number, x1 one name,
+    2x a number and a name, x.5 a name and a number) and tokens of the same
+    kinds, as every line with those does."""
+    source = "\n".join(lines)
+    found, shapes = fastparse._shapes(source)
+    assert found is not None
+    split, kinds = re.compile(fastparse._TOKENS).split, set()
+    for shape, tokens, number in found:
+        parts = split(source.split("\n")[number - 1].split("#")[0].rstrip(" \t\f\r"))
+        kind = (*parts[0::2], *(t.isidentifier() for t in parts[1::2]))
+        assert tokens == parts[1::2] and kind == (*shape.parts[0::2], *(t.isidentifier() for t in shape.parts[1::2]))
+        kinds.add(kind)
+    assert len(shapes) == len(kinds)        # and lines of the same texts and kinds share one (x and x1)
+
+
 @pytest.mark.parametrize("source", [
     "x = 1\ny = 1e5 + 1. + .5 + 1E-3 + 12\nz = 2.5e+3",
     "a = True\nb = None\nc = x_1\nd = e\n",
@@ -314,7 +338,7 @@ def test_the_builders_are_forgotten_between_programs_never_within_one(monkeypatc
     assert tree(fast(source)) == tree(general(source))
     assert len(fastparse._BUILDERS) == 5
     fast("f = 7")
-    assert list(fastparse._BUILDERS) == [("", " = ", "", True, False)]
+    assert list(fastparse._BUILDERS) == [f"{fastparse.NAME_MARK} = {fastparse.NUMBER_MARK}"]
 
 
 def test_a_lazy_program_reads_as_the_eager_one():
