@@ -34,12 +34,7 @@ from gradcli.errors import Source, Span
 # NAME first: they start with different characters, so the order changes no
 # match, and names are the more common (the split is a quarter faster so).
 _TOKENS = r"([A-Za-z_][A-Za-z0-9_]*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-# The same tokens one kind at a time, for the lines' keys: the NUMBERs first,
-# those the tokenizer finds (a digit after a name's character is the name's,
-# and a number cannot end in one); then every name left is a NAME.
-_NUMBERS = r"(?<![A-Za-z0-9_])[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
-_NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
-NUMBER_MARK, NAME_MARK = "\x01", "\x02"       # a source that holds either goes the general way
+NUMBER_MARK, NAME_MARK = "\x01", "\x02"       # a token in a line's key; a source that holds either goes the general way
 _COMMENT = r"#[^\n]*"      # to the line's end, unless a quote is before it: then the line does not qualify
 # The grammar's blanks: str.strip's own would also take characters the
 # grammar rejects (a vertical tab), so a line with one would qualify.
@@ -87,8 +82,6 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
     if NUMBER_MARK in source or NAME_MARK in source:
         return None
     lines, shapes = _shapes(source)
-    if lines is None:
-        return None
     new = shapes.keys() - known.keys()
     if len(new) * lines_per_new_shape > len(lines) and not _met_often(new):
         return None
@@ -165,15 +158,18 @@ def _shapes(source: str) -> tuple[list[tuple[_Shape, list, int]], dict[str, _Sha
     statement, and the shapes by key, each with the parts of its first line
     (they alternate the texts between tokens and the tokens). A line's key is
     its text with each NUMBER token made NUMBER_MARK and each NAME NAME_MARK:
-    made for the whole source by two substitutions in C, as the tokens are
-    found by one findall; a Python step a line is left (a split each line
-    cost twice the time)."""
-    tokens, numbers, names, comment = _patterns()
+    the keys and the tokens come from one split of the whole source, in C,
+    and a Python step a line is left (a split each line cost twice the time,
+    and Python's regular expressions cost 300 instructions a character)."""
+    tokens, comment = _patterns()
     if "#" in source:
         source = comment.sub("", source)
-    keys = names.sub(NAME_MARK, numbers.sub(NUMBER_MARK, source)).split("\n")
+    parts = tokens.split(source)        # one split of the whole source, in C: the keys and the tokens
+    found = parts[1::2]
     # x1 is one string where bound and read: a long program's names are held once.
-    flat, start = list(map(intern, tokens.findall(source))), 0
+    flat, start = list(map(intern, found)), 0
+    parts[1::2] = map((NUMBER_MARK, NAME_MARK).__getitem__, map(str.isidentifier, found))
+    keys = "".join(parts).split("\n")
     out, shapes, lines = [], {}, None
     append = out.append
     for number, key in enumerate(keys, 1):
@@ -186,8 +182,6 @@ def _shapes(source: str) -> tuple[list[tuple[_Shape, list, int]], dict[str, _Sha
             end = start + shape.width
             append((shape, flat[start:end], number))
             start = end
-    if start != len(flat):              # a line whose key and tokens disagree (none should): the general path
-        return None, shapes
     return out, shapes
 
 
@@ -195,7 +189,7 @@ def _shapes(source: str) -> tuple[list[tuple[_Shape, list, int]], dict[str, _Sha
 def _patterns():
     """Compiled on first use, not at start-up: a program shorter than
     LINES_PER_NEW_SHAPE never needs them."""
-    return re.compile(_TOKENS), re.compile(_NUMBERS), re.compile(_NAMES), re.compile(_COMMENT)
+    return re.compile(_TOKENS), re.compile(_COMMENT)
 
 
 def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):

@@ -196,15 +196,13 @@ def test_token_soup_lines_parse_as_the_general_path():
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.text(alphabet="ae1E0._x+- *(\t\r#", max_size=12), max_size=8))
 def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_kinds(lines):
-    """A line's key is made for the whole source at once (its NUMBERs marked,
-    then its NAMEs), its tokens found by one findall: each line still gets
-    its own tokens, as a split of the line alone finds them, and a shape's
-    lines have the same texts between tokens (1e5 is one number, x1 one name,
-    2x a number and a name, x.5 a name and a number) and tokens of the same
-    kinds, as every line with those does."""
+    """The lines' keys and tokens come from one split of the whole source:
+    each line still gets its own tokens, as a split of the line alone finds
+    them (1e5 is one number, x1 one name, 2x a number and a name, x.5 a name
+    and a number), and lines share a shape exactly when they have the same
+    texts between tokens and tokens of the same kinds."""
     source = "\n".join(lines)
     found, shapes = fastparse._shapes(source)
-    assert found is not None
     split, kinds = re.compile(fastparse._TOKENS).split, set()
     for shape, tokens, number in found:
         parts = split(source.split("\n")[number - 1].split("#")[0].rstrip(" \t\f\r"))
