@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from gradcli import ast
 from gradcli.autograd import Tensor
-from gradcli.autograd.engine import apply, compute, state
-from gradcli.autograd.tensor import NO_PARAMS, batch_level
+from gradcli.autograd.engine import apply, state
+from gradcli.autograd.tensor import batch_level
 from gradcli.errors import Span
 from gradcli.evaluator import BINARY, RESERVED, resolve_builtin
 from gradcli.fastparse import Generator, Irregular
@@ -63,7 +63,11 @@ class _Kernel(Generator):
             self.lookups.append(f"if {name} in k.session.fixed or {name} in RESERVED: raise Miss")
             value = self.expression(statement.value)
             start, end = self.column(statement.span.column - 1), self.column(statement.span.end_column - 1)
-            self.body.append(f"return k.bind({name}, {value}, line, {start}, {end}, source)")
+            # Session.bind: a constant becomes an input (k.bind); an array made of inputs, nearly
+            # every line's, is bound here, taking the name if it has none (no call: a test holds
+            # the kernels' graphs, names and inputs to the evaluator's).
+            self.body += [f"if {value}.const: return k.bind({name}, {value}, line, {start}, {end}, source)",
+                          f"if {value}.name is None: {value}.name = {name}", f"k.env[{name}] = {value}"]
         elif isinstance(statement, ast.Result):
             self.body.append(f"return {self.expression(statement.value)}")
         else:
@@ -137,20 +141,25 @@ class Run:
     # session's context is current, outside any rule and grad() call (a top-level
     # statement), and the op takes no parameters (an error: the general path runs the
     # statement again and raises it there).
+    # The forward is called as compute() calls it, but an error is not translated: the
+    # general path runs the line again and raises it. A value of another dtype is converted.
     def unary(self, op, a: Tensor) -> Tensor:
         ctx, bk = self.ctx, self.bk
         ctx.op = op.name
-        data = compute(op, (a.data,), NO_PARAMS, bk)
-        out = Tensor(data, bk, op, (a,), None, a.requires_grad and state.enabled and op.differentiable(1)[0],
-                     a.const)
+        data = op.forward(bk, a.data)
+        if data.dtype.type is not bk.dtype:
+            data = bk.asarray(data)
+        out = Tensor(data, bk, op, (a,), None, a.requires_grad and state.enabled and op.passes[0], a.const)
         out.span = ctx.span
         return out
 
     def binary(self, op, a: Tensor, b: Tensor) -> Tensor:
         ctx, bk = self.ctx, self.bk
         ctx.op = op.name
-        data = compute(op, (a.data, b.data), NO_PARAMS, bk)
-        da, db = op.differentiable(2)
+        data = op.forward(bk, a.data, b.data)
+        if data.dtype.type is not bk.dtype:
+            data = bk.asarray(data)
+        da, db = op.passes
         out = Tensor(data, bk, op, (a, b), None,
                      ((da and a.requires_grad) or (db and b.requires_grad)) and state.enabled, a.const and b.const)
         out.span = ctx.span

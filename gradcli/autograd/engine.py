@@ -205,12 +205,16 @@ def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, heap=No
     """Node t's rules on arrays (on Tensors for tensor_rules), their
     contributions added into grads; a parent given its first joins heap."""
     ctx.rule = t
-    op, parents, params = t.op, t.parents, t.params
+    op, parents = t.op, t.parents
+    rules = op.arity_rules.get(len(parents)) or op.rules(len(parents))     # (found once per arity)
     out, ins = (t, parents) if op.tensor_rules else (t.data, tuple(map(_data, parents)))
-    for i, rule in op.rules(len(parents)):
+    params = t.params
+    for i, rule in rules:
         p = parents[i]
+        if not (constants or p.requires_grad):
+            continue
         pid = id(p)
-        if not (constants or p.requires_grad) or (leads is not None and pid not in leads):
+        if leads is not None and pid not in leads:
             continue
         c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
         if c is None:

@@ -99,9 +99,10 @@ class Op:
     arrays_only: bool = field(default=False, init=False)    # every parameter one array (sin(x), atan2(y, x))
     options: tuple = field(default=(), init=False)          # the parameters that are not arrays (axis, shape...)
     values_only: bool = field(default=True, init=False)     # every array input read as a value (no mask, index)
+    passes: tuple = field(default=(), init=False)           # an op of arrays alone: differentiable(its arity)
     _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
     _values: tuple | None = field(default=None, init=False, repr=False)
-    _rules: dict = field(default_factory=dict, init=False, repr=False)   # n inputs -> rules(n)
+    arity_rules: dict = field(default_factory=dict, init=False, repr=False)   # n inputs -> rules(n), as found
 
     def __post_init__(self):
         object.__setattr__(self, "params", parse_sig(self.sig))
@@ -115,6 +116,8 @@ class Op:
         object.__setattr__(self, "_fixed_diff", fixed)
         object.__setattr__(self, "_values", None if "tensors" in kinds else tuple(k == "T" for k in kinds))
         object.__setattr__(self, "values_only", self._values is None or all(self._values))
+        if self.arrays_only:
+            object.__setattr__(self, "passes", self.differentiable(len(self.params)))
 
     @property
     def tensor_params(self) -> tuple[Param, ...]:
@@ -141,9 +144,9 @@ class Op:
     def rules(self, n_inputs: int) -> tuple[tuple[int, Callable], ...]:
         """(i, rule(i)) of each input the op passes a gradient to, of n_inputs:
         what a backward pass runs at its node (found once per arity)."""
-        found = self._rules.get(n_inputs)
+        found = self.arity_rules.get(n_inputs)
         if found is None:
-            found = self._rules[n_inputs] = tuple((i, self.rule(i))
+            found = self.arity_rules[n_inputs] = tuple((i, self.rule(i))
                                                   for i, d in enumerate(self.differentiable(n_inputs)) if d)
         return found
 
