@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -193,17 +194,27 @@ def test_token_soup_lines_parse_as_the_general_path():
         same_as_general("\n".join(lines + lines))
 
 
+def _grammar_tokens():
+    """The grammar's NAME and NUMBER, in one captured pattern."""
+    text = (Path(__file__).parent.parent / "grammar" / "gradcli.lark").read_text()
+    name, number = (re.search(rf"^{kind}: /(.*)/$", text, re.M).group(1) for kind in ("NAME", "NUMBER"))
+    return re.compile(f"({name}|{number.replace('(', '(?:')})")
+
+
+GRAMMAR_TOKENS = _grammar_tokens()
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.text(alphabet="ae1E0._x+- *(\t\r#", max_size=12), max_size=8))
 def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_kinds(lines):
     """The lines' keys and tokens come from one split of the whole source:
-    each line still gets its own tokens, as a split of the line alone finds
-    them (1e5 is one number, x1 one name, 2x a number and a name, x.5 a name
+    each line still gets its own tokens, as a split of the line alone on the
+    grammar's NAME and NUMBER finds them (1e5 is one number, x1 one name, 2x a number and a name, x.5 a name
     and a number), and lines share a shape exactly when they have the same
     texts between tokens and tokens of the same kinds."""
     source = "\n".join(lines)
     found, shapes = fastparse._shapes(source)
-    split, kinds = re.compile(fastparse._TOKENS).split, set()
+    split, kinds = GRAMMAR_TOKENS.split, set()
     for shape, tokens, number in found:
         parts = split(source.split("\n")[number - 1].split("#")[0].rstrip(" \t\f\r"))
         kind = (*parts[0::2], *(t.isidentifier() for t in parts[1::2]))
