@@ -20,13 +20,13 @@ lines for each shape not met before: a builder costs more to make than
 Lark's parse of a few lines."""
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from sys import intern
 from collections.abc import Callable, Sequence
 
 from gradcli import ast
+from gradcli.codegen import Generator, Irregular
 from gradcli.errors import Source, Span
 
 # The grammar's NAME and NUMBER in one pattern, captured: a line split on it
@@ -36,7 +36,7 @@ from gradcli.errors import Source, Span
 # depends on that character's kind. A test holds it to the grammar's.
 _TOKENS = (r"([A-Za-z_0-9.](?:(?<=[A-Za-z_])[A-Za-z0-9_]*|(?<=[0-9])[0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]+)?"
            r"|(?<=\.)[0-9]+(?:[eE][+-]?[0-9]+)?))")
-NUMBER_MARK, NAME_MARK = "\x01", "\x02"       # a token in a line's key; a source that holds either goes the general way
+NUMBER_MARK, NAME_MARK = "\x01", "\x02"     # a token in a line's key (a source holding one goes the general way)
 _COMMENT = r"#[^\n]*"      # to the line's end, unless a quote is before it: then the line does not qualify
 # The grammar's blanks: str.strip's own would also take characters the
 # grammar rejects (a vertical tab), so a line with one would qualify.
@@ -46,8 +46,9 @@ _BLANKS = " \t\f\r"
 # means depends on the name). Whatever else a line may not hold (';', a line
 # continuation, an open bracket) fails when it is parsed alone.
 _IRREGULAR = r"['\".]"
+CHUNK = 1 << 16                         # characters of a long program split at once (then the next piece)
 
-_BUILDERS: dict[str, object] = {}     # shape key -> builder (see _builder), None for a shape that does not qualify
+_BUILDERS: dict[str, object] = {}       # shape key -> builder (see _builder), None for a shape that does not qualify
 _BUILDERS_MAX = 1024                    # a builder takes about 250 bytes a character of its line
 # Making a shape's builder costs what Lark takes for 6 to 15 lines (bench/bench_parse.py):
 # a program with fewer lines than this a new shape is left to the general path.
@@ -56,14 +57,10 @@ LINES_PER_NEW_SHAPE = 16
 # learns a shape once it has met it in that many of them; it starts counting after that
 # many programs, so that a command's one-liner is not even split.
 LEARN_AFTER = 8
-_MET: dict[str, int] = {}             # shape key -> the short programs it was met in, not learned yet
+_MET: dict[str, int] = {}               # shape key -> the short programs it was met in, not learned yet
 _short = 0                              # the short programs parsed before counting starts
 _CLASSES = {cls.__name__: cls for cls in vars(ast).values()
             if isinstance(cls, type) and issubclass(cls, ast.Node)}
-
-
-class Irregular(Exception):
-    """A line the fast path does not build: the program goes the general way."""
 
 
 def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None],
@@ -160,30 +157,41 @@ def _shapes(source: str) -> tuple[list[tuple[_Shape, list, int]], dict[str, _Sha
     statement, and the shapes by key, each with the parts of its first line
     (they alternate the texts between tokens and the tokens). A line's key is
     its text with each NUMBER token made NUMBER_MARK and each NAME NAME_MARK.
-    Keys and tokens come from one split of the whole source, in C, leaving a
-    Python step a line (the regex engine costs ~300 instructions a character)."""
+    Keys and tokens come from one split of a piece of the source (CHUNK
+    characters of whole lines), in C, leaving a Python step a line (the regex
+    engine costs ~300 instructions a character); a piece at a time, so that
+    a long program's text is not held split whole."""
     tokens, comment = _patterns()
     if "#" in source:
         source = comment.sub("", source)
-    parts = tokens.split(source)        # one split of the whole source, in C: the keys and the tokens
+    out, shapes, begin, number = [], {}, 0, 1
+    while begin < len(source):
+        end = source.find("\n", begin + CHUNK)
+        end = len(source) if end < 0 else end
+        number = _lines(source[begin:end], number, tokens, out, shapes)
+        begin = end + 1
+    return out, shapes
+
+
+def _lines(text: str, first: int, tokens, out: list, shapes: dict) -> int:
+    """_shapes' work on whole lines, the first numbered first: the next line's number."""
+    parts = tokens.split(text)
     found = parts[1::2]
     # x1 is one string where bound and read: a long program's names are held once.
-    flat, start = list(map(intern, found)), 0
+    flat, start, lines = list(map(intern, found)), 0, None
     parts[1::2] = map((NUMBER_MARK, NAME_MARK).__getitem__, map(str.isidentifier, found))
-    keys = "".join(parts).split("\n")
-    out, shapes, lines = [], {}, None
     append = out.append
-    for number, key in enumerate(keys, 1):
+    for number, key in enumerate("".join(parts).split("\n"), first):
         key = key.rstrip(_BLANKS)
         if key:
             shape = shapes.get(key)
             if shape is None:           # the first line of its shape
-                lines = lines or source.split("\n")
-                shape = shapes[key] = _Shape(tokens.split(lines[number - 1].rstrip(_BLANKS)))
+                lines = lines or text.split("\n")
+                shape = shapes[key] = _Shape(tokens.split(lines[number - first].rstrip(_BLANKS)))
             end = start + shape.width
             append((shape, flat[start:end], number))
             start = end
-    return out, shapes
+    return number + 1
 
 
 @functools.cache
@@ -215,86 +223,3 @@ def _builder(parts: list[str], alone: Callable[[str], ast.Node | None]):
     build.defines = isinstance(statement, ast.FunctionDef)
     build.probe = (between, tokens, statement)          # what gradcli/kernels.py makes a kernel from
     return build
-
-
-class Generator:
-    """The source of a builder, from the statement of a probe line: every
-    name and number becomes the line's token at the same place, and every
-    span's ends move by the lengths of the tokens before them. The objects
-    are made by setting their slots: a class call with a Python __init__
-    costs as much again (the AST's dataclasses and Span only assign them)."""
-
-    def __init__(self, between: list[str], tokens: list[str]):
-        self.after = {}         # each probe position not inside a token -> how many tokens are before it
-        self.before = [0]       # the lengths of the first k probe tokens
-        position = 0
-        for k, (gap, token) in enumerate(zip(between, tokens + [""])):
-            self.after.update(dict.fromkeys(range(position, position + len(gap) + 1), k))
-            position += len(gap) + len(token)
-            self.before.append(self.before[-1] + len(token))
-        self.width = len(tokens)
-        self.names = {t: k for k, t in enumerate(tokens) if t[0] == "_"}
-        self.numbers = {float(t): k for k, t in enumerate(tokens) if t[0] != "_"}
-        self.body, self.local = [], {}          # the code that makes the objects; id(object) -> its variable
-        self.sums = 0                           # c1 ... c{sums}: the lengths of the first k tokens, as used
-
-    def function(self, statement: ast.Node) -> str:
-        """def build(tokens, line, source): a line's NAME and NUMBER tokens."""
-        for node in reversed(list(ast.walk(statement))):   # each node after the nodes it holds
-            self.node(node)
-        body = [*self.prologue(), *self.body, f"return {self.local[id(statement)]}"]
-        return "def build(tokens, line, source):\n" + "".join(f"    {s}\n" for s in body)
-
-    def prologue(self) -> list[str]:
-        """The code's first lines, once the rest is written: the line's tokens
-        unpacked, and the sums of their lengths that the columns use."""
-        unpack = ["".join(f"t{k}, " for k in range(self.width)) + "= tokens"] if self.width else []
-        return unpack + [f"c{k} = {f'c{k - 1} + ' if k > 1 else ''}len(t{k - 1})" for k in range(1, self.sums + 1)]
-
-    def node(self, node: ast.Node) -> None:
-        if id(node) in self.local:
-            return
-        values = {f.name: self.value(getattr(node, f.name)) for f in dataclasses.fields(node)}
-        if isinstance(node, ast.FunctionDef):       # a parameter named twice is an error: the general path's
-            self.body.append(f"if len(set({values['params']})) < {len(node.params)}: raise Irregular")
-        self.make(node, values)
-
-    def make(self, thing, values: dict[str, str]) -> str:
-        self.local[id(thing)] = name = f"v{len(self.local)}"
-        self.body.append(f"{name} = new({type(thing).__name__})")
-        self.body += [f"{name}.{field} = {value}" for field, value in values.items()]
-        return name
-
-    def value(self, v) -> str:
-        """The expression of a field's value: a node or span made before, a
-        token, a list of them, or a constant (an operator)."""
-        if isinstance(v, (ast.Node, Span)) and id(v) in self.local:
-            return self.local[id(v)]
-        if isinstance(v, Span):
-            return self.span(v)
-        if isinstance(v, list):
-            return f"[{', '.join(map(self.value, v))}]"
-        if isinstance(v, str):
-            return f"t{self.names[v]}" if v in self.names else repr(v)
-        if isinstance(v, float) and v in self.numbers:
-            return f"float(t{self.numbers[v]})"
-        if v is None:
-            return "None"
-        raise Irregular            # a field this generator does not know: the general path builds it
-
-    def span(self, span: Span) -> str:
-        if span.line != 1 or span.end_line != 1:
-            raise Irregular
-        start, end = self.column(span.column - 1), self.column(span.end_column - 1)
-        return self.make(span, {"line": "line", "column": start, "end_line": "line", "end_column": end,
-                                "source": "source"})
-
-    def column(self, at: int) -> str:
-        """The 1-based column, in a line of this shape, of the probe's 0-based
-        position at, which must not fall inside a token."""
-        k = self.after.get(at)
-        if k is None:
-            raise Irregular
-        self.sums = max(self.sums, k)
-        fixed = at - self.before[k] + 1
-        return f"{fixed} + c{k}" if k else str(fixed)

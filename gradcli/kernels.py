@@ -20,9 +20,9 @@ from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.engine import apply, state
 from gradcli.autograd.tensor import batch_level
+from gradcli.codegen import Generator, Irregular
 from gradcli.errors import Span
 from gradcli.evaluator import BINARY, RESERVED, resolve_builtin
-from gradcli.fastparse import Generator, Irregular
 from gradcli.ops.core import TABLE, dispatch
 
 OPERATORS = {f"OP_{name}": TABLE[name] for name in BINARY.values()}     # a kernel's globals
@@ -139,10 +139,9 @@ class Run:
 
     # apply()'s node for an op of one or two arrays, made with what a kernel knows: the
     # session's context is current, outside any rule and grad() call (a top-level
-    # statement), and the op takes no parameters (an error: the general path runs the
-    # statement again and raises it there).
-    # The forward is called as compute() calls it, but an error is not translated: the
-    # general path runs the line again and raises it. A value of another dtype is converted.
+    # statement), and the op takes no parameters. The forward is called as compute()
+    # calls it, a value of another dtype converted, but an error is not translated: the
+    # general path runs the statement again and raises it there.
     def unary(self, op, a: Tensor) -> Tensor:
         ctx, bk = self.ctx, self.bk
         ctx.op = op.name

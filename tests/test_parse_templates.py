@@ -8,6 +8,7 @@ import dataclasses
 import random
 import re
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -211,7 +212,8 @@ def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_
     each line still gets its own tokens, as a split of the line alone on the
     grammar's NAME and NUMBER finds them (1e5 is one number, x1 one name, 2x a number and a name, x.5 a name
     and a number), and lines share a shape exactly when they have the same
-    texts between tokens and tokens of the same kinds."""
+    texts between tokens and tokens of the same kinds; and the same when the
+    source is split a few lines at a time, as a long one is."""
     source = "\n".join(lines)
     found, shapes = fastparse._shapes(source)
     split, kinds = GRAMMAR_TOKENS.split, set()
@@ -221,6 +223,9 @@ def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_
         assert tokens == parts[1::2] and kind == (*shape.parts[0::2], *(t.isidentifier() for t in shape.parts[1::2]))
         kinds.add(kind)
     assert len(shapes) == len(kinds)        # and lines of the same texts and kinds share one (x and x1)
+    with mock.patch.object(fastparse, "CHUNK", 5):     # split a few lines at a time: the same lines
+        pieces, _ = fastparse._shapes(source)
+    assert [(s.parts, t, n) for s, t, n in pieces] == [(s.parts, t, n) for s, t, n in found]
 
 
 @pytest.mark.parametrize("source", [
