@@ -204,6 +204,24 @@ def test_a_kernel_leaves_what_the_session_treats_specially_to_the_general_path(t
     assert same(fast, outcome(run)), text
 
 
+def test_a_kernel_converts_a_forward_s_other_dtype_as_compute_does(monkeypatch):
+    """A forward that gives another dtype (sin's and mul's, made to give
+    float32 here) has its value converted to the run's, on the kernel path as
+    on the general one."""
+    from gradcli import interpret
+    from gradcli.autograd import toposort
+    from gradcli.ops.core import TABLE
+    monkeypatch.setitem(vars(TABLE["sin"]), "forward", lambda bk, x: bk.xp.sin(x).astype("float32"))
+    monkeypatch.setitem(vars(TABLE["mul"]), "forward", lambda bk, a, b: (a * b).astype("float32"))
+
+    def dtypes():
+        return {t.data.dtype.name for t in toposort(api.grad(CHAINED + "sum(h39)", **INPUTS).tensor, lambda t: t.parents)}
+
+    fast = dtypes()
+    monkeypatch.setattr(interpret, "kernel", lambda build: None)
+    assert fast == dtypes() == {"float64"}
+
+
 def test_the_long_programs_reach_the_kernels_their_misses_and_their_errors(monkeypatch):
     from gradcli import interpret, kernels
     seen = {"ran": 0, "Miss": 0, "error": 0}
