@@ -126,6 +126,9 @@ class Run:
         self.session, self.env, self.ctx, self.bk = session, session.env, session.ctx, session.bk
         self.builtins: dict[tuple, object] = {}     # (name, arity) -> op: a builtin's name cannot be rebound
         self.numbers: dict[str, object] = {}        # a number token -> its float64 constant's array
+        # Whether ops record, read once (a thread's state costs 500 instructions a read): no
+        # line a kernel runs can change it (no rule, no user function, no nested grad()).
+        self.enabled = state.enabled
         # An op on Tensors, as dispatch() runs it: apply(), or for one or two inputs the same
         # node made by a shorter way; but in a batched run (a sweep) dispatch() itself.
         if batch_level():
@@ -148,7 +151,7 @@ class Run:
         data = op.forward(bk, a.data)
         if data.dtype.type is not bk.dtype:
             data = bk.asarray(data)
-        out = Tensor(data, bk, op, (a,), None, a.requires_grad and state.enabled and op.passes[0], a.const)
+        out = Tensor(data, bk, op, (a,), None, a.requires_grad and self.enabled and op.passes[0], a.const)
         out.span = ctx.span
         return out
 
@@ -160,7 +163,7 @@ class Run:
             data = bk.asarray(data)
         da, db = op.passes
         out = Tensor(data, bk, op, (a, b), None,
-                     ((da and a.requires_grad) or (db and b.requires_grad)) and state.enabled, a.const and b.const)
+                     ((da and a.requires_grad) or (db and b.requires_grad)) and self.enabled, a.const and b.const)
         out.span = ctx.span
         return out
 

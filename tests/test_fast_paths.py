@@ -222,6 +222,23 @@ def test_a_kernel_converts_a_forward_s_other_dtype_as_compute_does(monkeypatch):
     assert fast == dtypes() == {"float64"}
 
 
+def test_a_kernel_records_no_gradient_with_grad_mode_off_as_apply_does(monkeypatch):
+    """A program run with grad mode off (the engine embedded in a caller's
+    no-grad block): no node a kernel makes needs a gradient, as none apply() makes does."""
+    from gradcli import interpret
+    from gradcli.autograd import toposort
+    from gradcli.autograd.engine import grad_mode
+
+    def needs():
+        with grad_mode(False):
+            y = api.evaluate(CHAINED + "sum(" + " + ".join(f"h{i}" for i in range(40)) + ")", **INPUTS).tensor
+        return [t.requires_grad for t in toposort(y, lambda t: t.parents) if t.op is not None]
+
+    fast = needs()
+    monkeypatch.setattr(interpret, "kernel", lambda build: None)
+    assert fast == needs() and len(fast) > 80 and not any(fast)
+
+
 def test_the_long_programs_reach_the_kernels_their_misses_and_their_errors(monkeypatch):
     from gradcli import interpret, kernels
     seen = {"ran": 0, "Miss": 0, "error": 0}
