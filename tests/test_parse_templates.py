@@ -267,6 +267,8 @@ def test_what_the_grammar_allows_on_a_line(source):
     "x = 1\vy",
     "x = 1\v\ny = 2",                                # blanks to str.strip, not to the grammar
     "x = 1\n\x85\ny = 2",
+    "x = 1\ny = \x01\nz = 2",                       # a line key's marks in the text itself
+    "x = a\ny = \x02\nz = b",
     "x = é",
     "x = y.5",
     "x = 1.T",
