@@ -21,8 +21,9 @@ Lark's parse of a few lines."""
 from __future__ import annotations
 
 import functools
+from itertools import accumulate, count
+from operator import itemgetter
 import re
-from sys import intern
 from collections.abc import Callable, Sequence
 
 from gradcli import ast
@@ -46,7 +47,7 @@ _BLANKS = " \t\f\r"
 # means depends on the name). Whatever else a line may not hold (';', a line
 # continuation, an open bracket) fails when it is parsed alone.
 _IRREGULAR = r"['\".]"
-CHUNK = 1 << 16                         # characters of a long program split at once (then the next piece)
+CHUNK = 1 << 16                         # characters of a long program read at once (then the next piece)
 
 _BUILDERS: dict[str, object] = {}       # shape key -> builder (see _builder), None for a shape that does not qualify
 _BUILDERS_MAX = 1024                    # a builder takes about 250 bytes a character of its line
@@ -103,10 +104,10 @@ class _Shape:
     """The lines of one shape share it: the parts of the first (the texts
     between its tokens and the tokens), then the shape's builder, and the
     kernel a run found for it (gradcli/kernels.py; False until then)."""
-    __slots__ = ("parts", "width", "build", "kernel")
+    __slots__ = ("parts", "build", "kernel")
 
     def __init__(self, parts: list[str]):
-        self.parts, self.width, self.build, self.kernel = parts, len(parts) // 2, None, False
+        self.parts, self.build, self.kernel = parts, None, False
 
 
 class Statements(Sequence):
@@ -152,46 +153,78 @@ def _met_often(new) -> bool:
     return True
 
 
-def _shapes(source: str) -> tuple[list[tuple[_Shape, list, int]], dict[str, _Shape]]:
+def _shapes(source: str) -> tuple[list[tuple[_Shape, tuple, int]], dict[str, _Shape]]:
     """(its shape, its tokens, line number) of each line that holds a
     statement, and the shapes by key, each with the parts of its first line
     (they alternate the texts between tokens and the tokens). A line's key is
     its text with each NUMBER token made NUMBER_MARK and each NAME NAME_MARK.
-    Keys and tokens come from one split of a piece of the source (CHUNK
-    characters of whole lines), in C, leaving a Python step a line (the regex
-    engine costs ~300 instructions a character); a piece at a time, so that
-    a long program's text is not held split whole."""
+
+    The regex engine costs ~300 instructions a character, so a line is split
+    on the tokens only when its layout is new: its text with every digit made
+    0. Lines of one layout differ only in the digits of their tokens (a digit
+    is always in a NAME or a NUMBER, and where tokens start and end depends on
+    a character's class, not on which digit it is), so their tokens lie at the
+    same places: `x12 = sin(x11)` and `x13 = sin(x12)` are cut by one
+    itemgetter of slices, in C. A piece of the source (CHUNK characters of
+    whole lines) at a time, so that a long program's text is not held twice."""
     tokens, comment = _patterns()
     if "#" in source:
         source = comment.sub("", source)
-    out, shapes, begin, number = [], {}, 0, 1
+    out, shapes, layouts, begin, number = [], {}, {}, 0, 1
     while begin < len(source):
         end = source.find("\n", begin + CHUNK)
         end = len(source) if end < 0 else end
-        number = _lines(source[begin:end], number, tokens, out, shapes)
+        number = _lines(source[begin:end], number, tokens, out, shapes, layouts)
         begin = end + 1
     return out, shapes
 
 
-def _lines(text: str, first: int, tokens, out: list, shapes: dict) -> int:
+_DIGITS = str.maketrans("123456789", "000000000")
+_LAYOUTS_MAX = 4096     # layouts kept while a program is read (one with few shared layouts holds no more)
+_ONCE = "met once"      # a layout's entry after its first line: a layout's cut is made when it is met again
+
+
+def _lines(text: str, first: int, tokens, out: list, shapes: dict, layouts: dict) -> int:
     """_shapes' work on whole lines, the first numbered first: the next line's number."""
-    parts = tokens.split(text)
-    found = parts[1::2]
-    # x1 is one string where bound and read: a long program's names are held once.
-    flat, start, lines = list(map(intern, found)), 0, None
-    parts[1::2] = map((NUMBER_MARK, NAME_MARK).__getitem__, map(str.isidentifier, found))
-    append = out.append
-    for number, key in enumerate("".join(parts).split("\n"), first):
-        key = key.rstrip(_BLANKS)
-        if key:
-            shape = shapes.get(key)
-            if shape is None:           # the first line of its shape
-                lines = lines or text.split("\n")
-                shape = shapes[key] = _Shape(tokens.split(lines[number - first].rstrip(_BLANKS)))
-            end = start + shape.width
-            append((shape, flat[start:end], number))
-            start = end
+    append, number = out.append, first - 1
+    for number, layout, line in zip(count(first), text.translate(_DIGITS).split("\n"), text.split("\n")):
+        cut = layouts.get(layout)
+        if cut is None or cut is _ONCE:
+            cut = _cut(line, tokens, shapes, layouts, layout)
+        if cut:
+            append((cut[0], cut[1](line), number))
     return number + 1
+
+
+def _cut(line: str, tokens, shapes: dict, layouts: dict, layout: str) -> tuple:
+    """(its shape, a function: a line of this one's layout -> its tokens), or
+    () for a blank line. Its shape is made if it is the first line of it. A
+    program whose names differ in their letters meets most layouts once:
+    the cut of slices is made and kept only for a layout met again."""
+    line = line.rstrip(_BLANKS)
+    if not line:
+        return ()
+    parts = tokens.split(line)
+    marks = parts.copy()
+    marks[1::2] = map((NUMBER_MARK, NAME_MARK).__getitem__, map(str.isidentifier, parts[1::2]))
+    key = "".join(marks)
+    shape = shapes.get(key)
+    if shape is None:
+        shape = shapes[key] = _Shape(parts)
+    if layouts.get(layout) is not _ONCE:
+        if len(layouts) < _LAYOUTS_MAX:
+            layouts[layout] = _ONCE
+        return shape, lambda line: parts[1::2]
+    ends = list(accumulate(map(len, parts)))
+    places = [slice(start, end) for start, end in zip(ends[0::2], ends[1::2])]
+    if len(places) > 1:
+        cut = shape, itemgetter(*places)
+    elif places:
+        cut = shape, lambda line: (line[places[0]],)
+    else:
+        cut = shape, lambda line: ()
+    layouts[layout] = cut
+    return cut
 
 
 @functools.cache

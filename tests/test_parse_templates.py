@@ -206,26 +206,30 @@ GRAMMAR_TOKENS = _grammar_tokens()
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.text(alphabet="ae1E0._x+- *(\t\r#", max_size=12), max_size=8))
+@given(st.lists(st.text(alphabet="ae19E0._x+- *(\t\r#", max_size=12), max_size=8))
 def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_kinds(lines):
-    """The lines' keys and tokens come from one split of the whole source:
-    each line still gets its own tokens, as a split of the line alone on the
-    grammar's NAME and NUMBER finds them (1e5 is one number, x1 one name, 2x a number and a name, x.5 a name
-    and a number), and lines share a shape exactly when they have the same
-    texts between tokens and tokens of the same kinds; and the same when the
-    source is split a few lines at a time, as a long one is."""
-    source = "\n".join(lines)
+    """Each line gets its own tokens, as a split of the line alone on the
+    grammar's NAME and NUMBER finds them (1e5 is one number, x1 one name, 2x
+    a number and a name, x.5 a name and a number), though a line is split
+    only when its layout (its text, digits made 0) is new, and lines share a
+    shape exactly when they have the same texts between tokens and tokens of
+    the same kinds; and the same when the source is read a few lines at a
+    time, as a long one is, or with no layout kept."""
+    again = [line.translate(str.maketrans("19", "91")) for line in lines]       # the same layouts
+    source = "\n".join(lines + again + again)
     found, shapes = fastparse._shapes(source)
     split, kinds = GRAMMAR_TOKENS.split, set()
     for shape, tokens, number in found:
         parts = split(source.split("\n")[number - 1].split("#")[0].rstrip(" \t\f\r"))
         kind = (*parts[0::2], *(t.isidentifier() for t in parts[1::2]))
-        assert tokens == parts[1::2] and kind == (*shape.parts[0::2], *(t.isidentifier() for t in shape.parts[1::2]))
+        assert list(tokens) == parts[1::2]
+        assert kind == (*shape.parts[0::2], *(t.isidentifier() for t in shape.parts[1::2]))
         kinds.add(kind)
     assert len(shapes) == len(kinds)        # and lines of the same texts and kinds share one (x and x1)
-    with mock.patch.object(fastparse, "CHUNK", 5):     # split a few lines at a time: the same lines
-        pieces, _ = fastparse._shapes(source)
-    assert [(s.parts, t, n) for s, t, n in pieces] == [(s.parts, t, n) for s, t, n in found]
+    for patch in (mock.patch.object(fastparse, "CHUNK", 5), mock.patch.object(fastparse, "_LAYOUTS_MAX", 0)):
+        with patch:
+            pieces, _ = fastparse._shapes(source)
+        assert [(s.parts, list(t), n) for s, t, n in pieces] == [(s.parts, list(t), n) for s, t, n in found]
 
 
 @pytest.mark.parametrize("source", [
