@@ -88,7 +88,7 @@ def test_the_notebooks_hessian_walks_a_graph_nothing_released():
 
 
 def test_the_heap_hands_the_walk_every_node_still_waiting(monkeypatch):
-    """A pass by the heap (engine._by_heap) meets its first large value with
+    """A pass by the heap (engine._popped) meets its first large value with
     two nodes waiting, each y's only path to an input: the walk that takes
     over must start from both, and release both products once read."""
     from gradcli.autograd import gradients

@@ -129,7 +129,8 @@ def gradients(y: Tensor, xs, seed: Tensor | None = None, create_graph: bool = Fa
     ctx = context.current() or context.Context()
     with ctx, _Pass(ctx, create_graph, seed.batch, y.bk if arrays else None), ctx.watching(y.bk):
         if arrays and all_leaves and not constants:
-            _by_heap(y, grads, wanted, release, ctx)
+            heap, free = [(-y.id, y)], set()
+            _on_arrays(_popped(y, heap, wanted, release, free), grads, wanted, None, False, free, ctx, heap)
         else:
             # Nodes latest first, as PyTorch's engine takes them: each before its
             # inputs (made earlier), and only those from which some x is reachable.
@@ -167,70 +168,61 @@ def _recorded(order, grads: dict, wanted: set[int], leads, constants: bool, keep
             grads[id(p)] = summed if prev is None else prev + summed
 
 
-def _on_arrays(order, grads: dict, wanted: set[int], leads, constants: bool, free, ctx) -> None:
-    """gradients' loop for a first-order pass: rules run on the nodes'
-    arrays, and the values in free are released once their node's rules have run."""
-    for t in order:
+def _on_arrays(nodes, grads: dict, wanted: set[int], leads, constants: bool, free, ctx, heap=None) -> None:
+    """gradients' loop for a first-order pass: each node's rules run on
+    arrays (on Tensors for tensor_rules), their contributions added into
+    grads, and the values in free are released once their node's rules have
+    run. With a heap, a parent given its first cotangent joins it (_popped)."""
+    for t in nodes:
         tid = id(t)
         g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
-        if g is None or t.op is None:
+        op = t.op
+        if g is None or op is None:
             continue
-        _array_rules(t, g, grads, leads, constants, ctx)
+        ctx.rule = t
+        parents = t.parents
+        rules = op.arity_rules.get(len(parents)) or op.rules(len(parents))     # (found once per arity)
+        out, ins = (t, parents) if op.tensor_rules else (t.data, [p.data for p in parents])
+        params = t.params
+        for i, rule in rules:
+            p = parents[i]
+            if not (constants or p.requires_grad) or (leads is not None and id(p) not in leads):
+                continue
+            c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
+            if c is None:
+                continue
+            if c.__class__ is Tensor:       # a rule that gives back an input
+                c = c.data
+            shape = p.data.shape
+            if c.shape != shape:            # (unbroadcast's own test, without its call)
+                c = unbroadcast(c, shape)
+            pid = id(p)
+            prev = grads.get(pid)
+            if prev is not None:
+                grads[pid] = prev + c
+            else:
+                grads[pid] = c
+                if heap is not None:
+                    heappush(heap, (-p.id, p))
         if tid in free:         # read by no rule from now on
             t.data = Released(t.data)
 
 
-def _by_heap(y: Tensor, grads: dict, wanted: set[int], release: bool, ctx) -> None:
-    """A first-order pass with no walk before it, when every leaf that needs
-    a gradient is wanted (no node need be skipped): the nodes that have a
-    cotangent wait in a heap, and the latest made runs its rules next, as
-    PyTorch's engine takes nodes from its ready queue; a parent given its
-    first cotangent joins the heap. The order is the walk's, so the sums are
-    too. A pass that may release hands the rest to _on_arrays at its first
-    large value: their walk finds what it may release, before those values' rules run."""
-    heap = [(-y.id, y)]
+def _popped(y: Tensor, heap: list, wanted: set[int], release: bool, free: set):
+    """The nodes of a first-order pass with no walk before it, when every
+    leaf that needs a gradient is wanted (no node need be skipped): the nodes
+    that have a cotangent wait in a heap, and the latest made runs its rules
+    next, as PyTorch's engine takes nodes from its ready queue. The order is
+    the walk's, so the sums are too. A pass that may release walks the rest
+    at its first large value, and finds what it may release (into free),
+    before those values' rules run; the heap is not read again."""
     while heap:
         if release and large(heap[0][1]):
             rest = graded([node for _, node in heap])
-            _on_arrays(rest, grads, wanted, None, False, releasable(rest, y, wanted), ctx)
+            free.update(releasable(rest, y, wanted))
+            yield from rest
             return
-        t = heappop(heap)[1]
-        tid = id(t)
-        g = grads.get(tid) if tid in wanted else grads.pop(tid, None)
-        if g is not None and t.op is not None:
-            _array_rules(t, g, grads, None, False, ctx, heap)
-
-
-def _array_rules(t: Tensor, g, grads: dict, leads, constants: bool, ctx, heap=None) -> None:
-    """Node t's rules on arrays (on Tensors for tensor_rules), their
-    contributions added into grads; a parent given its first joins heap."""
-    ctx.rule = t
-    op, parents = t.op, t.parents
-    rules = op.arity_rules.get(len(parents)) or op.rules(len(parents))     # (found once per arity)
-    out, ins = (t, parents) if op.tensor_rules else (t.data, tuple(map(_data, parents)))
-    params = t.params
-    for i, rule in rules:
-        p = parents[i]
-        if not (constants or p.requires_grad):
-            continue
-        pid = id(p)
-        if leads is not None and pid not in leads:
-            continue
-        c = rule(g, out, *ins, **params) if params else rule(g, out, *ins)
-        if c is None:
-            continue
-        if isinstance(c, Tensor):      # a rule that gives back an input
-            c = c.data
-        shape = p.data.shape
-        if c.shape != shape:            # (unbroadcast's own test, without its call)
-            c = unbroadcast(c, shape)
-        prev = grads.get(pid)
-        if prev is not None:
-            grads[pid] = prev + c
-        else:
-            grads[pid] = c
-            if heap is not None:
-                heappush(heap, (-p.id, p))
+        yield heappop(heap)[1]
 
 
 def _unit_seed(y: Tensor) -> Tensor:
