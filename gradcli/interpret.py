@@ -32,7 +32,6 @@ class Session:
         self.per_point = None             # a sweep's (level, points, names of inputs read per point)
         self.expanded: dict[str, Tensor] = {}   # those inputs' per-point copies, by name
         self.fixed: set[str] = set()      # names bound by --at: constant rebindings are skipped
-        self.evaluator = Evaluator(self)
         self.reported: str | None = None  # the binding a program that ends in one reports
         # How a reader of this session binds a name that has no value.
         self.unbound = "bind it with --at {name}=..., or with {name} = ... before it in the program"
@@ -175,5 +174,8 @@ class Session:
 
     # ---- expressions
     def eval(self, root: ast.Node, env=None):
-        """The value of an expression: a Tensor, a tuple, True/False/None."""
-        return self.evaluator.eval(root, env if env is not None else self.env)
+        """The value of an expression: a Tensor, a tuple, True/False/None. The
+        evaluator is made for the call, not kept: a session that held one that
+        holds it would be a reference cycle, its graph freed only by the cycle
+        collector (a collection over every node, long after the last use)."""
+        return Evaluator(self).eval(root, env if env is not None else self.env)

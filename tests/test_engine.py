@@ -2,14 +2,18 @@
 and derivatives of any order (SPEC section 1, "calculus")."""
 from __future__ import annotations
 
+import gc
 import sys
+from collections import Counter
 
 import numpy as np
 import pytest
 
 import gradcli
 from gradcli.autograd import Tensor, backward, gradients, toposort
-from gradcli.errors import NotScalarError
+from gradcli.collector import collecting
+from gradcli.errors import GradcliError, NotScalarError
+from gradcli.interpret import Session
 from gradcli.ops import F
 
 
@@ -150,3 +154,32 @@ def test_a_gradient_of_an_intermediate_runs_no_rule_below_it():
     program, x = "h = log(x)\nsum(h)", np.zeros(2)
     assert [e.gradient for e in gradcli.grad(program, x=x, wrt=["h"]).warnings] == [False]
     assert [e.gradient for e in gradcli.grad(program, x=x, wrt=["x"]).warnings] == [False, True]
+
+
+CHAIN = "\n".join(["h0 = x"] + [f"h{i} = sin(h{i - 1})*1.0001" for i in range(1, 40)] + ["sum(h39)"])
+
+
+@pytest.mark.parametrize("program", [
+    CHAIN,                                                  # its lines run by kernels
+    "f(t) = sum(t^2 * sin(t)); f(x) + sum(grad(f(x), x))",  # a function, grad() in the program
+    "sum(jacobian(x^3, x)) + trace(hessian(sum(x^4), x))",
+    "sum(x) + nope",                                        # an error
+])
+def test_a_dropped_result_frees_its_graph_with_no_reference_cycle(program):
+    """The API pauses the cycle collector: a graph held in a reference cycle
+    (a session and an evaluator that held each other) would stay until the
+    collector next ran, over every node, long after its last use."""
+    gc.collect()
+    with collecting(False):
+        try:
+            gradcli.grad(program, x=np.array([0.5, 1.5]))
+        except GradcliError:
+            pass
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            left = Counter(type(o).__name__ for o in gc.garbage if isinstance(o, (Tensor, Session)))
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    assert not left
