@@ -1,95 +1,121 @@
-"""The syntax tree: small typed nodes, each with the span it came from."""
-from __future__ import annotations
+"""The syntax tree: small typed nodes, each with the span it came from.
 
-from dataclasses import dataclass, field
+Plain classes with slots, not dataclasses: making the 19 dataclasses took
+a start-up 6-7 ms (slots=True makes each class twice). A node's fields are
+its class's `fields`, span first; nodes are equal only to themselves."""
+from __future__ import annotations
 
 from gradcli.errors import Span
 
 
-@dataclass(eq=False, slots=True)
 class Node:
-    span: Span = field(repr=False, kw_only=True)
+    __slots__ = ("span",)
+    fields: tuple[str, ...] = ("span",)     # span, then the class's own slots, in order
+    _hidden = ("span", "func_span")         # not in repr
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.fields = ("span", *cls.__slots__)
+
+    def __repr__(self):
+        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.fields if f not in self._hidden)
+        return f"{type(self).__name__}({shown})"
 
 
 # ---- expressions
-@dataclass(eq=False, slots=True)
 class Number(Node):
-    value: float
+    __slots__ = ("value",)
+
+    def __init__(self, value: float, *, span: Span):
+        self.span, self.value = span, value
 
 
-@dataclass(eq=False, slots=True)
 class String(Node):
     """A string literal: an argument of a builtin (reduction='sum'), never a number."""
-    value: str
+    __slots__ = ("value",)
+
+    def __init__(self, value: str, *, span: Span):
+        self.span, self.value = span, value
 
 
-@dataclass(eq=False, slots=True)
 class Name(Node):
-    id: str
+    __slots__ = ("id",)
+
+    def __init__(self, id: str, *, span: Span):
+        self.span, self.id = span, id
 
 
-@dataclass(eq=False, slots=True)
 class List(Node):
-    items: list[Node]
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Node], *, span: Span):
+        self.span, self.items = span, items
 
 
-@dataclass(eq=False, slots=True)
 class Tuple(Node):
-    items: list[Node]
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Node], *, span: Span):
+        self.span, self.items = span, items
 
 
-@dataclass(eq=False, slots=True)
 class BinOp(Node):
-    op: str                       # + - * / @ ** (^ is normalised to **)
-    left: Node
-    right: Node
+    __slots__ = ("op", "left", "right")     # op: + - * / @ ** (^ is normalised to **)
+
+    def __init__(self, op: str, left: Node, right: Node, *, span: Span):
+        self.span, self.op, self.left, self.right = span, op, left, right
 
 
-@dataclass(eq=False, slots=True)
 class UnaryOp(Node):
-    op: str                       # - +
-    operand: Node
+    __slots__ = ("op", "operand")           # op: - +
+
+    def __init__(self, op: str, operand: Node, *, span: Span):
+        self.span, self.op, self.operand = span, op, operand
 
 
-@dataclass(eq=False, slots=True)
 class Compare(Node):
-    op: str
-    left: Node
-    right: Node
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Node, right: Node, *, span: Span):
+        self.span, self.op, self.left, self.right = span, op, left, right
 
 
-@dataclass(eq=False, slots=True)
 class Keyword(Node):
-    name: str
-    value: Node
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Node, *, span: Span):
+        self.span, self.name, self.value = span, name, value
 
 
-@dataclass(eq=False, slots=True)
 class Call(Node):
     """`f(args)`, or `recv.f(args)` when receiver is set (method sugar)."""
-    func: str
-    args: list[Node]
-    keywords: list[Keyword]
-    receiver: Node | None = None
-    func_span: Span | None = field(default=None, repr=False)
+    __slots__ = ("func", "args", "keywords", "receiver", "func_span")
+
+    def __init__(self, func: str, args: list[Node], keywords: list[Keyword], receiver: Node | None = None,
+                 func_span: Span | None = None, *, span: Span):
+        self.span, self.func, self.args, self.keywords = span, func, args, keywords
+        self.receiver, self.func_span = receiver, func_span
 
 
-@dataclass(eq=False, slots=True)
 class Slice(Node):
-    start: Node | None
-    stop: Node | None
-    step: Node | None
+    __slots__ = ("start", "stop", "step")
+
+    def __init__(self, start: Node | None, stop: Node | None, step: Node | None, *, span: Span):
+        self.span, self.start, self.stop, self.step = span, start, stop, step
 
 
-@dataclass(eq=False, slots=True)
 class Index(Node):
-    value: Node
-    items: list[Node]             # expressions and Slices
+    __slots__ = ("value", "items")          # items: expressions and Slices
+
+    def __init__(self, value: Node, items: list[Node], *, span: Span):
+        self.span, self.value, self.items = span, value, items
 
 
-@dataclass(eq=False, slots=True)
 class Transpose(Node):
-    value: Node
+    __slots__ = ("value",)
+
+    def __init__(self, value: Node, *, span: Span):
+        self.span, self.value = span, value
 
 
 FIELDS = ("values", "indices", "eigenvalues", "eigenvectors", "U", "S", "Vh", "sign", "logabsdet", "L", "info")
@@ -97,47 +123,54 @@ FIELDS = ("values", "indices", "eigenvalues", "eigenvectors", "U", "S", "Vh", "s
 attributes that are not method calls."""
 
 
-@dataclass(eq=False, slots=True)
 class Field(Node):
     """`sort(x).values`: one of a builtin's named results."""
-    value: Node
-    name: str
+    __slots__ = ("value", "name")
+
+    def __init__(self, value: Node, name: str, *, span: Span):
+        self.span, self.value, self.name = span, value, name
 
 
 # ---- statements
-@dataclass(eq=False, slots=True)
 class Binding(Node):
-    name: str
-    value: Node
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Node, *, span: Span):
+        self.span, self.name, self.value = span, name, value
 
 
-@dataclass(eq=False, slots=True)
 class FunctionDef(Node):
-    name: str
-    params: list[str]
-    body: Node
+    __slots__ = ("name", "params", "body")
+
+    def __init__(self, name: str, params: list[str], body: Node, *, span: Span):
+        self.span, self.name, self.params, self.body = span, name, params, body
 
 
-@dataclass(eq=False, slots=True)
 class Result(Node):
-    value: Node
+    __slots__ = ("value",)
+
+    def __init__(self, value: Node, *, span: Span):
+        self.span, self.value = span, value
 
 
-@dataclass(eq=False, slots=True)
 class Program:
-    statements: list[Node]
-    source: str
+    __slots__ = ("statements", "source")
+
+    def __init__(self, statements: list[Node], source: str):
+        self.statements, self.source = statements, source
+
+    def __repr__(self):
+        return f"Program(statements={self.statements!r}, source={self.source!r})"
 
 
 def walk(node):
     """node and every node below it, without recursion."""
-    import dataclasses
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
-        for f in dataclasses.fields(n):
-            v = getattr(n, f.name)
+        for f in n.fields:
+            v = getattr(n, f)
             if isinstance(v, Node):
                 stack.append(v)
             elif isinstance(v, list):

@@ -4,8 +4,6 @@ line, the source of a function that makes the same objects for any line of
 the shape, reading each name and number from the line's tokens."""
 from __future__ import annotations
 
-import dataclasses
-
 from gradcli import ast
 from gradcli.errors import Span
 
@@ -19,7 +17,7 @@ class Generator:
     name and number becomes the line's token at the same place, and every
     span's ends move by the lengths of the tokens before them. The objects
     are made by setting their slots: a class call with a Python __init__
-    costs as much again (the AST's dataclasses and Span only assign them)."""
+    costs as much again (the AST's nodes and Span only assign them)."""
 
     def __init__(self, between: list[str], tokens: list[str]):
         self.after = {}         # each probe position not inside a token -> how many tokens are before it
@@ -51,7 +49,7 @@ class Generator:
     def node(self, node: ast.Node) -> None:
         if id(node) in self.local:
             return
-        values = {f.name: self.value(getattr(node, f.name)) for f in dataclasses.fields(node)}
+        values = {f: self.value(getattr(node, f)) for f in node.fields}
         if isinstance(node, ast.FunctionDef):       # a parameter named twice is an error: the general path's
             self.body.append(f"if len(set({values['params']})) < {len(node.params)}: raise Irregular")
         self.make(node, values)

@@ -260,7 +260,6 @@ def test_ast_nodes_carry_spans():
 
 def _dump(program) -> list:
     """Every AST node's type, fields and span, in a fixed order (no recursion)."""
-    import dataclasses
     out, stack = [], list(reversed(program.statements))
     while stack:
         node = stack.pop()
@@ -271,9 +270,9 @@ def _dump(program) -> list:
             out.append(repr(node))
             continue
         out.append((type(node).__name__, node.span))
-        for f in reversed(dataclasses.fields(node)):
-            if f.name != "span":
-                stack.append(getattr(node, f.name))
+        for f in reversed(node.fields):
+            if f != "span":
+                stack.append(getattr(node, f))
     return out
 
 

@@ -4,7 +4,6 @@ points into), and every program it does not take, or that has an error,
 goes the general way whole, with the same error."""
 from __future__ import annotations
 
-import dataclasses
 import random
 import re
 from pathlib import Path
@@ -63,7 +62,7 @@ def tree(program) -> list:
         v = stack.pop()
         if isinstance(v, ast.Node):
             out.append(type(v).__name__)
-            stack += [getattr(v, f.name) for f in reversed(dataclasses.fields(v))]
+            stack += [getattr(v, f) for f in reversed(v.fields)]
         elif isinstance(v, list):
             out.append(("list", len(v)))
             stack += reversed(v)
@@ -80,8 +79,7 @@ def objects(program) -> list:
     found = []
     for statement in program.statements:
         for node in ast.walk(statement):
-            found += [node, *(getattr(node, f.name) for f in dataclasses.fields(node)
-                              if isinstance(getattr(node, f.name), Span))]
+            found += [node, *(getattr(node, f) for f in node.fields if isinstance(getattr(node, f), Span))]
     return found
 
 

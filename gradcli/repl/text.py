@@ -85,7 +85,6 @@ def move_hint(hint: str, line0: int, col0: int) -> str:
 def shift(statements, line0: int, col0: int, source):
     """Move every span of the statements from entry to doc coordinates, in
     the doc's source."""
-    import dataclasses
 
     from gradcli import ast
     from gradcli.errors import Span
@@ -95,10 +94,10 @@ def shift(statements, line0: int, col0: int, source):
         if id(node) in seen:
             continue
         seen.add(id(node))
-        for f in dataclasses.fields(node):
-            v = getattr(node, f.name)
+        for f in node.fields:
+            v = getattr(node, f)
             if isinstance(v, Span):
-                setattr(node, f.name, move(v, line0, col0, source))
+                setattr(node, f, move(v, line0, col0, source))
             elif isinstance(v, ast.Node):
                 stack.append(v)
             elif isinstance(v, list):
