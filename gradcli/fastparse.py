@@ -95,7 +95,7 @@ def statements(source: str, text: Source, alone: Callable[[str], ast.Node | None
     if lazy and not any(shape.build.defines for shape in shapes.values()):
         return Statements(lines, text)
     try:
-        return [shape.build(tokens, number, text) for shape, tokens, number in lines]
+        return [shape.build(cut(line), number, text) for shape, cut, line, number in lines]
     except Irregular:                          # a parameter named twice
         return None
 
@@ -116,7 +116,7 @@ class Statements(Sequence):
     statement once). Each read builds new nodes."""
 
     def __init__(self, lines: list[tuple], text: Source):
-        self._lines, self._text = lines, text       # (its _Shape, the line's tokens, its number) a line
+        self._lines, self._text = lines, text       # (its _Shape, its cut, the line, its number) a line
 
     def __len__(self) -> int:
         return len(self._lines)
@@ -124,18 +124,18 @@ class Statements(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
-        shape, tokens, number = self._lines[i]
-        return shape.build(tokens, number, self._text)
+        shape, cut, line, number = self._lines[i]
+        return shape.build(cut(line), number, self._text)
 
     def __iter__(self):
         text = self._text
-        for shape, tokens, number in self._lines:
-            yield shape.build(tokens, number, text)
+        for shape, cut, line, number in self._lines:
+            yield shape.build(cut(line), number, text)
 
     def lines(self) -> tuple[list[tuple], Source]:
-        """(shape, tokens, line number) of each line, and the Source: what a
-        run that need not build a statement's tree reads (shape.build is the
-        line's builder; gradcli/kernels.py)."""
+        """(shape, cut, line, line number) of each line, and the Source: what
+        a run that need not build a statement's tree reads (cut(line) is its
+        tokens, shape.build the line's builder; gradcli/kernels.py)."""
         return self._lines, self._text
 
 
@@ -153,8 +153,8 @@ def _met_often(new) -> bool:
     return True
 
 
-def _shapes(source: str) -> tuple[list[tuple[_Shape, tuple, int]], dict[str, _Shape]]:
-    """(its shape, its tokens, line number) of each line that holds a
+def _shapes(source: str) -> tuple[list[tuple[_Shape, Callable, str, int]], dict[str, _Shape]]:
+    """(its shape, its cut, the line, its number) of each line that holds a
     statement, and the shapes by key, each with the parts of its first line
     (they alternate the texts between tokens and the tokens). A line's key is
     its text with each NUMBER token made NUMBER_MARK and each NAME NAME_MARK.
@@ -165,8 +165,10 @@ def _shapes(source: str) -> tuple[list[tuple[_Shape, tuple, int]], dict[str, _Sh
     is always in a NAME or a NUMBER, and where tokens start and end depends on
     a character's class, not on which digit it is), so their tokens lie at the
     same places: `x12 = sin(x11)` and `x13 = sin(x12)` are cut by one
-    itemgetter of slices, in C. A piece of the source (CHUNK characters of
-    whole lines) at a time, so that a long program's text is not held twice."""
+    itemgetter of slices, in C. cut(line) is the line's tokens, cut when the
+    line is read: a long program holds its lines, not their tokens (half the
+    memory). A piece of the source (CHUNK characters of whole lines) at a
+    time, so that what a piece is turned into is not made for the whole text."""
     tokens, comment = _patterns()
     if "#" in source:
         source = comment.sub("", source)
@@ -192,7 +194,7 @@ def _lines(text: str, first: int, tokens, out: list, shapes: dict, layouts: dict
         if cut is None or cut is _ONCE:
             cut = _cut(line, tokens, shapes, layouts, layout)
         if cut:
-            append((cut[0], cut[1](line), number))
+            append((cut[0], cut[1], line, number))
     return number + 1
 
 

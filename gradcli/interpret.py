@@ -111,7 +111,8 @@ class Session:
                 return value
             run, events = Run(self), self.ctx.events
             lines, source = statements.lines()
-            for shape, tokens, number in lines:
+            for shape, cut, line, number in lines:
+                tokens = cut(line)
                 compiled = shape.kernel
                 if compiled is False:           # the first line of its shape to run
                     compiled = shape.kernel = kernel(shape.build)

@@ -217,7 +217,8 @@ def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_
     source = "\n".join(lines + again + again)
     found, shapes = fastparse._shapes(source)
     split, kinds = GRAMMAR_TOKENS.split, set()
-    for shape, tokens, number in found:
+    for shape, cut, line, number in found:
+        tokens = cut(line)
         parts = split(source.split("\n")[number - 1].split("#")[0].rstrip(" \t\f\r"))
         kind = (*parts[0::2], *(t.isidentifier() for t in parts[1::2]))
         assert list(tokens) == parts[1::2]
@@ -227,7 +228,8 @@ def test_lines_share_a_shape_only_with_the_same_text_between_tokens_of_the_same_
     for patch in (mock.patch.object(fastparse, "CHUNK", 5), mock.patch.object(fastparse, "_LAYOUTS_MAX", 0)):
         with patch:
             pieces, _ = fastparse._shapes(source)
-        assert [(s.parts, list(t), n) for s, t, n in pieces] == [(s.parts, list(t), n) for s, t, n in found]
+        assert [(s.parts, list(c(line)), n) for s, c, line, n in pieces] == \
+            [(s.parts, list(c(line)), n) for s, c, line, n in found]
 
 
 @pytest.mark.parametrize("source", [
