@@ -183,7 +183,6 @@ def _shapes(source: str) -> tuple[list[tuple[_Shape, Callable, str, int]], dict[
 
 _DIGITS = str.maketrans("123456789", "000000000")
 _LAYOUTS_MAX = 4096     # layouts kept while a program is read (one with few shared layouts holds no more)
-_ONCE = "met once"      # a layout's entry after its first line: a layout's cut is made when it is met again
 
 
 def _lines(text: str, first: int, tokens, out: list, shapes: dict, layouts: dict) -> int:
@@ -191,42 +190,50 @@ def _lines(text: str, first: int, tokens, out: list, shapes: dict, layouts: dict
     append, number = out.append, first - 1
     for number, layout, line in zip(count(first), text.translate(_DIGITS).split("\n"), text.split("\n")):
         cut = layouts.get(layout)
-        if cut is None or cut is _ONCE:
-            cut = _cut(line, tokens, shapes, layouts, layout)
         if cut:
             append((cut[0], cut[1], line, number))
+        else:
+            record = _record(line, number, tokens, shapes, layouts, layout)
+            if record:
+                append(record)
     return number + 1
 
 
-def _cut(line: str, tokens, shapes: dict, layouts: dict, layout: str) -> tuple:
-    """(its shape, a function: a line of this one's layout -> its tokens), or
-    () for a blank line. Its shape is made if it is the first line of it. A
-    program whose names differ in their letters meets most layouts once:
-    the cut of slices is made and kept only for a layout met again."""
-    line = line.rstrip(_BLANKS)
-    if not line:
-        return ()
-    parts = tokens.split(line)
+def _record(line: str, number: int, tokens, shapes: dict, layouts: dict, layout: str) -> tuple | None:
+    """The record of a line whose layout has no cut yet, or None for a blank
+    line; its shape is made if it is the first line of it. A program whose
+    names differ in their letters meets most layouts once: such a line
+    holds its tokens, cut already (_held), and the layout is marked met
+    (False); the cut of slices is made, and kept, for a layout met again."""
+    stripped = line.rstrip(_BLANKS)
+    if not stripped:
+        return None
+    parts = tokens.split(stripped)
     marks = parts.copy()
     marks[1::2] = map((NUMBER_MARK, NAME_MARK).__getitem__, map(str.isidentifier, parts[1::2]))
     key = "".join(marks)
     shape = shapes.get(key)
     if shape is None:
         shape = shapes[key] = _Shape(parts)
-    if layouts.get(layout) is not _ONCE:
+    if layouts.get(layout) is None:
         if len(layouts) < _LAYOUTS_MAX:
-            layouts[layout] = _ONCE
-        return shape, lambda line: parts[1::2]
+            layouts[layout] = False
+        return shape, _held, parts[1::2], number
     ends = list(accumulate(map(len, parts)))
     places = [slice(start, end) for start, end in zip(ends[0::2], ends[1::2])]
     if len(places) > 1:
-        cut = shape, itemgetter(*places)
+        cut = itemgetter(*places)
     elif places:
-        cut = shape, lambda line: (line[places[0]],)
+        cut = lambda line: (line[places[0]],)       # noqa: E731 (an itemgetter of one gives no tuple)
     else:
-        cut = shape, lambda line: ()
-    layouts[layout] = cut
-    return cut
+        cut = lambda line: ()                       # noqa: E731
+    layouts[layout] = shape, cut
+    return shape, cut, line, number
+
+
+def _held(tokens: list[str]) -> list[str]:
+    """The cut of a line that holds its tokens."""
+    return tokens
 
 
 @functools.cache
