@@ -85,7 +85,6 @@ def move_hint(hint: str, line0: int, col0: int) -> str:
 def shift(statements, line0: int, col0: int, source):
     """Move every span of the statements from entry to doc coordinates, in
     the doc's source."""
-
     from gradcli import ast
     from gradcli.errors import Span
     stack, seen = list(statements), set()
