@@ -3,7 +3,6 @@ Parses, binds the inputs, evaluates and differentiates; prints nothing."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from gradcli import autograd
 from gradcli.autograd import Tensor
@@ -17,18 +16,17 @@ from gradcli.parse import parse, parse_expression
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(repr=False)
 class Result(Shown):
     """A program's last result: its value and, for grad, the gradients. It
     shows itself as gradcli grad prints it (display.Shown)."""
-    program: str
-    value: object                       # a NumPy array (0-d for a scalar) on the host
-    shape: tuple
-    dtype: str
-    grads: dict | None = None           # input key -> NumPy array
-    tensor: Tensor | None = field(default=None, repr=False)
-    session: Session | None = field(default=None, repr=False)
-    warnings: list = field(default_factory=list, repr=False)
+
+    def __init__(self, program: str, value, shape: tuple, dtype: str, grads: dict | None = None,
+                 tensor: Tensor | None = None, session: Session | None = None, warnings: list | None = None):
+        self.program, self.shape, self.dtype = program, shape, dtype
+        self.value = value              # a NumPy array (0-d for a scalar) on the host
+        self.grads = grads              # input key -> NumPy array
+        self.tensor, self.session = tensor, session
+        self.warnings = [] if warnings is None else warnings
 
     def __float__(self):
         return float(self.value)

@@ -8,21 +8,21 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from dataclasses import dataclass, field
 
 import click
 
 
-@dataclass
 class Options:
-    dtype: str = "float64"
-    device: str = "cpu"
-    seed: int = 0
-    precision: int = 4
-    json: bool = False
-    no_color: bool = False
-    _out: object = field(default=None, repr=False)
-    _err: object = field(default=None, repr=False)
+    """The options every command shares, and its two consoles (made on first use)."""
+
+    def __init__(self, dtype: str = "float64", device: str = "cpu", seed: int = 0, precision: int = 4,
+                 json: bool = False, no_color: bool = False, _out=None, _err=None):
+        self.dtype, self.device, self.seed, self.precision = dtype, device, seed, precision
+        self.json, self.no_color, self._out, self._err = json, no_color, _out, _err
+
+    def __repr__(self):
+        return (f"Options(dtype={self.dtype!r}, device={self.device!r}, seed={self.seed!r}, "
+                f"precision={self.precision!r}, json={self.json!r}, no_color={self.no_color!r})")
 
     @property
     def out(self):

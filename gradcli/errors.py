@@ -4,20 +4,33 @@ hint; the edges turn them into messages, all through `classify`. Nothing here
 prints."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 
 
-@dataclass(frozen=True)
 class Source:
-    """A text spans point into, and where it came from (a file, "--at x"; None for the command line)."""
-    text: str
-    origin: str | None = None
+    """A text spans point into, and where it came from (a file, "--at x"; None
+    for the command line); equal to another of the same text and origin.
+    Plain classes, here and in the other modules every command imports, not
+    dataclasses: making one was half a millisecond of every start-up."""
+    __slots__ = ("text", "origin", "_lines")
 
-    @cached_property
+    def __init__(self, text: str, origin: str | None = None):
+        self.text, self.origin, self._lines = text, origin, None
+
+    def __eq__(self, other):
+        return isinstance(other, Source) and (self.text, self.origin) == (other.text, other.origin)
+
+    def __hash__(self):
+        return hash((self.text, self.origin))
+
+    def __repr__(self):
+        return f"Source({self.text!r}, {self.origin!r})"
+
+    @property
     def lines(self) -> list[str]:
         """The text's lines, split once (not splitlines(): a form feed is a space to the grammar)."""
-        return self.text.split("\n")
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines
 
 
 class Span:

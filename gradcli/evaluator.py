@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from collections import ChainMap
-from dataclasses import dataclass
 from typing import Callable
 
 from gradcli import ast, subscripts
@@ -28,12 +27,13 @@ QUICK_DEPTH = 64                   # Evaluator._quick's recursion, at most
 _SEQ_KINDS = ("tensors", "shape", "sizes", "dims", "axis", "axis1", "newaxis")
 
 
-@dataclass
 class CallScope:
-    """The nodes one grad()/jacobian()/hessian() call created; drawn as one node."""
-    func: str
-    text: str
-    args: tuple = ()
+    """The nodes one grad()/jacobian()/hessian() call created; drawn as one
+    node. (Here and in NodeRule, plain classes: see errors.Source.)"""
+    __slots__ = ("func", "text", "args")
+
+    def __init__(self, func: str, text: str, args: tuple = ()):
+        self.func, self.text, self.args = func, text, args
 
 
 def resolve_builtin(name: str):
@@ -50,16 +50,16 @@ def called_builtin(node: ast.Call):
     return op if op is not None or node.receiver is None else METHODS.get(node.func)
 
 
-@dataclass(frozen=True)
 class NodeRule:
     """children(node): the sub-expressions, in order (None for an empty slice
     bound); combine(evaluator, node, values, seq): the node's value
     from theirs; sequences(evaluator, node, env, seq): whether each child
     that is a list is a sequence (a tuple of values, as a shape or the
     arrays of stack) rather than an array."""
-    children: Callable
-    combine: Callable
-    sequences: Callable | None = None
+    __slots__ = ("children", "combine", "sequences")
+
+    def __init__(self, children: Callable, combine: Callable, sequences: Callable | None = None):
+        self.children, self.combine, self.sequences = children, combine, sequences
 
 
 class Evaluator:

@@ -2,35 +2,42 @@
 Every renderer (rich tree, JSON, DOT) is a function of this data."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from gradcli.autograd import Tensor
 from gradcli.autograd.release import Released
 
 
-@dataclass
 class GraphNode:
-    id: int
-    kind: str                  # input | intermediate | op | constant | call
-    op: str | None             # the operation (None for inputs and constants)
-    name: str | None           # binding name, or the input's key
-    shape: tuple
-    value: object              # host array, or None once released (autograd/release.py)
-    grad: object = None        # host array: an input's gradient (or any node's, with --grads)
-    parents: list[int] = field(default_factory=list)
-    text: str | None = None    # a folded call's source text
-    scope: int | None = None   # unfolded: the id of the call node this belongs to
-    args: list = field(default_factory=list)   # the parameter each parent fills, where that matters (args_of)
+    """A node of the snapshot. (Here and in Graph, plain classes: see errors.Source.)"""
+
+    def __init__(self, id: int, kind: str, op: str | None, name: str | None, shape: tuple, value,
+                 grad=None, parents: list[int] | None = None, text: str | None = None, scope: int | None = None,
+                 args: list | None = None):
+        self.id = id
+        self.kind = kind            # input | intermediate | op | constant | call
+        self.op = op                # the operation (None for inputs and constants)
+        self.name = name            # binding name, or the input's key
+        self.shape = shape
+        self.value = value          # host array, or None once released (autograd/release.py)
+        self.grad = grad            # host array: an input's gradient (or any node's, with --grads)
+        self.parents = [] if parents is None else parents
+        self.text = text            # a folded call's source text
+        self.scope = scope          # unfolded: the id of the call node this belongs to
+        self.args = [] if args is None else args    # the parameter each parent fills, where that matters (args_of)
+
+    def __repr__(self):
+        return f"GraphNode({self.id}, {self.kind!r}, {self.label!r}, parents={self.parents})"
 
     @property
     def label(self) -> str:
         return self.name or (self.text if self.kind == "call" else self.op) or "const"
 
 
-@dataclass
 class Graph:
-    root: int
-    nodes: dict[int, GraphNode]
+    def __init__(self, root: int, nodes: dict[int, GraphNode]):
+        self.root, self.nodes = root, nodes
+
+    def __repr__(self):
+        return f"Graph(root={self.root}, nodes={len(self.nodes)})"
 
     def edges(self):
         """(from, to, arg): arg names the parameter the edge fills, or is None."""

@@ -4,8 +4,6 @@ ALIASES and SYNONYMS; these are the ones gradcli does not take), and the
 nearest name to a misspelled one."""
 from __future__ import annotations
 
-import difflib
-
 PREFIXES = ("torch", "np", "numpy", "F", "nn", "math")
 
 FOREIGN_METHODS = {
@@ -29,6 +27,7 @@ FOREIGN_ATTRIBUTES = {
 
 def suggest(name: str, candidates) -> str:
     """ — did you mean 'x'?" for the nearest candidate (the same letters in another case first), or ""."""
+    import difflib          # (on the way to an error: not every start-up's import)
     candidates = list(candidates)
     close = [c for c in candidates if c.lower() == name.lower() and c != name]
     close = close or difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)

@@ -3,7 +3,6 @@ a builtin's several results. How a message names each, and the error when
 one stands where an array is needed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 from gradcli import ast
@@ -14,13 +13,14 @@ from gradcli.ops.core import F, Results
 MAX_AXES = 32                      # NumPy allows 64, CuPy 32: the lower is the language's
 
 
-@dataclass
 class Function:
     """A user function: its definition, inlined at every call."""
-    name: str
-    params: list[str]
-    body: ast.Node
-    span: object
+
+    def __init__(self, name: str, params: list[str], body: ast.Node, span):
+        self.name, self.params, self.body, self.span = name, params, body, span
+
+    def __repr__(self):
+        return f"Function({self.name!r}, {self.params!r})"
 
     @cached_property
     def outline(self) -> tuple[int, tuple[str, ...]]:

@@ -4,7 +4,6 @@ op (tests/opchecks.py) must catch each mutant. A mutant that survives is a
 gap in the table's examples or references, to be fixed there."""
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -37,16 +36,16 @@ def mutants(op):
     """(what was changed, the changed op) for op's forward and each rule, or
     for a composite (a loss made of other ops), its definition."""
     if op.forward is not None:
-        yield "forward", replace(op, forward=_bent_forward(op.forward))
+        yield "forward", op.replaced(forward=_bent_forward(op.forward))
     if op.impl is not None:
-        yield "composite", replace(op, impl=_bent_impl(op.impl))
+        yield "composite", op.replaced(impl=_bent_impl(op.impl))
     if callable(op.grads):                      # one rule for every input (variadic)
-        yield "rule", replace(op, grads=_bent_rule(op.grads))
+        yield "rule", op.replaced(grads=_bent_rule(op.grads))
     elif op.grads is not None:
         for i, rule in enumerate(op.grads):
             if rule is not None:
                 bent = tuple(_bent_rule(r) if j == i else r for j, r in enumerate(op.grads))
-                yield f"rule {i}", replace(op, grads=bent)
+                yield f"rule {i}", op.replaced(grads=bent)
 
 
 def caught(op) -> bool:

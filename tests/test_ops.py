@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dataclasses import replace
 
 from gradcli.autograd import Tensor
 from gradcli.ops import TABLE
@@ -85,7 +84,7 @@ def test_ops_with_kinks_say_so():
 
 def test_checker_catches_a_wrong_rule():
     """The checker itself can fail: sin with the derivative of -cos (a sign slip)."""
-    wrong = replace(TABLE["sin"], grads=(lambda g, y, x: -g * F.cos(x),))
+    wrong = TABLE["sin"].replaced(grads=(lambda g, y, x: -g * F.cos(x),))
     failures = opchecks.first(wrong, ((3,),), {})
     assert len(failures) == 1 and "autograd" in failures[0]
 
@@ -93,7 +92,7 @@ def test_checker_catches_a_wrong_rule():
 def test_checker_catches_a_wrong_second_derivative():
     """A rule right at first order but not differentiable (the constant cos(x)
     of raw arrays) passes the first-order check and fails the second."""
-    frozen = replace(TABLE["sin"], grads=(lambda g, y, x: g * Tensor.constant(np.cos(x.numpy()), x.bk),),
+    frozen = TABLE["sin"].replaced(grads=(lambda g, y, x: g * Tensor.constant(np.cos(x.numpy()), x.bk),),
                      tensor_rules=True)
     assert opchecks.first(frozen, ((3,),), {}) == []
     failures = opchecks.second(frozen, ((3,),), {})

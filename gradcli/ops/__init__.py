@@ -29,7 +29,7 @@ for _family in FAMILIES:
         assert _op.name not in TABLE, _op.name
         TABLE[_op.name] = _op
         if _op.batch is None:       # the family's way, or item by item
-            object.__setattr__(_op, "batch", family_batch(_op, getattr(_family, "BATCH", "loop")))
+            _op.batch = family_batch(_op, getattr(_family, "BATCH", "loop"))
         assert callable(_op.batch) or _op.batch in RULES, (_op.name, _op.batch)    # a misspelt rule fails here
     SYNONYMS.update(getattr(_family, "SYNONYMS", {}))
     METHODS.update({name: TABLE[op] for name, op in getattr(_family, "METHODS", {}).items()})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+import functools
 from functools import partial
 from typing import Any, Callable
 
@@ -21,15 +21,30 @@ from gradcli.ops import batching
 from gradcli.ops.binding import KINDS, TENSOR_KINDS, normalize_axis
 
 
-@dataclass(frozen=True)
 class Param:
-    name: str
-    kind: str
-    default: Any = None
-    required: bool = True
-    variadic: bool = False
-    choices: tuple = ()               # a str parameter's allowed values (any string when empty); a
-                                      # float's strings besides numbers (matrix_norm's ord='fro')
+    """A parameter of a signature (parse_sig): never changed once made, so
+    that the ops of one signature share theirs. A plain class, not a
+    dataclass: making the two dataclasses of this module was 1 ms of every
+    start-up."""
+    __slots__ = ("name", "kind", "default", "required", "variadic", "choices")
+
+    def __init__(self, name: str, kind: str, default: Any = None, required: bool = True, variadic: bool = False,
+                 choices: tuple = ()):
+        self.name, self.kind, self.default, self.required, self.variadic = name, kind, default, required, variadic
+        self.choices = choices      # a str parameter's allowed values (any string when empty); a
+                                    # float's strings besides numbers (matrix_norm's ord='fro')
+
+    def _fields(self) -> tuple:
+        return self.name, self.kind, self.default, self.required, self.variadic, self.choices
+
+    def __eq__(self, other):
+        return isinstance(other, Param) and self._fields() == other._fields()
+
+    def __hash__(self):
+        return hash(self._fields())
+
+    def __repr__(self):
+        return "Param" + repr(self._fields())
 
     def __str__(self):
         s = ("*" if self.variadic else "") + self.name
@@ -46,10 +61,12 @@ def _show(v):
 _PARAM = re.compile(r"^(\*?)(\w+)(?::(\w+)(?:\(([\w|]+)\))?)?(?:=(.+))?$")
 
 
+@functools.lru_cache(maxsize=None)
 def parse_sig(sig: str) -> tuple[Param, ...]:
     """'x, axis:axis=None, keepdims:bool=False, reduction:str(mean|sum|none)=mean'
     -> Params (untyped means a tensor; a str parameter may list its choices,
-    and a float parameter the strings it takes besides numbers)."""
+    and a float parameter the strings it takes besides numbers). Read once
+    per signature: 222 ops have 105."""
     params = []
     for part in filter(None, (p.strip() for p in sig.split(","))):
         star, name, kind, choices, default = _PARAM.match(part).groups()
@@ -71,53 +88,60 @@ def _literal(text):
     return int(text) if text.lstrip("-").isdigit() else float(text)
 
 
-@dataclass(frozen=True, eq=False)
 class Op:
-    name: str
-    sig: str
-    forward: Callable | None = None    # (bk, *arrays, **params) -> array
-    grads: Any = None                  # tuple of rules, one per input; or one rule (variadic, gets index=)
-    doc: str = ""
-    impl: Callable | None = None       # a builtin computed from other ops: (*tensors, **params) -> Tensor
-    builtin: bool = True               # callable from the language (else internal to rules)
-    family: str = ""
-    domain: str = "real"               # where its tests draw inputs: real, positive, unit, gt1, nonzero
-    examples: tuple = ()               # case(...)s: the input shapes and parameters its tests run on
-    kinks: tuple = ()                  # ((input values...), params, (expected gradients...))
-    smooth: bool = True                # False: random points may sit on a kink (second order not checked)
-    reference: Callable | None = None  # (*host arrays, **params) -> host array: an independent forward (tests)
-    singular: tuple = ()               # at(...) points where PyTorch's numbers are pinned (tests/data)
-    form: tuple | None = None          # how it reads infix, for explain: ("{a:4} + {b:5}", binding level)
-    batch: Any = None                  # how it runs on a batch (ops/batching.py): a rule's name or
-                                       # function; None takes its family's BATCH
-    explain: Any = None                # its derivative for explain (see gradcli/explaining.py): {param: local
-                                       # derivative} if elementwise, else (derivative, what is sent) or
-                                       # {param: (derivative, sent)}, or a function of the params giving one
-    tensor_rules: bool = False         # its rules read Tensors' own attributes (.bk, .op, .const): a
-                                       # first-order pass gives them Tensors, not the arrays it gives others
-    params: tuple = field(default=(), init=False)
-    arrays_only: bool = field(default=False, init=False)    # every parameter one array (sin(x), atan2(y, x))
-    options: tuple = field(default=(), init=False)          # the parameters that are not arrays (axis, shape...)
-    values_only: bool = field(default=True, init=False)     # every array input read as a value (no mask, index)
-    passes: tuple = field(default=(), init=False)           # an op of arrays alone: differentiable(its arity)
-    _fixed_diff: tuple | None = field(default=None, init=False, repr=False)
-    _values: tuple | None = field(default=None, init=False, repr=False)
-    arity_rules: dict = field(default_factory=dict, init=False, repr=False)   # n inputs -> rules(n), as found
+    """A row: its fields are Op.FIELDS, given by keyword (name and sig also
+    by position); the rest is derived from them once, when the row is made.
+    A plain class, not a dataclass (see Param); replaced() is
+    dataclasses.replace."""
+    FIELDS = ("name", "sig", "forward", "grads", "doc", "impl", "builtin", "family", "domain", "examples", "kinks",
+              "smooth", "reference", "singular", "form", "batch", "explain", "tensor_rules")
+    __slots__ = FIELDS + ("params", "arrays_only", "options", "values_only", "passes", "_fixed_diff", "_values",
+                          "arity_rules")
 
-    def __post_init__(self):
-        object.__setattr__(self, "params", parse_sig(self.sig))
-        object.__setattr__(self, "arrays_only", all(p.kind == "T" and not p.variadic for p in self.params))
-        object.__setattr__(self, "options", tuple(p for p in self.params if p.kind not in TENSOR_KINDS))
+    def __init__(self, name: str, sig: str, forward: Callable | None = None, grads: Any = None, doc: str = "",
+                 impl: Callable | None = None, builtin: bool = True, family: str = "", domain: str = "real",
+                 examples: tuple = (), kinks: tuple = (), smooth: bool = True, reference: Callable | None = None,
+                 singular: tuple = (), form: tuple | None = None, batch: Any = None, explain: Any = None,
+                 tensor_rules: bool = False):
+        self.name, self.sig, self.doc, self.family = name, sig, doc, family
+        self.forward = forward          # (bk, *arrays, **params) -> array
+        self.grads = grads              # tuple of rules, one per input; or one rule (variadic, gets index=)
+        self.impl = impl                # a builtin computed from other ops: (*tensors, **params) -> Tensor
+        self.builtin = builtin          # callable from the language (else internal to rules)
+        self.domain = domain            # where its tests draw inputs: real, positive, unit, gt1, nonzero
+        self.examples = examples        # case(...)s: the input shapes and parameters its tests run on
+        self.kinks = kinks              # ((input values...), params, (expected gradients...))
+        self.smooth = smooth            # False: random points may sit on a kink (second order not checked)
+        self.reference = reference      # (*host arrays, **params) -> host array: an independent forward (tests)
+        self.singular = singular        # at(...) points where PyTorch's numbers are pinned (tests/data)
+        self.form = form                # how it reads infix, for explain: ("{a:4} + {b:5}", binding level)
+        self.batch = batch              # how it runs on a batch (ops/batching.py): a rule's name or
+                                        # function; None takes its family's BATCH
+        self.explain = explain          # its derivative for explain (see gradcli/explaining.py): {param: local
+                                        # derivative} if elementwise, else (derivative, what is sent) or
+                                        # {param: (derivative, sent)}, or a function of the params giving one
+        self.tensor_rules = tensor_rules    # its rules read Tensors' own attributes (.bk, .op, .const): a
+                                            # first-order pass gives them Tensors, not the arrays it gives others
+        self.params = parse_sig(sig)
+        self.arrays_only = all(p.kind == "T" and not p.variadic for p in self.params)  # sin(x), atan2(y, x)
+        self.options = tuple(p for p in self.params if p.kind not in TENSOR_KINDS)   # not arrays (axis, shape)
         kinds = [p.kind for p in self.params if p.kind in TENSOR_KINDS]
-        fixed = None if self.grads is None or callable(self.grads) else tuple(r is not None for r in self.grads)
-        if self.impl is not None and "tensors" not in kinds:
+        fixed = None if grads is None or callable(grads) else tuple(r is not None for r in grads)
+        if impl is not None and "tensors" not in kinds:
             fixed = tuple(k == "T" for k in kinds)      # a composite differentiates its T inputs
-        assert fixed is None or len(fixed) == len(kinds), (self.name, "one gradient rule per array input")
-        object.__setattr__(self, "_fixed_diff", fixed)
-        object.__setattr__(self, "_values", None if "tensors" in kinds else tuple(k == "T" for k in kinds))
-        object.__setattr__(self, "values_only", self._values is None or all(self._values))
-        if self.arrays_only:
-            object.__setattr__(self, "passes", self.differentiable(len(self.params)))
+        assert fixed is None or len(fixed) == len(kinds), (name, "one gradient rule per array input")
+        self._fixed_diff = fixed
+        self._values = None if "tensors" in kinds else tuple(k == "T" for k in kinds)
+        self.values_only = self._values is None or all(self._values)    # every array read as a value (no mask)
+        self.passes = self.differentiable(len(self.params)) if self.arrays_only else ()   # which get a gradient
+        self.arity_rules = {}           # n inputs -> rules(n), as found
+
+    def replaced(self, **changes) -> Op:
+        """A new row: this one's fields, changes made (the tests' altered rows)."""
+        return Op(**{**{f: getattr(self, f) for f in self.FIELDS}, **changes})
+
+    def __repr__(self):
+        return f"Op({self.name!r}, {self.sig!r})"
 
     @property
     def tensor_params(self) -> tuple[Param, ...]:
