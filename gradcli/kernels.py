@@ -19,7 +19,7 @@ from __future__ import annotations
 from gradcli import ast
 from gradcli.autograd import Tensor
 from gradcli.autograd.engine import apply, state
-from gradcli.autograd.tensor import batch_level
+from gradcli.autograd.tensor import batch_level, node
 from gradcli.codegen import Generator, Irregular
 from gradcli.errors import Span
 from gradcli.evaluator import BINARY, RESERVED, resolve_builtin
@@ -46,7 +46,7 @@ def _compiled(between, tokens, statement):
     except Irregular:
         return None
     scope = {**OPERATORS, "Span": Span, "new": object.__new__, "NEG": TABLE["neg"],
-             "Tensor": Tensor, "Miss": Miss, "RESERVED": RESERVED}
+             "Tensor": Tensor, "node": node, "Miss": Miss, "RESERVED": RESERVED}
     exec(compile(code, "<gradcli statement kernel>", "exec"), scope)
     return scope["run"]
 
@@ -95,7 +95,7 @@ class _Kernel(Generator):
             if span.line != 1 or span.end_line != 1:
                 raise Irregular
             self.body += [f"{out} = k.numbers.get({token})",
-                          f"{out} = Tensor({out}, k.bk, const=True) if {out} is not None else "
+                          f"{out} = node({out}, k.bk, const=True) if {out} is not None else "
                           f"k.number({token}, line, {start}, {end}, source)"]
         elif kind is ast.BinOp and node.op in BINARY:
             a, b = self.expression(node.left), self.expression(node.right)
@@ -151,7 +151,7 @@ class Run:
         data = op.forward(bk, a.data)
         if data.dtype.type is not bk.dtype:
             data = bk.asarray(data)
-        out = Tensor(data, bk, op, (a,), None, a.requires_grad and self.enabled and op.passes[0], a.const)
+        out = node(data, bk, op, (a,), a.requires_grad and self.enabled and op.passes[0], a.const)
         out.span = ctx.span
         return out
 
@@ -162,8 +162,8 @@ class Run:
         if data.dtype.type is not bk.dtype:
             data = bk.asarray(data)
         da, db = op.passes
-        out = Tensor(data, bk, op, (a, b), None,
-                     ((da and a.requires_grad) or (db and b.requires_grad)) and self.enabled, a.const and b.const)
+        out = node(data, bk, op, (a, b), ((da and a.requires_grad) or (db and b.requires_grad)) and self.enabled,
+                   a.const and b.const)
         out.span = ctx.span
         return out
 
@@ -187,7 +187,7 @@ class Run:
         data = Tensor.constant(float(token), self.bk).data
         if self.bk.dtype_name == "float64":
             self.numbers[token] = data
-        return Tensor(data, self.bk, const=True)
+        return node(data, self.bk, const=True)
 
     def bind(self, name: str, value: Tensor, line: int, column: int, end: int, source) -> None:
         """The binding's span is made only for a constant, which becomes an input that keeps it."""

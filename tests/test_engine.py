@@ -21,6 +21,24 @@ def leaf(bk, value, key="x"):
     return Tensor.constant(value, bk).as_input(key)
 
 
+@pytest.mark.parametrize("requires, const", [(False, False), (True, False), (False, True)])
+def test_node_makes_the_tensor_the_constructor_makes(bk, requires, const):
+    """tensor.node, the operations' quick constructor, sets every slot as
+    Tensor() does (a slot it forgot would raise when read; one it set
+    otherwise would show here), the id apart: the next in creation order."""
+    from gradcli.autograd.tensor import node
+    parent = Tensor(bk.asarray([1.0, 2.0]), bk)
+    made, built = node(parent.data * 2, bk, F.mul, (parent,), requires, const), \
+        Tensor(parent.data * 2, bk, F.mul, (parent,), None, requires, const)
+    for name in Tensor.__slots__:
+        if name == "data":
+            assert np.array_equal(made.data, built.data)
+        elif name == "id":
+            assert parent.id < made.id < built.id
+        else:
+            assert getattr(made, name) == getattr(built, name), name
+
+
 def test_node_used_twice_accumulates(bk):
     x = leaf(bk, [1.0, 2.0])
     y = F.sum(x * x)

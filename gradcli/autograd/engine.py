@@ -15,7 +15,7 @@ from gradcli.autograd import context
 from gradcli.autograd import tensor as tensor_module
 from gradcli.autograd.release import Released, large, releasable     # (by name: gradients' parameter
 from gradcli.autograd.walks import graded, leading                    # release hides the module)
-from gradcli.autograd.tensor import Tensor, table
+from gradcli.autograd.tensor import Tensor, node, table
 from gradcli.errors import GradcliError, NotScalarError
 
 class _State(threading.local):
@@ -78,7 +78,9 @@ def apply(op, *inputs: Tensor, **params) -> Tensor:
             requires = True
         if not t.const:
             const = False
-    out = Tensor(data, bk, op, inputs, params, requires and state.enabled, const)
+    out = node(data, bk, op, inputs, requires and state.enabled, const)
+    if params:
+        out.params = params
     if ctx is not None:
         out.span, out.scope = ctx.node_span, ctx.scope
     return out
