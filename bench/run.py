@@ -8,11 +8,16 @@ Each row runs one computation in every engine, in the same run: the floor
 (plain NumPy, a hand-written backward, no graph), PyTorch eager on the CPU and
 HIPS autograd when installed (Python code, no parsing) and gradcli (program
 text, parse included). Every engine's value and gradients are checked against
-the floor's before anything is timed. Within a repeat the engines take turns,
-so a busy spell of the machine falls on all of them; a repeat's sample is the
-mean wall time of as many calls as fill a short slice (at least one); the
-table shows each engine's median sample and its ratio to the floor's. One
-BLAS thread everywhere, set before NumPy or PyTorch is imported.
+the floor's before anything is timed. The engines take turns in rounds, a
+repeat being ten rounds of short samples (three for the cold row, one for the
+batch row); a sample is the mean wall time of as many calls as fill its slice
+(at least one). The table shows each engine's median sample and, as its ratio,
+the median over the rounds of its sample over the floor's of the same round:
+this machine's speed flips between two states every few tenths of a second
+(the floor of the perop row: 1.3 or 2.3 µs an op), and samples taken side by
+side share the state, where the medians of three long samples were a draw
+between the states (the notes give the ratio of the medians too). One BLAS
+thread everywhere, set before NumPy or PyTorch is imported.
 
   cold    `gradcli grad "x = ones(2); norm(4*x*x)"` as a whole process (the console
           script). Floor: a process importing numpy, lark (gradcli's grammar, Lark's
@@ -38,7 +43,7 @@ BLAS thread everywhere, set before NumPy or PyTorch is imported.
   batch   bench_batch.py's result lines, 10,000 in one file through `gradcli run FILE
           --jsonl` (results/s), and the same lines in 20 files, --jobs 1 against 2.
 
-Long (about 530 lines): six rows, each with its four engines written out side by side, so
+Long (about 590 lines): six rows, each with its four engines written out side by side, so
 that what each engine computes can be read and compared in one place."""
 from __future__ import annotations
 
@@ -97,13 +102,26 @@ def sample(fn, slice_s):
             return t / n
 
 
-def timed(fns, repeats, slice_s):
-    """Median over repeats of each engine's sample, the engines interleaved."""
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
+class Timings(dict):
+    """Each engine's median sample (seconds) and the samples of each round."""
+
+    def __init__(self, samples: dict):
+        super().__init__({k: statistics.median(v) for k, v in samples.items()})
+        self.samples = samples
+
+    def paired(self, k, base="floor") -> float:
+        """The median over the rounds of k's sample over base's in the same round."""
+        return statistics.median(a / b for a, b in zip(self.samples[k], self.samples[base]))
+
+
+def timed(fns, repeats, slice_s, rounds=10):
+    """Timings of the engines taking turns: repeats * rounds rounds, each a
+    sample of slice_s / rounds seconds (at least one call) of every engine."""
+    samples = {k: [] for k in fns}
+    for _ in range(repeats * rounds):
         for k, fn in fns.items():
-            times[k].append(sample(fn, slice_s))
-    return {k: statistics.median(v) for k, v in times.items()}
+            samples[k].append(sample(fn, slice_s / rounds))
+    return Timings(samples)
 
 
 def checked(fns, notes, rtol=1e-8):
@@ -188,7 +206,7 @@ def row_cold(size, repeats, slice_s, notes):
         nums = [float(s) for s in re.findall(r"-?\d+\.\d+", child(a))[:3]]
         outs.append(f"{TITLES[k]} " + ("ok" if len(nums) == 3 and np.allclose(nums, 4 * 2 ** 0.5, rtol=1e-4) else f"DISAGREES {nums}"))
     notes.append("value and gradient printed (4 digits) agree: " + ", ".join(outs))
-    return timed({k: functools.partial(child, a) for k, a in argv.items()}, repeats, 2 * slice_s)
+    return timed({k: functools.partial(child, a) for k, a in argv.items()}, repeats, 2 * slice_s, rounds=3)
 
 
 # ---- row 2: per op ---------------------------------------------------------------------------------
@@ -237,7 +255,7 @@ def row_perop(size, repeats, slice_s, notes):
     checked(fns, notes)
     t = timed(fns, repeats, slice_s)
     notes.append(f"{n:,} ops, one a statement, then sum; per op: " + phases(text, v, n))
-    return {k: s / n for k, s in t.items()}
+    return Timings({k: [s / n for s in v] for k, v in t.samples.items()})
 
 
 def phases(text, v, n):
@@ -461,7 +479,7 @@ def row_deep(size, repeats, slice_s, notes):
                 times[k].append(time.perf_counter() - t0)
             else:
                 times[k].append(fresh[k]())
-    t = {k: statistics.median(v) for k, v in times.items()}
+    t = Timings(times)
     if "gradcli" in fns:
         notes.append(f"gradcli's whole process: peak RSS {statistics.median(fns['gradcli'].peak):.0f} MiB "
                      "(os.wait4; timed with its small launcher); the others each in a fresh process, "
@@ -488,15 +506,22 @@ def row_batch(size, repeats, slice_s, notes):
         records = [json.loads(s) for s in child(GRADCLI + argv).splitlines()]
         bad = sum("value" not in r for r in records)
         notes.append(f"{name}: {len(records):,} records, {bad} without a value")
-    t = timed({k: functools.partial(lambda a: child(GRADCLI + a), a) for k, a in runs.items()}, repeats, 0.0)
+    t = timed({k: functools.partial(lambda a: child(GRADCLI + a), a) for k, a in runs.items()}, repeats, 0.0,
+              rounds=1)
+    jobs = t.paired("20 files, --jobs 1", "20 files, --jobs 2")
     notes.append(", ".join(f"{k} {size / s:,.0f} results/s" for k, s in t.items()) +
-                 f"; --jobs 2 is {t['20 files, --jobs 1'] / t['20 files, --jobs 2']:.2f}x --jobs 1 "
+                 f"; --jobs 2 is {jobs:.2f}x --jobs 1 "
                  f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
     shutil.rmtree(folder)
     return {"gradcli": t["one file"] / size}
 
 
 # ---- the table -------------------------------------------------------------------------------------
+def ratio(t, k) -> float:
+    """k's time over the floor's: paired by round where the row's samples were (Timings)."""
+    return t.paired(k) if isinstance(t, Timings) else t[k] / t["floor"]
+
+
 def show(value, unit):
     if unit == "op":
         return f"{value * 1e6:.2f} µs/op"
@@ -543,10 +568,13 @@ def main():
             if k not in t:
                 cells.append(f"{'-':>22}")
             elif floor:
-                cells.append(f"{t[k] / floor:>8.2f} ({show(t[k], unit)})".rjust(22))
+                cells.append(f"{ratio(t, k):>8.2f} ({show(t[k], unit)})".rjust(22))
             else:
                 cells.append(f"({show(t[k], unit)})".rjust(22))
         print(f"{row:<8}" + "".join(cells) + f"   {GOALS[row]}")
+        if isinstance(t, Timings) and floor:
+            notes.append("ratio of the medians, beside the paired ratio above: " + ", ".join(
+                f"{TITLES[k]} {t[k] / floor:.2f}" for k in ("torch", "hips", "gradcli") if k in t))
     print()
     for row, _, notes in table:
         for note in notes:
