@@ -1321,7 +1321,7 @@ def _kink_up_to_rounding(n, m):
 
 
 def _tie_up_to_rounding(n, m):
-    if n.op not in ("max", "min", "matrix_norm") or m.values(n)[0] is None:
+    if n.op not in ("max", "min", "argmax", "argmin", "matrix_norm") or m.values(n)[0] is None:
         return False
     x = m.values(n)[0]
     if n.op == "matrix_norm":          # ord ±1, ±inf: the largest or smallest of the rows' or columns' sums
@@ -1425,7 +1425,7 @@ EXPLAINED = {
         and bool((np.abs(np.abs(m.values(n)[0]) - 1) <= (1e-5 if n.op == "erfinv" and m.order else 1e-12)).any()),
     "atan2(0, ±0): the sign of a zero decides between 0 and pi": lambda n, m: n.op == "atan2" and not m.order
         and all(v is not None and bool((v == 0).any()) for v in m.values(n)),
-    "max/min at a tie up to rounding: which element is the extreme is rounding": _tie_up_to_rounding,
+    "max/min/argmax/argmin at a tie up to rounding: which element is the extreme is rounding": _tie_up_to_rounding,
     "lgamma/digamma at a pole reached up to rounding: inf, torch a huge number":
         lambda n, m: n.op in ("lgamma", "digamma", "polygamma") and "gradcli inf" in m.kind,
     "soft_margin_loss past |target·x| = 709: gradcli's stable form, torch's overflows":
