@@ -517,11 +517,6 @@ def row_batch(size, repeats, slice_s, notes):
 
 
 # ---- the table -------------------------------------------------------------------------------------
-def ratio(t, k) -> float:
-    """k's time over the floor's: paired by round where the row's samples were (Timings)."""
-    return t.paired(k) if isinstance(t, Timings) else t[k] / t["floor"]
-
-
 def show(value, unit):
     if unit == "op":
         return f"{value * 1e6:.2f} µs/op"
@@ -568,11 +563,11 @@ def main():
             if k not in t:
                 cells.append(f"{'-':>22}")
             elif floor:
-                cells.append(f"{ratio(t, k):>8.2f} ({show(t[k], unit)})".rjust(22))
+                cells.append(f"{t.paired(k):>8.2f} ({show(t[k], unit)})".rjust(22))
             else:
                 cells.append(f"({show(t[k], unit)})".rjust(22))
         print(f"{row:<8}" + "".join(cells) + f"   {GOALS[row]}")
-        if isinstance(t, Timings) and floor:
+        if floor:
             notes.append("ratio of the medians, beside the paired ratio above: " + ", ".join(
                 f"{TITLES[k]} {t[k] / floor:.2f}" for k in ("torch", "hips", "gradcli") if k in t))
     print()

@@ -5,7 +5,6 @@ prints."""
 from __future__ import annotations
 
 
-
 class Source:
     """A text spans point into, and where it came from (a file, "--at x"; None
     for the command line); equal to another of the same text and origin.

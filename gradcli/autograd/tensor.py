@@ -175,4 +175,3 @@ def node(data, bk, op=None, parents=(), requires_grad=False, const=False) -> Ten
     t.id = next(_ids)
     t.batch = 0
     return t
-

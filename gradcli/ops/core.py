@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-import functools
-from functools import partial
+from functools import cache, partial
 from typing import Any, Callable
 
 from gradcli.autograd.engine import apply, array_backend, compute, state
@@ -61,7 +60,7 @@ def _show(v):
 _PARAM = re.compile(r"^(\*?)(\w+)(?::(\w+)(?:\(([\w|]+)\))?)?(?:=(.+))?$")
 
 
-@functools.lru_cache(maxsize=None)
+@cache
 def parse_sig(sig: str) -> tuple[Param, ...]:
     """'x, axis:axis=None, keepdims:bool=False, reduction:str(mean|sum|none)=mean'
     -> Params (untyped means a tensor; a str parameter may list its choices,
@@ -89,8 +88,8 @@ def _literal(text):
 
 
 class Op:
-    """A row: its fields are Op.FIELDS, given by keyword (name and sig also
-    by position); the rest is derived from them once, when the row is made.
+    """A row: its fields are Op.FIELDS, in that order; the rest is derived
+    from them once, when the row is made.
     A plain class, not a dataclass (see Param); replaced() is
     dataclasses.replace."""
     FIELDS = ("name", "sig", "forward", "grads", "doc", "impl", "builtin", "family", "domain", "examples", "kinks",
